@@ -134,6 +134,9 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling: lock after 5 failures per user name, unlocked by an administrator.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Whole township offices share one NAT address on government intranets: locking by address
+# would lock them all out, so failures are counted per user name only.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/account/locked.html"
@@ -149,7 +152,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "shidian" / "locale"]
+# One catalog per area (shidian/locale/<area>/zh_Hans/...), so parallel work never collides.
+LOCALE_PATHS = sorted(p for p in (BASE_DIR / "shidian" / "locale").glob("*") if p.is_dir())
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -12,7 +12,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 def compile_catalogs(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     """Write every ``.mo`` that is older than its ``.po``; return the files written."""
     written = []
-    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    for po_path in sorted(locale_dir.glob("*/*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
