@@ -1,0 +1,8 @@
+"""PLACEHOLDER until helper B writes this module."""
+from __future__ import annotations
+
+from .model import Document, OutlineNode, PlanDraft
+
+
+def extract_schedule(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
+    return None
