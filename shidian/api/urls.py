@@ -1,11 +1,16 @@
-"""REST API. Each app has its own module registering on the one router."""
+"""REST API. Each app's module registers its viewsets on the one router."""
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView  # noqa: F401
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from shidian.api import orgs, plans, reporting
+
 router = DefaultRouter()
+for module in (orgs, plans, reporting):
+    module.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
 ]
