@@ -157,6 +157,10 @@ class Task(models.Model):
     parent_task = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="child_tasks",
                                     verbose_name=_("higher-level task"))
+    # The plan version that first published this task; empty while it exists only in a draft.
+    # Units see a task (and report on it) only once it has been published.
+    first_version = models.PositiveIntegerField(_("first published in version"), null=True,
+                                                blank=True, editable=False)
 
     class Meta:
         verbose_name = _("task")
@@ -193,6 +197,10 @@ class TaskUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_additional_data(self) -> dict[str, int]:
+        """Stored with each audit entry, so a task's history finds its deleted units too."""
+        return {"task_id": self.task_id, "plan_id": self.task.plan_id}
 
 
 class FindingKind(models.TextChoices):
