@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "shidian.orgs",
     "shidian.plans",
     "shidian.reporting",
+    "shidian.indicators",
+    "shidian.cases",
     "shidian.web",
     "shidian.api",
     "shidian.demo",

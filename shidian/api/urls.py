@@ -3,10 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from shidian.api import orgs, plans, reporting
+from shidian.api import cases, indicators, orgs, plans, reporting
 
 router = DefaultRouter()
-for module in (orgs, plans, reporting):
+for module in (orgs, plans, reporting, indicators, cases):
     module.register(router)
 
 urlpatterns = [

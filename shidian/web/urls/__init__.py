@@ -10,4 +10,6 @@ urlpatterns = [
     path("orgs/", include("shidian.web.urls.orgs")),
     path("plans/", include("shidian.web.urls.plans")),
     path("reporting/", include("shidian.web.urls.reporting")),
+    path("indicators/", include("shidian.web.urls.indicators")),
+    path("cases/", include("shidian.web.urls.cases")),
 ]
