@@ -69,3 +69,56 @@ def access_agency_by_id(*, user: User, agency_id: int) -> Agency:
         return agencies_visible_to(user=user).get(pk=agency_id)
     except (Agency.DoesNotExist, ValueError, TypeError):
         raise ShidianError(ErrorCode.NOT_FOUND, "agency not found") from None
+
+
+def require_admin(user: User) -> None:
+    """Writes to the orgs register are for administrators (role admin or superuser)."""
+    if not is_admin(user):
+        raise ShidianError(ErrorCode.FORBIDDEN, "administrators only")
+
+
+def can_read_orgs(user: User) -> bool:
+    """Offices, leaders and administrators read the agencies of their subtree."""
+    return sees_subtree(user)
+
+
+def agencies_manageable_by(*, user: User) -> QuerySet[Agency]:
+    """The agencies an administrator may change: those of the admin's division subtree."""
+    if not is_admin(user):
+        return Agency.objects.none()
+    return Agency.objects.filter(division_q(user)).select_related("division")
+
+
+def access_agency_for_change(*, user: User, agency_id: int) -> Agency:
+    try:
+        return agencies_manageable_by(user=user).get(pk=agency_id)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found") from None
+
+
+def access_division_by_code(*, user: User, code: str) -> Division:
+    """A division inside the user's subtree (a county admin cannot pick another county)."""
+    try:
+        return divisions_visible_to(user=user).get(code=str(code))
+    except Division.DoesNotExist:
+        raise ShidianError(ErrorCode.NOT_FOUND, "division not found") from None
+
+
+def users_visible_to(*, user: User) -> QuerySet[User]:
+    """The users an administrator manages: those scoped inside the admin's division subtree.
+
+    A county administrator never sees national users (no division) nor superusers.
+    """
+    if not is_admin(user):
+        return User.objects.none()
+    users = User.objects.filter(division_q(user))
+    if not user.is_superuser:
+        users = users.filter(is_superuser=False)
+    return users
+
+
+def access_user_by_id(*, user: User, user_id: int) -> User:
+    try:
+        return users_visible_to(user=user).get(pk=user_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise ShidianError(ErrorCode.NOT_FOUND, "user not found") from None
