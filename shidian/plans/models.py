@@ -45,8 +45,9 @@ class Plan(models.Model):
     title = models.CharField(_("title"), max_length=300)
     issuer = models.CharField(_("issuer"), max_length=200, blank=True)
     domain = models.CharField(_("domain"), max_length=32, blank=True)
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="plans",
-                                 verbose_name=_("division"))
+    # Empty for a national plan (a ministry's), which only national users see.
+    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="plans", verbose_name=_("division"))
     office = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="offices_of", verbose_name=_("plan office"))
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
