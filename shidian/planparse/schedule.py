@@ -1,8 +1,354 @@
-"""PLACEHOLDER until helper B writes this module."""
+"""Phases, the plan's period, and each task's deadline and recurrence (NOTES.md conventions 3, 8).
+
+- A phase is a step that carries a period: a heading with a bracketed period (``(一)确定试点
+  (2019年8月)``, ``(一)试点启动阶段。(2020年6-7月)``), a ``TIME为X阶段`` sentence, a dated range
+  in a sentence about a 阶段, or a goal sentence staged by year (``2020年…;2021年…;2022年5月…``).
+- A task's deadline is the latest time limit of its own text; items of a step take the end of
+  the step's period; a task that sets up a recurring duty keeps the per-cycle words (每月月底前)
+  with deadline null; a limit that cannot be dated keeps its words with deadline null.
+"""
 from __future__ import annotations
 
-from .model import Document, OutlineNode, PlanDraft
+import re
+from dataclasses import dataclass
+
+from .model import Document, OutlineNode, Phase, PlanDraft, Task
+from .timeexpr import (
+    TimeExpr, cycle_limit, date_key, find_times, find_vague_limits, fold, latest, mask_references,
+    recurrence_of,
+)
+
+# --------------------------------------------------------------------------- text helpers
+
+_LINE_MARKER = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+(?:阶段|步)[:：、]?|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]"
+    r"|\d+[.．、](?!\d)|[①-⑳]|——)\s*")
+_PAREN_TIME = re.compile(r"[(（]([^()（）]{2,40})[)）]")
+_ORDINAL_STAGE = re.compile(r"第[一二三四五六七八九十\d]{1,2}阶段")
+_STAGE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}阶段")
+_FOR_STAGE = re.compile(r"(?:^|[。;;\n])\s*(?P<time>[^,,。;;\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
+_TIME_CHARS = re.compile(r"^[\d\s\-—~至到年月日号底初末上中下旬*×.]+$")
+_SENT_SPLIT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
+
+
+@dataclass
+class _PhaseFound:
+    phase: Phase
+    node: OutlineNode | None
+    plan_level: bool  # counts for the plan's period
+
+
+def node_text(doc: Document, node: OutlineNode) -> str:
+    """The node's own text (heading included, children excluded)."""
+    if 0 <= node.start <= node.end <= len(doc.text):
+        own = doc.text[node.start:node.end]
+        if own and (not node.body or own.startswith(node.body[:8])):
+            return own
+    return node.body or ""
+
+
+def task_text(doc: Document, task: Task) -> str:
+    if task.node is not None:
+        return node_text(doc, task.node)
+    if task.span and 0 <= task.span[0] <= task.span[1] <= len(doc.text):
+        return doc.text[task.span[0]:task.span[1]]
+    return task.title or ""
+
+
+def _heading_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+def _title_without_time(title: str, expr_text: str) -> str:
+    name = title
+    for opener, closer in (("(", ")"), ("（", "）")):
+        name = name.replace(opener + expr_text + closer, "")
+    name = name.replace(expr_text, "")
+    return name.strip(" 。.,，:：;；、")
+
+
+# --------------------------------------------------------------------------- phases
+
+def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
+    """(name, period) when a heading line carries a period: 确定试点(2019年8月), X阶段:2019年…
+
+    The bracketed period must be part of the heading: inside the words before the first 。/:,
+    or straight after them (``(一)试点启动阶段。(2020年6-7月)``); a cited title's years do not count.
+    """
+    marker = _LINE_MARKER.match(heading)
+    body = heading[marker.end():] if marker else heading
+    masked = mask_references(fold(body[:120]))
+    stop = re.search(r"[。:：]", masked)
+    head_end = stop.end() if stop else len(masked)
+    for m in _PAREN_TIME.finditer(masked):
+        if m.start() > head_end:
+            break
+        inner = m.group(1).strip()
+        exprs = find_times(inner)
+        if len(exprs) == 1 and exprs[0].role in ("span", "point", "limit") \
+                and exprs[0].text.strip() == inner and exprs[0].suffix == "":
+            name = _title_without_time(title or body[:m.start()], inner) or body[:m.start()].strip(" 。.")
+            return _title_without_time(name, inner), exprs[0]
+    k = masked.find("阶段")
+    if 0 <= k < 20:
+        for expr in find_times(body[:120], masked=masked):
+            if expr.role in ("span", "point") and expr.start > k and expr.start < head_end + 2:
+                name = (title or body[:k + 2]).strip(" 。.,，:：")
+                return _title_without_time(name, expr.text), expr
+    return None
+
+
+def _phase(name: str | None, expr: TimeExpr | None, text: str, span) -> Phase:
+    if expr is None:
+        return Phase(name=name, start=None, end=None, text=text, span=span)
+    start, end = expr.begin, expr.until
+    if expr.role == "limit" and not expr.is_range:
+        start = start if expr.granularity != "year" else start
+    return Phase(name=name, start=start, end=end, text=text, span=span)
+
+
+def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> list[_PhaseFound]:
+    found: list[_PhaseFound] = []
+    seen_lines: set[int] = set()
+    nodes = [n for r in roots for n in r.walk()]
+    for node in nodes:
+        text = node_text(doc, node)
+        got = _heading_phase(_heading_line(text), node.title)
+        if got:
+            name, expr = got
+            found.append(_PhaseFound(_phase(name, expr, expr.text, (node.start + expr.start, node.start + expr.end)),
+                                     node, True))
+            seen_lines.add(node.start)
+    if not nodes:  # no outline: read numbered lines
+        for line in doc.lines:
+            if _LINE_MARKER.match(line.text):
+                got = _heading_phase(line.text, "")
+                if got:
+                    name, expr = got
+                    found.append(_PhaseFound(_phase(name, expr, expr.text, (line.start, line.end)), None, True))
+                    seen_lines.add(line.start)
+    covered = [(p.phase.span or (0, 0)) for p in found]
+
+    def inside_found(pos: int) -> bool:
+        return any(a <= pos < b for a, b in covered)
+
+    task_spans = [_span_of(t) for t in tasks]
+    for line in doc.lines:
+        if not line.text.strip() or len(line.text) > 20000:
+            continue
+        # TIME为X阶段 (the time may be redacted down to a dash: '-为巩固提升阶段')
+        for m in _FOR_STAGE.finditer(line.text):
+            time_part = m.group("time").strip()
+            exprs = find_times(time_part)
+            pos = line.start + m.start("time")
+            if inside_found(pos):
+                continue
+            if exprs and exprs[0].role != "cycle":
+                expr = exprs[0] if len(exprs) == 1 else None
+                if expr is None:
+                    # 2019年10月至2019年12月 read as two points
+                    lo, hi = exprs[0], exprs[-1]
+                    ph = Phase(name=m.group("name"), start=lo.begin, end=hi.until,
+                               text=time_part, span=(pos, pos + len(time_part)))
+                else:
+                    ph = Phase(name=m.group("name"), start=expr.begin, end=expr.until,
+                               text=expr.text if expr.text == time_part else time_part,
+                               span=(pos, pos + len(time_part)))
+                found.append(_PhaseFound(ph, None, True))
+            elif _TIME_CHARS.match(time_part):
+                words = line.text[m.start("time"):m.end("name")].strip()
+                found.append(_PhaseFound(Phase(name=m.group("name"), start=None, end=None, text=words,
+                                               span=(pos, line.start + m.end("name"))), None, True))
+        # a dated range in a sentence about a 阶段
+        for sm in _SENT_SPLIT.finditer(line.text):
+            sentence = sm.group(0)
+            if "阶段" not in sentence:
+                continue
+            for expr in find_times(sentence):
+                pos = line.start + sm.start() + expr.start
+                if not expr.is_range or expr.role == "start" or inside_found(pos) or not expr.until:
+                    continue
+                ordinal = list(_ORDINAL_STAGE.finditer(sentence))
+                names = [(abs(nm.start() - expr.start), nm.group(0))
+                         for nm in (ordinal or list(_STAGE_NAME.finditer(sentence)))]
+                name = min(names)[1] if names else None
+                found.append(_PhaseFound(Phase(name=name, start=expr.begin, end=expr.until, text=expr.text,
+                                               span=(pos, pos + len(expr.text))), None, False))
+                covered.append((pos, pos + len(expr.text)))
+        # a goal staged by year: 2020年…;2021年…;2022年5月…
+        found.extend(_staged_goal(line))
+    return _dedupe(found)
+
+
+def _staged_goal(line) -> list[_PhaseFound]:
+    clauses, offset = [], 0
+    for part in re.split(r"([;；])", line.text):
+        if part not in (";", "；"):
+            clauses.append((offset, part))
+        offset += len(part)
+    if len(clauses) < 2:
+        return []
+    staged = []
+    for off, clause in clauses:
+        lead = len(clause) - len(clause.lstrip())
+        exprs = find_times(clause[:40])
+        if not exprs:
+            continue
+        expr = exprs[0]
+        if expr.start - lead > 1 or not expr.until or expr.role in ("start", "cycle"):
+            continue
+        staged.append((off, expr))
+    if len(staged) < 2 or staged[0][0] != 0:
+        return []
+    out = []
+    for off, expr in staged:
+        start = expr.begin if expr.granularity == "year" or expr.is_range else None
+        out.append(_PhaseFound(Phase(name=None, start=start, end=expr.until, text=expr.text,
+                                     span=(line.start + off + expr.start, line.start + off + expr.end)),
+                               None, True))
+    return out
+
+
+def _dedupe(found: list[_PhaseFound]) -> list[_PhaseFound]:
+    out, seen = [], set()
+    for f in sorted(found, key=lambda f: (f.phase.span or (0, 0))[0]):
+        key = (f.phase.start, f.phase.end, f.phase.name) if f.phase.end else (f.phase.text, f.phase.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+def _span_of(task: Task) -> tuple[int | None, int | None]:
+    if task.node is not None:
+        return task.node.start, task.node.end
+    if task.span:
+        return task.span
+    return None, None
+
+
+# --------------------------------------------------------------------------- period
+
+_PERIOD_WORDS = re.compile(r"历时|为期|期限|周期|试点期|实施期|时间为|时间跨度|起止")
+_GOAL_LIMIT = re.compile(r"到|至|截至|年底|年末|完成")
+
+
+def _plan_period(doc: Document, roots: list[OutlineNode], phases: list[_PhaseFound],
+                 tasks: list[Task]) -> tuple[str | None, str | None]:
+    dated = [p.phase for p in phases if p.plan_level and (p.phase.start or p.phase.end)]
+    if dated:
+        starts = [p.start for p in dated if p.start]
+        ends = [p.end for p in dated if p.end]
+        start = min(starts, key=date_key) if starts else None
+        return start, latest(ends)
+    head = "\n".join(line.text for line in doc.lines[:6] if len(line.text) < 4000)
+    first_task = min((s for s, _ in (_span_of(t) for t in tasks) if s is not None), default=len(doc.text))
+    preamble = doc.text[:min(first_task, 20000)]
+    # the plan's own title: 《…方案(2011—2013)》 or a bracketed range on the first lines
+    for expr in find_times(head):
+        if expr.is_range and expr.until and expr.begin:
+            return expr.begin, expr.until
+    # 历时三年时间(2020年—2022年), 试点期为…
+    for expr in find_times(doc.text):
+        if expr.is_range and expr.until and expr.begin \
+                and _PERIOD_WORDS.search(doc.text[max(0, expr.start - 12):expr.start]):
+            return expr.begin, expr.until
+    start = None
+    for expr in find_times(preamble):
+        if expr.role == "start" and expr.begin:
+            start = expr.begin
+            break
+    ends = []
+    goal_texts = [node_text(doc, n) for r in roots for n in r.walk() if _in_kind(n, "goals")]
+    if not goal_texts:
+        goal_texts = [preamble]
+    for text in goal_texts:
+        for expr in find_times(text):
+            if expr.role == "limit" and expr.until and expr.year_given:
+                ends.append(expr.until)
+    return start, latest(ends)
+
+
+def _in_kind(node: OutlineNode, kind: str) -> bool:
+    while node is not None:
+        if node.part_kind == kind:
+            return True
+        node = node.parent
+    return False
+
+
+# --------------------------------------------------------------------------- deadlines
+
+def task_deadline(text: str, *, context: tuple[str | None, str | None] | None = None
+                  ) -> tuple[str | None, str | None]:
+    """(deadline, deadline_text) from a task's own text: its latest time limit."""
+    exprs = [e for e in find_times(text, context=context) if e.role in ("limit", "span")
+             and not (e.role == "span" and _PERIOD_WORDS.search(text[max(0, e.start - 12):e.start]))]
+    dated = [e for e in exprs if e.until]
+    vague = find_vague_limits(text)
+    if dated:
+        best = max(dated, key=lambda e: (date_key(e.until), e.start))
+        later_vague = [v for v in vague if v[0] > best.end]
+        if later_vague:
+            return None, later_vague[-1][2]
+        return best.until, best.phrase
+    undated = [(e.phrase_start, e.phrase) for e in exprs] + [(v[0], v[2]) for v in vague]
+    if undated:
+        with_limit = [u for u in undated if u[1].endswith(("前", "以前", "之前"))]
+        return None, (with_limit or undated)[0][1]
+    return None, None
 
 
 def extract_schedule(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
-    return None
+    found = find_phases(doc, roots, draft.tasks)
+    draft.phases = [f.phase for f in found]
+    draft.period_start, draft.period_end = _plan_period(doc, roots, found, draft.tasks)
+    by_node = {id(f.node): f.phase for f in found if f.node is not None}
+    by_start = {f.phase.span[0]: f.phase for f in found if f.phase.span}
+    for task in draft.tasks:
+        _schedule_task(doc, task, by_node, found)
+
+
+def _phase_of(task: Task, by_node: dict[int, Phase], found: list[_PhaseFound]) -> tuple[Phase | None, bool]:
+    """(phase, is_the_phase_itself) for a task that is a step or lies in one."""
+    node = task.node
+    own = True
+    while node is not None:
+        if id(node) in by_node:
+            return by_node[id(node)], own
+        own = False
+        node = node.parent
+    if task.node is None and task.span:
+        for f in found:
+            if f.node is None and f.plan_level and f.phase.span and task.span[0] <= f.phase.span[0] < task.span[1] \
+                    and f.phase.span[0] - task.span[0] < 60:
+                return f.phase, True
+    return None, False
+
+
+def _schedule_task(doc: Document, task: Task, by_node, found) -> None:
+    text = task_text(doc, task)
+    phase, itself = _phase_of(task, by_node, found)
+    if phase is not None:
+        task.recurrence = None
+        if phase.end:
+            task.deadline, task.deadline_text = phase.end, phase.text
+            return
+        deadline, words = task_deadline(text, context=(phase.start, phase.end))
+        task.deadline = deadline
+        task.deadline_text = words if words and (itself or deadline) else phase.text
+        if not itself and not words:
+            task.deadline_text = phase.text
+        return
+    deadline, words = task_deadline(text)
+    task.deadline, task.deadline_text = deadline, words
+    task.recurrence = recurrence_of(_without_titles(text))
+    if task.recurrence and not deadline:
+        cyc = cycle_limit(text)
+        task.deadline_text = cyc[2] if cyc else None
+
+
+def _without_titles(text: str) -> str:
+    """Cited titles (《年度…》) do not set cycles."""
+    return mask_references(fold(text))

@@ -1,0 +1,117 @@
+"""Phases, plan period and task deadlines, checked against the seed plans' gold annotations."""
+import json
+import re
+
+import pytest
+
+from shidian.planparse.model import Document, OutlineNode, PlanDraft, Task
+from shidian.planparse.schedule import extract_schedule, find_phases, task_deadline
+
+
+def seed(seed_dir, stem):
+    text = (seed_dir / f"{stem}.txt").read_text(encoding="utf-8")
+    gold = json.loads((seed_dir / f"{stem}.gold.json").read_text(encoding="utf-8"))
+    return Document.from_text(stem, text), gold
+
+
+PHASED = ["03-gansu-hospice", "04-apprenticeship-selfcheck", "06-sichuan-medical-community",
+          "07b-town-housing", "08-hangzhou-hospice", "14-huxi-governance", "15b-pubei-governance"]
+
+
+@pytest.mark.parametrize("stem", PHASED)
+def test_phases_found_from_the_text_alone_match_the_gold(seed_dir, stem):
+    doc, gold = seed(seed_dir, stem)
+    found = [f.phase for f in find_phases(doc, [], [])]
+    assert [(p.start, p.end) for p in found] == [(p["start"], p["end"]) for p in gold["phases"]]
+    assert [p.text for p in found] == [p["text"] for p in gold["phases"]]
+
+
+@pytest.mark.parametrize("stem", ["01-yiyang-conference", "02-apprenticeship-moe", "12c-psych-training",
+                                  "15c-zhuhai-grassroots", "09-youth-league"])
+def test_plans_without_dated_steps_have_no_phases(seed_dir, stem):
+    doc, gold = seed(seed_dir, stem)
+    assert gold["phases"] == []
+    assert find_phases(doc, [], []) == []
+
+
+@pytest.mark.parametrize("stem", ["03-gansu-hospice", "06-sichuan-medical-community", "08-hangzhou-hospice",
+                                  "10-apprenticeship-college", "13-county-governance-construction",
+                                  "15b-pubei-governance", "05-luxian-hospice", "11-helinger-psych",
+                                  "12c-psych-training", "09-youth-league"])
+def test_plan_period_matches_the_gold(seed_dir, stem):
+    doc, gold = seed(seed_dir, stem)
+    draft = PlanDraft(id=stem)
+    extract_schedule(doc, [], draft)
+    assert {"start": draft.period_start, "end": draft.period_end} == gold["period"]
+
+
+MARKER = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.、])")
+
+
+def _paragraph(doc, title):
+    """The seed text of the task titled ``title``: its heading line and the lines up to the next item."""
+    for i, line in enumerate(doc.lines):
+        marker = MARKER.match(line.text)
+        if marker and line.text[marker.end():].startswith(title):
+            parts = [line.text]
+            for nxt in doc.lines[i + 1:]:
+                if MARKER.match(nxt.text):
+                    break
+                parts.append(nxt.text)
+            return "\n".join(parts)
+    raise AssertionError(title)
+
+
+@pytest.mark.parametrize("stem", ["15c-zhuhai-grassroots", "07a-shandong-housing", "12e-wuzhong-psych",
+                                  "02-apprenticeship-moe", "11-helinger-psych"])
+def test_latest_limit_of_a_task_matches_the_gold(seed_dir, stem):
+    doc, gold = seed(seed_dir, stem)
+    checked = 0
+    for task in gold["tasks"]:
+        if task["recurrence"] or not task["title"] or task["path"].count("/") > 1:
+            continue
+        try:
+            text = _paragraph(doc, task["title"])
+        except AssertionError:
+            continue
+        deadline, words = task_deadline(text)
+        assert deadline == task["deadline"], (task["path"], words)
+        if task["deadline"]:
+            assert words == task["deadline_text"]
+        checked += 1
+    assert checked >= 3
+
+
+def test_undatable_limits_keep_their_words():
+    assert task_deadline("2015年9月底前建立历史留用地台账,年底前出台指导意见,力争用3年左右的时间,基本解决") == (
+        None, "力争用3年左右的时间")
+    assert task_deadline("请各有关单位于10月25日前将名单报送") == (None, "10月25日前")
+    assert task_deadline("确定对象工作于***月底前完成") == (None, "***月底前")
+
+
+def _node(doc, line_no, marker, title, parent=None, kind=""):
+    line = doc.lines[line_no]
+    node = OutlineNode(marker=marker, style="", title=title, body=line.text, start=line.start, end=line.end,
+                       part_kind=kind, parent=parent)
+    if parent:
+        parent.children.append(node)
+    return node
+
+
+def test_step_items_take_the_end_of_their_step_and_recurring_tasks_keep_cycle_words():
+    text = ("三、实施步骤\n(一)试点启动阶段。(2020年6-7月)\n1.开展基线调查。对本市现状开展调查。\n"
+            "四、工作要求\n(一)健全信息报告制度。市住房城乡建设部门于每月月底前将本月进度报省厅。\n"
+            "(二)加强改造风貌管理。并于2016年11月底前报省住房城乡建设厅。\n")
+    doc = Document.from_text("t", text)
+    part = _node(doc, 0, "三、", "实施步骤", kind="steps")
+    step = _node(doc, 1, "(一)", "试点启动阶段", part)
+    item = _node(doc, 2, "1.", "开展基线调查", step)
+    part2 = _node(doc, 3, "四、", "工作要求", kind="safeguards")
+    rec = _node(doc, 4, "(一)", "健全信息报告制度", part2)
+    dated = _node(doc, 5, "(二)", "加强改造风貌管理", part2)
+    draft = PlanDraft(id="t", tasks=[Task(path=n.path, title=n.title, node=n) for n in (step, item, rec, dated)])
+    extract_schedule(doc, [part, part2], draft)
+    got = [(t.deadline, t.deadline_text, t.recurrence) for t in draft.tasks]
+    assert got == [("2020-07", "2020年6-7月", None), ("2020-07", "2020年6-7月", None),
+                   (None, "每月月底前", "monthly"), ("2016-11", "2016年11月底前", None)]
+    assert [(p.name, p.start, p.end) for p in draft.phases] == [("试点启动阶段", "2020-06", "2020-07")]
