@@ -132,3 +132,16 @@ def fake_office_zip() -> bytes:
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
+
+
+def ensure_catalogs() -> None:
+    """Compile the translation catalogs and forget any loaded before (tests assert Chinese)."""
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    from shidian.core.i18n import compile_catalogs
+
+    compile_catalogs()
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()

@@ -1,17 +1,12 @@
 import pytest
 
-from shidian.core.i18n import compile_catalogs
-from shidian.reporting.testing import make_world
+from shidian.reporting.testing import ensure_catalogs, make_world
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _catalogs_compiled():
     """Messages are asserted in Chinese: compile the catalogs, drop any loaded before."""
-    if compile_catalogs():
-        from django.utils.translation import trans_real
-
-        trans_real._translations = {}
-        trans_real._default = None
+    ensure_catalogs()
 
 
 @pytest.fixture(autouse=True)
