@@ -148,13 +148,15 @@ _ROLE_NAMES = {"组长": "组长", "副组长": "副组长", "第一副组长": 
                "执行副组长": "副组长", "成员": "成员", "成员单位": "成员", "办公室主任": "办公室主任"}
 _ROLE_ORDER = {"组长": 0, "副组长": 1, "成员": 2, "办公室主任": 3}
 _GROUP_RE = re.compile(r"领导小组|指挥部|领导机构|工作委员会|专项小组|工作小组|工作专班|专班|专家组|专项组|"
-                       r"小组|委员会|联席会议")
+                       r"专家委员会|小组|联席会议")
 _LEADING_GROUPS = {"领导小组", "指挥部", "领导机构"}
 _WORK_GROUPS = {"工作小组", "工作专班", "专班", "工作委员会"}
 _ROLE_LINE_RE = re.compile(
     r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
     r"(组\s*长|副\s*组\s*长|第一副组长|常务副组长|执行副组长|成\s*员(?:\s*单\s*位)?|办\s*公\s*室\s*主\s*任)"
     r"\s*(?:[:：]|\t|\s{2,}|$)\s*(.*)$")
+# a "post" with these words is a piece of the surrounding sentence, not a member
+_NOT_MEMBER_RE = re.compile(r"领导小组|工作小组|专项组|专家组|专班|指挥部|联席会议|下设|设在|设于|挂靠|兼任|负责(?!同志|人)|提供|。")
 _OUTLINE_START_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|"
                                r"\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+[章条])")
 
@@ -181,32 +183,70 @@ def _group_kind(text: str) -> str | None:
     return None
 
 
+def _tokens(piece: str) -> list[str]:
+    """Whitespace tokens of a roster piece, with spaced-out names (`张  伟`) put back together."""
+    raw = [t for t in re.split(r"[\s\u3000]+", piece) if t]
+    tokens: list[str] = []
+    for token in raw:
+        if tokens and len(token) == 1 and len(tokens[-1]) <= 2 and _is_han(token) and _is_han(tokens[-1]) \
+                and (len(tokens[-1]) == 1 or tokens[-1][0] in _SURNAMES):
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+    return tokens
+
+
+def _is_han(text: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
+    """Entries of one roster piece: `张伟 县长`, `县长 张伟`, `图亚副县长`, `县财政局、县民政局`,
+    `马俊伟城关镇党委副书记、镇长`, or several of them separated by spaces (single-line OCR text)."""
+    tokens = _tokens(piece)
+    if len(tokens) == 2 and "、" not in piece and (_looks_like_name(tokens[0]) or _looks_like_name(tokens[1])):
+        return [split_name_post(" ".join(tokens))]
+    flat: list[tuple[str, bool]] = []  # (token, came after 、)
+    for token in tokens:
+        for k, sub in enumerate(token.split("、")):
+            if sub:
+                flat.append((sub, k > 0))
+    entries: list[tuple[str | None, str | None]] = []
+    i = 0
+    while i < len(flat):
+        token, after_comma = flat[i]
+        nxt = flat[i + 1] if i + 1 < len(flat) else None
+        if _looks_like_name(token) and nxt is not None and not _looks_like_name(nxt[0]) and not nxt[1]:
+            entries.append((token, nxt[0]))
+            i += 2
+            continue
+        name, post = split_name_post(token)
+        if name is None and entries and entries[-1][0] and post:
+            prev_name, prev_post = entries[-1]
+            if prev_post is None:
+                entries[-1] = (prev_name, post)
+            elif after_comma and len(post) <= 8:
+                entries[-1] = (prev_name, f"{prev_post}、{post}")
+            else:
+                entries.append((None, post))
+        else:
+            entries.append((name, post))
+        i += 1
+    return entries
+
+
 def _entries_from_text(text: str, *, prose: bool) -> list[tuple[str | None, str | None]]:
     """Members named in one roster cell or one prose list."""
     text = re.sub(r"[(（](?:名单|具体名单|人员名单)[^)）]*[)）]", "", text)
     text = text.strip(" \t\u3000,，;；。:：")
     if not text:
         return []
-    pieces = [p for p in re.split(r"[、,，;；]|以及|及(?![时早])", text) if p.strip()]
-    if not prose and "\t" not in text and len(pieces) == 1:
-        pieces = [text]
+    if prose:
+        pieces = [p for p in re.split(r"[、,，;；]|以及|及(?![时早])", text) if p.strip()]
+        return [e for e in (_prose_entry(p) for p in pieces) if e[0] or e[1]]
     entries: list[tuple[str | None, str | None]] = []
-    named = False
-    for piece in pieces:
-        piece = piece.strip()
-        if prose:
-            entries.append(_prose_entry(piece))
-            continue
-        name, post = split_name_post(piece)
-        if name:
-            named = True
-            entries.append((name, post))
-        elif named and entries and post:
-            # "马俊伟城关镇党委副书记、镇长": the second post belongs to the same person
-            prev_name, prev_post = entries[-1]
-            entries[-1] = (prev_name, f"{prev_post}、{post}" if prev_post else post)
-        elif post:
-            entries.append((None, post))
+    for piece in re.split(r"[,，;；]", text):
+        entries.extend(_roster_piece(piece.strip()))
     return [e for e in entries if e[0] or e[1]]
 
 
@@ -272,47 +312,76 @@ def _prose_rosters(sentence: str, kind: str, position: int) -> list[_Roster]:
         previous_end = match.end()
         role = _ROLE_NAMES[match.group(3)]
         for name, post in _entries_from_text(span.lstrip("、及和"), prose=True):
-            if post and (_GROUP_RE.search(post) or len(post) > 40):
+            if post and (_NOT_MEMBER_RE.search(post) or len(post) > 40):
                 continue
             members.append(GroupMember(role=role, name=name, post=post))
     for match in _ROLE_BEFORE_RE.finditer(sentence):
         role = _ROLE_NAMES[match.group(2)]
         body = re.sub(r"(?:同志)?(?:担任|兼任|组成)$", "", match.group(3))
         for name, post in _entries_from_text(body, prose=True):
-            if post and (_GROUP_RE.search(post) or len(post) > 40):
+            if post and (_NOT_MEMBER_RE.search(post) or len(post) > 40):
                 continue
             members.append(GroupMember(role=role, name=name, post=post))
-    for regex in (_COOPERATE_RE, _COMPOSED_RE):
-        match = regex.search(sentence)
+    for regex, needed in ((_COOPERATE_RE, "牵头"), (_COMPOSED_RE, "的")):
+        match = regex.search(sentence) if needed in sentence and ("组" in sentence or "指挥部" in sentence) else None
         if match and _group_kind(sentence[match.end():]):
             lists = [g for g in match.groups() if g]
             if any(re.search(r"任|牵头|参加|负责|协调", chunk) for chunk in lists[-1:]):
                 continue
             for chunk in lists:
                 for name, post in _entries_from_text(chunk, prose=True):
-                    if post and not _GROUP_RE.search(post) and len(post) <= 40:
+                    if post and not _NOT_MEMBER_RE.search(post) and len(post) <= 40:
                         members.append(GroupMember(role="成员", name=name, post=post))
             break
     return [_Roster(kind=kind, members=members, position=position)] if members else []
 
 
+_INLINE_ROLE_RE = re.compile(r"(?:第一|常务|执行)?副\s*组\s*长\s*[:：]|(?<!副)组\s*长\s*[:：]|"
+                             r"成\s*员(?:\s*单\s*位)?\s*[:：]|办\s*公\s*室\s*主\s*任\s*[:：]")
+
+
+def _virtual_lines(doc: Document) -> list[tuple[str, int]]:
+    """The document's lines, with rosters run into one line (OCR text) cut at their role labels."""
+    out: list[tuple[str, int]] = []
+    for line in doc.lines:
+        text = line.text
+        starts = [m.start() for m in _INLINE_ROLE_RE.finditer(text)] if "组" in text or "员" in text else []
+        if len(starts) < 2 and (len(starts) == 0 or len(text) <= 200):
+            out.append((text, line.start))
+            continue
+        cuts = [0, *starts, len(text)]
+        for a, b in zip(cuts, cuts[1:]):
+            piece = text[a:b]
+            if not piece.strip():
+                continue
+            if a == starts[-1]:
+                # the last entry runs on into ordinary text: end it at the first sentence break
+                stop = re.search(r"。|[,，;；]?\S*(?:领导小组|办公室设|下设)", piece)
+                if stop:
+                    out.append((piece[: stop.start()], line.start + a))
+                    out.append((piece[stop.start():], line.start + a + stop.start()))
+                    continue
+            out.append((piece, line.start + a))
+    return out
+
+
 def _line_rosters(doc: Document) -> list[_Roster]:
     rosters: list[_Roster] = []
-    lines = doc.lines
+    lines = _virtual_lines(doc)
     index = 0
     while index < len(lines):
-        line = lines[index].text
-        match = _ROLE_LINE_RE.match(line) if len(line) <= 200 else None
+        line = lines[index][0]
+        match = _ROLE_LINE_RE.match(line) if len(line) <= 2000 else None
         if not match or "。" in (match.group(2) or "")[:-1]:
             index += 1
             continue
-        context = _line_context(doc, index)
-        roster = _Roster(kind=context or "leading", position=lines[index].start)
-        # a roster under "成立……领导小组" or with no body named at all is the leading group's
+        # a roster under "成立……领导小组", or with no body named before it, is the leading group's
+        context = _line_context(lines, index)
+        roster = _Roster(kind=context or "leading", position=lines[index][1])
         role = None
         while index < len(lines):
-            text = lines[index].text
-            match = _ROLE_LINE_RE.match(text) if len(text) <= 200 else None
+            text = lines[index][0]
+            match = _ROLE_LINE_RE.match(text) if len(text) <= 2000 else None
             if match:
                 role = _ROLE_NAMES.get(re.sub(r"\s", "", match.group(1)), "成员")
                 body = match.group(2) or ""
@@ -326,6 +395,8 @@ def _line_rosters(doc: Document) -> list[_Roster]:
             else:
                 break
             for name, post in _entries_from_text(body.replace("\t", " "), prose=False):
+                if post and _NOT_MEMBER_RE.search(post):
+                    continue
                 roster.members.append(GroupMember(role=role, name=name, post=post))
             index += 1
         if roster.members:
@@ -347,15 +418,15 @@ def _is_roster_continuation(text: str) -> bool:
     return all(name or (post and (_POST_SUFFIX_RE.search(post) or _post_score(post))) for name, post in entries)
 
 
-def _line_context(doc: Document, index: int) -> str | None:
+def _line_context(lines: list[tuple[str, int]], index: int) -> str | None:
     seen = 0
     for back in range(index - 1, max(-1, index - 12), -1):
-        text = doc.lines[back].text.strip()
+        text = lines[back][0].strip()
         if not text:
             continue
         if _ROLE_LINE_RE.match(text):
             continue
-        kind = _group_kind(text)
+        kind = _group_kind(text[-300:])
         if kind:
             return kind
         seen += 1
@@ -365,7 +436,8 @@ def _line_context(doc: Document, index: int) -> str | None:
 
 
 def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
-    text = doc.text
+    """Fill draft.leading_group and draft.office (roots are not needed: rosters are found by
+    their wording wherever they stand)."""
     rosters = _line_rosters(doc)
     directors: list[tuple[str, GroupMember]] = []
     offices: list[tuple[str, str]] = []
@@ -380,19 +452,17 @@ def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDra
                 context = kind
             if context is None:
                 continue
-            if _ROLE_LINE_RE.match(sentence):
-                continue
-            rosters.extend(_prose_rosters(sentence, context, line.start + offset))
-            for match in _OFFICE_DIRECTOR_RE.finditer(sentence):
+            if not _ROLE_LINE_RE.match(sentence):
+                rosters.extend(_prose_rosters(sentence, context, line.start + offset))
+            for match in (_OFFICE_DIRECTOR_RE.finditer(sentence) if "主任" in sentence else ()):
                 who = re.sub(r"^(?:并|由|请)", "", (match.group(1) or match.group(2) or "").strip())
                 name, post = (who, None) if _looks_like_name(who) else _prose_entry(who)
                 if name or post:
                     directors.append((context, GroupMember(role="办公室主任", name=name, post=post)))
-            for match in _OFFICE_RE.finditer(sentence):
+            for match in (_OFFICE_RE.finditer(sentence) if "办公室" in sentence else ()):
                 place = re.sub(r"(?:内|里)$", "", match.group(1))
                 if place and not place.startswith(("负责", "具体")):
                     offices.append((context, place))
-    del text
     leading = [r for r in rosters if r.kind == "leading"]
     chosen_pool = leading or [r for r in rosters if r.kind == "work"]
     members: list[GroupMember] = []
@@ -408,8 +478,9 @@ def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDra
             if all(m.role not in roles for m in roster.members):
                 members.extend(roster.members)
     kinds = {"leading"} if leading or not chosen_pool else {"work"}
+    has_director = any(m.role == "办公室主任" for m in members)
     for kind, member in directors:
-        if kind in kinds:
+        if kind in kinds and not has_director:
             if member.name and not member.post:
                 same = next((m for m in members if m.name == member.name and m.post), None)
                 if same is not None:
