@@ -49,6 +49,11 @@ class OutlineNode:
     part_kind: str = ""  # for parts: guiding|principles|goals|tasks|steps|safeguards|other
     children: list[OutlineNode] = field(default_factory=list)
     parent: OutlineNode | None = field(default=None, repr=False, compare=False)
+    # 'part' (a part heading such as 二、主要任务), 'item' (a numbered or headed item) or
+    # 'container' (the unnumbered paragraph that holds an inline 一是…二是… list). Items inherit
+    # part_kind from their part, so part_kind is set on every node (see outline.py).
+    role: str = ""
+    meta: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def path(self) -> str:
