@@ -88,7 +88,7 @@ def bulletin_document(board: Dashboard, *, issued: date) -> OfficialDocument:
     highlights = [_("%(unit)s, %(task)s: %(done)s") % {
         "unit": r.agency.name, "task": task_titles.get(r.task_id, ""), "done": _excerpt(r.done)}
         for r in _highlights(board.reports)]
-    sections.append(Section(_heading(3, _("Highlights")), highlights or [
+    sections.append(Section(_heading(3, _("Highlights of the period")), highlights or [
         _("No progress was reported for this period yet.")]))
 
     problems = [_("%(unit)s, %(task)s: %(problems)s") % {

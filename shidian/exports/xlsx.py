@@ -74,10 +74,10 @@ def _units(names: list[str]) -> str:
 def decomposition_xlsx(*, plan: Plan, rows: list[DecompositionRow]) -> bytes:
     """任务分解表 of a plan."""
     workbook = Workbook()
-    columns = [(_("No."), 8), (_("Task"), 40), (_("Details"), 50), (_("Lead units"), 22),
-               (_("Responsible units"), 30), (_("Deadline"), 14),
-               (_("Deadline as written"), 18), (_("Phase"), 16), (_("Status"), 10),
-               (_("Percent done"), 10)]
+    columns = [(_("Row number"), 8), (_("Task title"), 40), (_("Task details"), 50), (_("Lead units of the task"), 22),
+               (_("Responsible units of the task"), 30), (_("Completion deadline"), 14),
+               (_("Deadline as the plan writes it"), 18), (_("Task phase"), 16), (_("Task status"), 10),
+               (_("Progress (percent)"), 10)]
     sheet = _sheet(workbook, _("Task decomposition"), _("Task decomposition of %(plan)s")
                    % {"plan": plan.title}, plan.issuer or plan.division.name, columns)
     _rows(sheet, ([row.task.path, row.task.title, row.task.content, _units(row.leads),
@@ -96,12 +96,12 @@ def progress_xlsx(*, plan: Plan, period: Period,
                   rows: list[tuple[DecompositionRow, list[ProgressReport]]]) -> bytes:
     """工作进展情况表 of a plan for one period."""
     workbook = Workbook()
-    columns = [(_("No."), 8), (_("Task"), 36), (_("Lead units"), 20),
-               (_("Responsible units"), 24), (_("Reporting unit"), 20), (_("Period"), 12),
-               (_("Status"), 10), (_("Percent done"), 10), (_("Work done"), 40),
-               (_("Problems"), 30), (_("Next steps"), 30), (_("Submitted at"), 18),
-               (_("On time"), 8), (_("Report status"), 12)]
-    sheet = _sheet(workbook, _("Progress"), _("Progress of %(plan)s, %(period)s")
+    columns = [(_("Row number"), 8), (_("Task title"), 36), (_("Lead units of the task"), 20),
+               (_("Responsible units of the task"), 24), (_("Reporting unit"), 20), (_("Reporting period"), 12),
+               (_("Task status"), 10), (_("Progress (percent)"), 10), (_("Work done this period"), 40),
+               (_("Problems met"), 30), (_("Next steps planned"), 30), (_("Submitted at"), 18),
+               (_("Timeliness"), 8), (_("Report status"), 12)]
+    sheet = _sheet(workbook, _("Progress ledger"), _("Progress of %(plan)s, %(period)s")
                    % {"plan": plan.title, "period": period.label},
                    plan.issuer or plan.division.name, columns)
     lines = []
@@ -118,7 +118,7 @@ def progress_xlsx(*, plan: Plan, period: Period,
                 report.agency.name, period.label, str(TaskStatus(report.task_status).label),
                 report.percent / 100, report.done, report.problems, report.next_steps,
                 submitted,
-                "" if report.on_time is None else (_("Yes") if report.on_time else _("No")),
+                "" if report.on_time is None else (_("Reported on time") if report.on_time else _("Reported late")),
                 report.get_status_display()])
     _rows(sheet, lines)
     for cell in sheet["H"][3:]:

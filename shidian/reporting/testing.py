@@ -136,12 +136,16 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 def ensure_catalogs() -> None:
     """Compile the translation catalogs and forget any loaded before (tests assert Chinese)."""
+    import gettext
+
     from asgiref.local import Local
     from django.utils.translation import trans_real
 
     from shidian.core.i18n import compile_catalogs
 
-    compile_catalogs()
+    if not compile_catalogs():
+        return
+    gettext._translations.clear()  # Python caches each .mo file by its path
     trans_real._translations = {}
     trans_real._default = None
     trans_real._active = Local()

@@ -17,8 +17,11 @@ from shidian.core.periods import (Period, PeriodKind, parse_period, period_conta
 def _catalogs_compiled():
     """The reporting catalog holds the labels: compile it and drop catalogs loaded before."""
     if compile_catalogs():
+        import gettext
+
         from django.utils.translation import trans_real
 
+        gettext._translations.clear()
         trans_real._translations = {}
         trans_real._default = None
 

@@ -59,15 +59,15 @@ def test_progress_table_lists_reports_and_the_tasks_nobody_reported(reported):
     rows = rows_of(content)
     assert "2021年6月" in rows[0][0]
     header = rows[2]
-    assert header[1] == "任务" and header[4] == "填报单位" and header[7] == "完成进度"
+    assert header[1] == "任务" and header[4] == "填报单位" and header[6] == "任务状态" and header[7] == "完成进度"
     body = rows[3:]
     by_unit = {(r[1], r[4]): r for r in body}
     health = by_unit[("建立安宁疗护服务体系", "泸县卫生健康局")]
     assert health[5] == "2021年6月" and health[6] == "已完成" and health[7] == 1
     assert health[8] == "建成安宁疗护病区2个，床位20张" and health[9] == "专业人员不足"
-    assert health[12] == "是"
+    assert health[12] == "按时"
     civil = by_unit[("建立安宁疗护服务体系", "泸县民政局")]
-    assert civil[7] == 0.6 and civil[12] == "否"
+    assert civil[7] == 0.6 and civil[12] == "逾期"
     missing = [r for r in body if r[1] == "开展困难群众救助"]
     assert missing and missing[0][13] == "未报送"
 
