@@ -1,8 +1,504 @@
-"""PLACEHOLDER until helper B writes this module."""
+"""Goals and quantified targets (indicators) of a plan.
+
+An indicator is a number with what it counts, that the plan sets as a target (NOTES.md 2):
+达到80%以上 → ">=" 80 %; 不超过… → "<="; a quota of pilot units or an allocated task (国有和国有控股
+企业30家, 中央下达改造任务3.13万户) → "=". Money, areas, durations, hours and ratios are norms: they
+go to rules (see ``rules.py``, which shares the number scanner below). Counts of listed items
+(六大工程, 5个专项治理活动) and one-off choices (选择一个区) are neither.
+
+An indicator's deadline is the date of its own sentence (the clause's date when the sentence
+stages several targets), else the date of the sentence that introduces its list, else null.
+"""
 from __future__ import annotations
 
-from .model import Document, OutlineNode, PlanDraft
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from .model import Document, Indicator, OutlineNode, PlanDraft
+from .timeexpr import CN_NUMERAL_CHARS, cn_number, date_key, find_times, fold
+
+# --------------------------------------------------------------------------- vocabularies (data)
+
+# part kinds by heading words, for text without an outline
+PART_KIND_WORDS: tuple[tuple[str, str], ...] = (
+    ("guiding", r"指导思想|总体思路"),
+    ("principles", r"基本原则|工作原则|原则$"),
+    ("goals", r"目标|总体要求"),
+    ("steps", r"步骤|工作安排|进度安排|时间安排|实施阶段|阶段安排"),
+    ("safeguards", r"保障|组织领导|工作要求|组织实施"),
+)
+QUOTA_HEADINGS = re.compile(r"分布|选取|选点|名额|试点数量|数量分配|任务分配|任务分解|指标分配|试点范围")
+CONDITION_HEADINGS = re.compile(r"条件|资格|申报要求|准入")
+# allocated tasks (=): 中央下达改造任务3.13万户, 2016年全省计划完成5万户
+ALLOCATION_WORDS = re.compile(r"下达|分解|分配|统筹安排|计划完成|计划改造|改造任务|任务数")
+# measure words counted as targets, and the unit they get in the schema
+COUNT_UNITS: dict[str, str] = {
+    "个百分点": "other", "百分点": "other", "个": "个", "家": "other", "户": "户", "人次": "other",
+    "人": "人", "名": "人", "次": "other", "所": "个", "支": "个", "座": "个", "条": "个",
+    "场": "other", "期": "other", "批": "other", "篇": "other", "件": "other", "台": "个",
+    "张": "other", "间": "个", "处": "个", "套": "个", "位": "人",
+}
+# number + unit spans that are norms, not targets (rules.py reads them)
+RULE_UNITS: dict[str, str] = {
+    "万元": "subsidy", "亿元": "subsidy", "元": "subsidy", "平方米": "area", "㎡": "area",
+    "亩": "area", "公顷": "area", "学时": "other", "课时": "other", "小时": "other",
+    "个工作日": "notice_period", "工作日": "notice_period", "天": "notice_period",
+    "日": "notice_period", "个月": "other", "周岁": "eligibility", "岁": "eligibility",
+    "年": "other",
+}
+GE_BEFORE = ("不少于", "不低于", "至少", "达到", "达", "力争达到", "力争达", "力争", "确保", "提高到",
+             "提升到", "提高至", "提升至", "增加到", "增长到", "超过", "高于", "实现", "保持在")
+LE_BEFORE = ("不超过", "不高于", "控制在", "低于", "少于", "不多于", "压缩到", "降低到", "降至", "下降到")
+GE_AFTER = ("及以上", "以上")
+LE_AFTER = ("及以下", "以下", "以内", "之内")
+NORM_BEFORE = ("不宜", "不得", "不应", "不能", "原则上")  # 不宜超过三个学生: a norm, not a target
+GROWTH_VERBS = re.compile(r"(?:培养|培训|培育|新增|发展|招募|建成|建设|打造|创建|组建|扶持|认定|改造|完成)$")
+MEETING_WORDS = re.compile(r"会议|例会|会商|调度会|汇报|报告|通报|座谈")
+
+_NUM = r"(?:\d+(?:\.\d+)?(?:[万亿](?!元))?|[零〇一二两三四五六七八九十百千万]{1,6})"
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in set(COUNT_UNITS) | set(RULE_UNITS)), key=len, reverse=True))
+_QUANTITY = re.compile(
+    r"(?P<pct>(?P<pnum>\d+(?:\.\d+)?)\s*%(?:\s*[-—~至到]\s*\d+(?:\.\d+)?\s*%)?)"
+    r"|百分之(?P<pcn>[零〇一二两三四五六七八九十百点]{1,6})"
+    r"|(?P<ratio>(?<![\d.])\d+\s*[:：]\s*\d+(?![\d.:]))"
+    r"|(?P<num>" + _NUM + r")\s?(?P<unit>" + _UNIT_ALT + r")"
+)
+_LIST_SPLIT = re.compile(r"、|和|与|及|以及")
+_MEASURE_NOUN = re.compile(r"(?:率|比例|占比|比重|人次|覆盖面|人数|数量|数)$")
+_SENT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
+_ITEM_MARK = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+[条章节][、.．:：\s]*|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]"
+    r"|\d+[.．、](?!\d)|[①-⑳]|——|[-•·●○■□◆])\s*")
+_HEADING_LINE = re.compile(
+    r"^\s*(?:(?P<cn>[一二三四五六七八九十]+)[、.．]|[(（](?P<pcn>[一二三四五六七八九十]+)[)）]|(?P<num>\d+)[.．](?!\d)"
+    r"|(?P<numd>\d+)、|[(（](?P<pnum>\d+)[)）]|(?P<circ>[①-⑳]))")
+
+
+# --------------------------------------------------------------------------- sentences in context
+
+@dataclass
+class Sentence:
+    text: str  # verbatim
+    start: int
+    end: int
+    part_kind: str = ""  # guiding|principles|goals|tasks|steps|safeguards|other|'' (unknown)
+    headings: list[str] = field(default_factory=list)  # enclosing headings, innermost first
+    node: OutlineNode | None = None
+    line_index: int = 0
+
+    @property
+    def clean(self) -> str:
+        """Without item number and trailing 。 (NOTES.md 5)."""
+        text = _ITEM_MARK.sub("", self.text, count=1).strip()
+        return text.rstrip("。.;；!！?？ ").strip()
+
+
+def _kind_of_title(title: str) -> str:
+    for kind, words in PART_KIND_WORDS:
+        if re.search(words, title[:20]):
+            return kind
+    return ""
+
+
+class _NodeIndex:
+    """Innermost outline node containing an offset (nodes' own spans)."""
+
+    def __init__(self, roots: list[OutlineNode]):
+        nodes = [n for r in roots for n in r.walk() if n.end > n.start]
+        nodes.sort(key=lambda n: (n.start, -n.end))
+        self.nodes = nodes
+        self.starts = [n.start for n in nodes]
+
+    def at(self, pos: int) -> OutlineNode | None:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        best = None
+        # own spans do not nest much; look back a few nodes for one that contains pos
+        for k in range(i, max(-1, i - 8), -1):
+            n = self.nodes[k]
+            if n.start <= pos < max(n.end, n.start + 1):
+                best = n
+                break
+        if best is None and i >= 0:
+            best = self.nodes[i]  # text after a node's own span but before the next node
+        return best
+
+
+def _chain(node: OutlineNode | None) -> tuple[list[str], str]:
+    titles, kind = [], ""
+    while node is not None:
+        titles.append(node.title or "")
+        if node.part_kind and not kind:
+            kind = node.part_kind
+        node = node.parent
+    return titles, kind
+
+
+def _line_outline(doc: Document) -> list[tuple[list[str], str]]:
+    """Heading chain and part kind per line, read from numbered lines (no outline available)."""
+    out = []
+    stack: list[tuple[str, str]] = []  # (style, title)
+    top_kind = ""
+    for line in doc.lines:
+        m = _HEADING_LINE.match(line.text) if len(line.text) < 400 else None
+        if m:
+            style = next(k for k in ("cn", "pcn", "num", "numd", "pnum", "circ") if m.group(k))
+            title = re.split(r"[。:：]", line.text[m.end():], maxsplit=1)[0].strip()[:40]
+            styles = [s for s, _ in stack]
+            if style in styles:
+                stack = stack[:styles.index(style)]
+            stack.append((style, title))
+            if len(stack) == 1:
+                top_kind = _kind_of_title(title) or ("tasks" if style == "cn" else top_kind)
+            elif not top_kind:
+                top_kind = _kind_of_title(title)
+        elif line.text.strip() and len(line.text) < 30 and not re.search(r"[。,,;;]", line.text):
+            kind = _kind_of_title(line.text.strip())
+            if kind:  # an unnumbered part heading: 工作目标
+                stack, top_kind = [("plain", line.text.strip())], kind
+        out.append(([t for _, t in reversed(stack)], top_kind))
+    return out
+
+
+def sentences(doc: Document, roots: list[OutlineNode]) -> list[Sentence]:
+    """The document's sentences (split at 。!? and line ends) with their outline context."""
+    index = _NodeIndex(roots) if roots else None
+    by_line = None if index and index.nodes else _line_outline(doc)
+    out: list[Sentence] = []
+    for line in doc.lines:
+        if not line.text.strip():
+            continue
+        ctx_titles, ctx_kind, node = [], "", None
+        if by_line is not None:
+            ctx_titles, ctx_kind = by_line[line.index]
+        for m in _SENT.finditer(line.text):
+            raw = m.group(0)
+            if not raw.strip():
+                continue
+            start = line.start + m.start()
+            if index is not None and index.nodes:
+                node = index.at(start)
+                ctx_titles, ctx_kind = _chain(node)
+            out.append(Sentence(text=raw, start=start, end=line.start + m.end(), part_kind=ctx_kind,
+                                headings=list(ctx_titles), node=node, line_index=line.index))
+    return out
+
+
+# --------------------------------------------------------------------------- quantities
+
+@dataclass
+class Quantity:
+    value: float | int
+    unit_word: str  # as written: %, 个, 万户, 平方米, ratio
+    kind: str  # percent|count|points|ratio|rule
+    start: int  # offsets in the sentence
+    end: int
+    text: str
+
+
+def _value(num: str) -> float | int | None:
+    num = num.strip()
+    if num and num[0] in CN_NUMERAL_CHARS and len(num) > 1 and num[-1] in "万亿" and num[:-1].isdigit():
+        return cn_number(num)
+    return cn_number(num)
+
+
+def quantities(sentence: str) -> list[Quantity]:
+    """Numbers with their units in a sentence (percentages, counts, money, areas, ratios...)."""
+    work = fold(sentence)
+    out = []
+    for m in _QUANTITY.finditer(work):
+        if m.group("pct"):
+            out.append(Quantity(_num_or(m.group("pnum")), "%", "percent", m.start(), m.end(), m.group(0)))
+        elif m.group("pcn"):
+            v = cn_number(m.group("pcn"))
+            if v is not None:
+                out.append(Quantity(v, "%", "percent", m.start(), m.end(), m.group(0)))
+        elif m.group("ratio"):
+            out.append(Quantity(0, "ratio", "ratio", m.start(), m.end(), m.group(0)))
+        else:
+            num, unit = m.group("num"), m.group("unit")
+            if work[m.start() - 1:m.start()] in (".", "第") or (m.start() > 0 and work[m.start() - 1].isdigit()):
+                continue
+            if num[0] in CN_NUMERAL_CHARS:
+                # 一是, 一村一法律顾问, 一户一档: a Chinese numeral is a count only before a measure word
+                if unit in ("年", "日") or num in ("一", "万"):
+                    if unit in ("年", "日"):
+                        continue
+            value = _value(num)
+            if value is None:
+                continue
+            if unit in COUNT_UNITS:
+                kind = "points" if "百分点" in unit else "count"
+            else:
+                kind = "rule"
+            if unit == "年" and not re.match(r"\d{1,2}$", num):
+                continue  # 2021年 is a date
+            out.append(Quantity(value, unit, kind, m.start(), m.end(), sentence[m.start():m.end()]))
+    return out
+
+
+def _num_or(text: str) -> float | int:
+    v = cn_number(text)
+    return v if v is not None else 0
+
+
+# --------------------------------------------------------------------------- indicators
+
+_CLAUSE_BREAK = re.compile(r"[,,;;。:：!?！？]")
+
+
+def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
+    """The comma-delimited clause around ``pos`` (brackets do not break it)."""
+    depth, start = 0, 0
+    for i in range(pos - 1, -1, -1):
+        ch = text[i]
+        if ch in ")）":
+            depth += 1
+        elif ch in "(（":
+            if depth == 0:
+                continue
+            depth -= 1
+        elif depth == 0 and _CLAUSE_BREAK.match(ch):
+            start = i + 1
+            break
+    depth, end = 0, len(text)
+    for i in range(pos, len(text)):
+        ch = text[i]
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        elif depth == 0 and _CLAUSE_BREAK.match(ch):
+            end = i
+            break
+    return start, end
+
+
+def _comparator(work: str, q: Quantity, clause_start: int) -> tuple[str | None, bool]:
+    """(comparator, is_norm) read from the words around the number."""
+    after = work[q.end:q.end + 3]
+    before = work[clause_start:q.start]
+    near = before[-14:]
+    for word in NORM_BEFORE:
+        if word in near and ("超过" in near or "低于" in near or "少于" in near or "高于" in near):
+            return None, True
+    for word in LE_AFTER:
+        if after.startswith(word):
+            return "<=", False
+    for word in GE_AFTER:
+        if after.startswith(word):
+            return ">=", False
+    best = None
+    for words, comp in ((LE_BEFORE, "<="), (GE_BEFORE, ">=")):
+        for word in words:
+            k = near.rfind(word)
+            if k < 0:
+                continue
+            gap = near[k + len(word):]
+            if "每" in gap or re.search(r"[,,;;。]", gap):
+                continue
+            if word == "达" and k > 0 and near[k - 1] in "下传送抵表通发直转":
+                continue  # 下达 is not 达到
+            end = k + len(word)
+            if best is None or end > best[0] or (end == best[0] and len(word) > len(best[2])):
+                best = (end, comp, word)
+    if best:
+        # 提升不少于5个百分点 vs 不少于: longest word wins at the same end
+        return best[1], False
+    return None, False
+
+
+def _after_is_noun(work: str, q: Quantity) -> bool:
+    """N个X: a measure word followed straight by a noun (5个专项治理活动, 1个县级医院)."""
+    nxt = work[q.end:q.end + 1]
+    return bool(nxt) and "\u4e00" <= nxt <= "\u9fff" and nxt not in "的以及左"
+
+
+def _name_for(work: str, sentence: str, q: Quantity, clause: tuple[int, int]) -> str:
+    cs, ce = clause
+    before = sentence[cs:q.start]
+    after = sentence[q.end:ce]
+    before = re.sub(r"^(?:其中[:：]?|到\d{4}年底?|\d{4}年底?(?:之前|以前|前)?|使|实现|要|并)", "", before.strip())
+    cut = len(before)
+    for word in sorted(GE_BEFORE + LE_BEFORE + ("均", "分别", "都"), key=len, reverse=True):
+        k = before.find(word)
+        if 0 < k < cut:
+            cut = k
+    name = before[:cut].strip(" 的,，、")
+    tail = re.sub(r"^(?:以上|以下|以内|及以上)", "", after).strip(" 的,，")
+    if q.kind == "percent" and (not name or len(name) < 3) and tail:
+        name = tail
+    elif not name and tail:
+        name = tail
+    return name[:60]
+
+
+def _split_names(name: str) -> list[str]:
+    """在册患者规范管理率、在册患者治疗率、精神分裂症治疗率均… → three names."""
+    parts = [p.strip() for p in _LIST_SPLIT.split(name) if p.strip()]
+    if len(parts) >= 2 and sum(1 for p in parts if _MEASURE_NOUN.search(p)) >= len(parts) - 1 \
+            and _MEASURE_NOUN.search(parts[0]):
+        return parts
+    return [name]
+
+
+def _sentence_dates(text: str) -> list:
+    return [e for e in find_times(text) if e.until and e.year_given and e.role not in ("start", "cycle")]
+
+
+def _deadline_for(exprs, q: Quantity, n_targets: int) -> str | None:
+    if not exprs:
+        return None
+    if n_targets >= 2 and len(exprs) >= 2:
+        before = [e for e in exprs if e.end <= q.start]
+        return before[-1].until if before else None
+    limits = [e for e in exprs if e.role in ("limit", "span")] or exprs
+    return max(limits, key=lambda e: date_key(e.until)).until
+
+
+def _is_quota_context(s: Sentence) -> bool:
+    return any(QUOTA_HEADINGS.search(h or "") for h in s.headings[:3])
+
+
+def _is_condition_context(s: Sentence) -> bool:
+    return any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2]) or \
+        bool(re.search(r"条件|具备|符合.{0,6}要求", s.text[:12]))
+
+
+def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicator]:
+    """The indicators a sentence sets."""
+    text = s.text
+    work = fold(text)
+    qs = [q for q in quantities(text) if q.kind in ("percent", "count", "points")]
+    if not qs:
+        return []
+    quota = _is_quota_context(s)
+    condition = _is_condition_context(s) and not quota
+    allocation = bool(ALLOCATION_WORDS.search(work))
+    exprs = _sentence_dates(text)
+    candidates = []
+    for q in qs:
+        cs, ce = _clause_bounds(work, q.start)
+        comp, norm = _comparator(work, q, cs)
+        if norm:
+            continue
+        before = work[cs:q.start]
+        after_word = work[q.end:q.end + 2]
+        if q.kind == "percent":
+            if re.search(r"按照?[^,,。]{0,4}$", before) and work[q.end:q.end + 4].lstrip("的").startswith("比例"):
+                continue  # 按照10%的比例: a ratio rule
+            candidates.append((q, comp or ">=", (cs, ce)))
+            continue
+        counted = work[q.end:min(ce, q.end + 14)]
+        if MEETING_WORDS.search(counted):
+            continue  # 每年至少召开1次会议: a reporting duty
+        if q.unit_word in ("个百分点", "百分点"):
+            candidates.append((q, comp or ">=", (cs, ce)))
+            continue
+        if q.value in (0,):
+            continue
+        if condition or re.search(r"在$", before) or (comp and after_word.startswith(("以上", "以下"))
+                                                      and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", work[q.end:q.end + 4])):
+            continue  # eligibility: 在30人以上, 4000人以上应当…, 3人以上农户
+        if comp:
+            if q.text[0] in CN_NUMERAL_CHARS and comp is None:
+                continue
+            candidates.append((q, comp, (cs, ce)))
+            continue
+        if q.text[0] in CN_NUMERAL_CHARS:
+            continue  # 一名联络员, 六大工程, 一户一档
+        if quota:
+            candidates.append((q, "=", (cs, ce)))
+            continue
+        if allocation and q.unit_word in ("户", "万户"):
+            candidates.append((q, "=", (cs, ce)))
+            continue
+        if _after_is_noun(work, q):
+            if GROWTH_VERBS.search(before.rstrip()[-4:] if before else ""):
+                candidates.append((q, ">=", (cs, ce)))
+            continue
+        # X N个 at the end of a clause: a target when the sentence is a dated goal
+        if exprs or s.part_kind == "goals":
+            candidates.append((q, ">=", (cs, ce)))
+    out = []
+    for q, comp, clause in candidates:
+        unit = "%" if q.kind == "percent" else ("other" if q.kind == "points" else
+                                                COUNT_UNITS.get(q.unit_word.lstrip("万"), "other"))
+        value = q.value
+        if q.kind == "count" and q.unit_word.startswith("万"):
+            value = value * 10000
+        if q.kind == "count" and "万" in q.text and not q.unit_word.startswith("万"):
+            pass  # cn_number already applied 万
+        if isinstance(value, float) and value == int(value):
+            value = int(value)
+        deadline = _deadline_for(exprs, q, len(candidates)) or inherited
+        name = _name_for(work, text, q, clause)
+        names = _split_names(name) if re.search(r"均|分别|都", work[clause[0]:q.start]) else [name]
+        for nm in names:
+            out.append(Indicator(name=nm, comparator=comp, target=value, unit=unit, deadline=deadline,
+                                 text=s.clean, span=(s.start, s.end)))
+    return out
+
+
+_INTRO = re.compile(r"(?:指标|目标|任务)[^,,。]{0,8}(?:包括|如下|是|为)?[:：]\s*$")
+
+
+def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sentence] | None = None
+                       ) -> list[Indicator]:
+    """All indicators of the document; a list opened by a dated sentence (到2021年底…具体工作指标
+    包括:) lends its date to the items that have none, until the numbering starts again."""
+    sents = sents if sents is not None else sentences(doc, roots)
+    out: list[Indicator] = []
+    intro_deadline, intro_kind, firsts = None, "", 0
+    for s in sents:
+        stripped = s.text.strip()
+        if intro_deadline is not None:
+            if s.part_kind and intro_kind and s.part_kind != intro_kind:
+                intro_deadline = None
+            elif _restarts(stripped):
+                firsts += 1
+                if firsts > 1:
+                    intro_deadline = None
+        if _INTRO.search(stripped):
+            line = doc.lines[s.line_index]
+            dates = _sentence_dates(line.text[:s.end - line.start])
+            intro_deadline = max((e.until for e in dates), key=date_key) if dates else None
+            intro_kind, firsts = s.part_kind, 0
+        out.extend(indicators_in(s, inherited=intro_deadline))
+    return out
+
+
+def _restarts(text: str) -> bool:
+    return bool(re.match(r"^\s*(?:[(（](?:一|1)[)）]|一[、.．]|1[.．、](?!\d))", text))
+
+
+# --------------------------------------------------------------------------- goals
+
+_GOAL_PART = re.compile(r"目标")
+
+
+def extract_goals(doc: Document, sents: list[Sentence]) -> list[str]:
+    goals = [s.clean for s in sents if s.part_kind == "goals" and s.clean
+             and not _is_heading_only(s)]
+    if goals:
+        return goals
+    # no goals part: dated target sentences outside the tasks (到2022年,…)
+    out = []
+    for s in sents:
+        if s.part_kind in ("tasks", "steps", "safeguards", "principles"):
+            continue
+        if re.search(r"(?:到|至)\s*20\d\d年|总目标|目标是|目标为", s.text) and len(s.clean) > 8:
+            out.append(s.clean)
+    return out
+
+
+def _is_heading_only(s: Sentence) -> bool:
+    clean = s.clean
+    return len(clean) <= 12 and bool(_GOAL_PART.search(clean)) and not re.search(r"\d", clean)
 
 
 def extract_goals_and_indicators(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
-    return None
+    sents = sentences(doc, roots)
+    draft.goals = extract_goals(doc, sents)
+    draft.indicators = extract_indicators(doc, roots, sents)
