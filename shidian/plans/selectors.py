@@ -245,7 +245,8 @@ def task_history(*, task: Task) -> list[HistoryEntry]:
             if name in ("id", "task", "plan", "order", "source_start", "source_end"):
                 continue
             try:
-                label = str(model._meta.get_field(name).verbose_name) if model else name
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name)
+                            if model else name)
             except FieldDoesNotExist:  # a field since removed from the model
                 label = name
             old, new = (list(values) + ["", ""])[:2]

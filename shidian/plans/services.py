@@ -441,34 +441,49 @@ def task_units_set(*, user: User, task: Task, role: str, names: Iterable[str]) -
     Names already there keep their agency; new names are resolved; names no longer listed are
     removed. A name cannot be lead and responsible unit of the same task.
     """
-    _require_writer(user)
     if role not in UnitRole.values:
         raise _error(ErrorCode.INVALID, MSG_BAD_ROLE)
-    wanted = _clean_names(names)
-    others = set(task.units.exclude(role=role).values_list("name", flat=True))
-    for name in wanted:
-        if name in others:
+    task_save(user=user, task=task, data={}, **{"leads" if role == UnitRole.LEAD else "units":
+                                                 list(names)})
+    return list(task.units.filter(role=role).order_by("order"))
+
+
+def task_save(*, user: User, task: Task, data: dict[str, Any],
+              leads: Iterable[str] | None = None, units: Iterable[str] | None = None) -> Task:
+    """One edit of a review-table row: the task's fields and, when given, its lead and
+    responsible units (names as written), all or nothing."""
+    _require_writer(user)
+    current = {role: [u.name for u in task.units.filter(role=role).order_by("order", "pk")]
+               for role in UnitRole.values}
+    wanted = {UnitRole.LEAD: _clean_names(leads) if leads is not None else current["lead"],
+              UnitRole.RESPONSIBLE: (_clean_names(units) if units is not None
+                                     else current["responsible"])}
+    for name in wanted[UnitRole.LEAD]:
+        if name in wanted[UnitRole.RESPONSIBLE]:
             raise _error(ErrorCode.INVALID, MSG_UNIT_TWICE, name=name)
-    existing = {u.name: u for u in task.units.filter(role=role)}
-    if list(existing) == wanted:
-        return list(existing.values())
-    resolve = _Resolver(task.plan.division)
-    result = []
     with _audited(user):
-        _begin_edit(task.plan)
-        for name, unit in existing.items():
-            if name not in wanted:
-                unit.delete()
-        for order, name in enumerate(wanted):
-            unit = existing.get(name)
+        task_update(user=user, task=task, data=data)
+        if any(wanted[role] != current[role] for role in UnitRole.values):
+            _begin_edit(task.plan)
+            _units_replace(task, wanted)
+    return task
+
+
+def _units_replace(task: Task, wanted: dict[str, list[str]]) -> None:
+    existing = {(u.role, u.name): u for u in task.units.all()}
+    for key, unit in existing.items():
+        if key[1] not in wanted[key[0]]:
+            unit.delete()
+    resolve = _Resolver(task.plan.division)
+    for role, names in wanted.items():
+        for order, name in enumerate(names):
+            unit = existing.get((role, name))
             if unit is None:
-                unit = TaskUnit.objects.create(task=task, role=role, name=name,
-                                               agency=resolve(name), order=order)
+                TaskUnit.objects.create(task=task, role=role, name=name, agency=resolve(name),
+                                        order=order)
             elif unit.order != order:
                 unit.order = order
                 unit.save(update_fields=["order"])
-            result.append(unit)
-    return result
 
 
 def _in_line(plan: Plan, division_code: str) -> bool:

@@ -1,0 +1,266 @@
+"""The plans pages as an office, a leader, a liaison and an office of another county use them."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from shidian.orgs.models import Agency, AgencyKind, Division, Role
+from shidian.orgs.testing import make_agency, make_divisions, make_user
+from shidian.plans import services
+from shidian.plans.models import Plan, PlanStatus, PlanVersion, Task, TaskUnit, UnitRole
+
+pytestmark = pytest.mark.django_db
+SEED_DIR = Path(__file__).resolve().parents[2] / "demo" / "seed_plans"
+WUHAN = "4201"
+
+
+def gold(name):
+    return json.loads((SEED_DIR / f"{name}.gold.json").read_text(encoding="utf-8"))
+
+
+def seed_text(name):
+    return (SEED_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def agencies(db):
+    make_divisions()
+    return {
+        "health": make_agency("武汉市卫生健康委员会", WUHAN),
+        "politics": make_agency("中共武汉市委政法委员会", WUHAN, kind=AgencyKind.PARTY),
+        "education": make_agency("武汉市教育局", WUHAN),
+        "civil": make_agency("武汉市民政局", WUHAN),
+        "police": make_agency("武汉市公安局", WUHAN),
+    }
+
+
+@pytest.fixture
+def office(db):
+    return make_user("wh-office", role=Role.OFFICE, division_code=WUHAN)
+
+
+@pytest.fixture
+def plan(office, agencies):
+    programme = services.programme_create(user=office, name="社会心理服务体系建设试点",
+                                          division=Division.objects.get(code=WUHAN))
+    return services.plan_create_from_parsed(
+        user=office, programme=programme, division=Division.objects.get(code=WUHAN),
+        parsed=gold("12f-wuhan-psych"), source_text=seed_text("12f-wuhan-psych"),
+        source_name="12f-wuhan-psych.txt")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_review_page_shows_tasks_source_units_and_findings(client, office, plan):
+    page = login(client, office).get(reverse("plans:review", args=[plan.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "组建四级社会心理服务平台" in html
+    assert 'id="source-text"' in html and "web/plans.js" in html
+    # an unmatched unit is flagged, with the agency suggestions
+    assert "各区人民政府" in html and "data-testid=\"unresolved-entry\"" in html
+    assert "发布第1版" in html
+    assert "<script>" not in html.replace('<script src=', '')
+
+
+def test_inline_edit_saves_title_deadline_and_units(client, office, plan, agencies):
+    task = plan.tasks.get(path="(一)/2")
+    login(client, office)
+    edit = client.get(reverse("plans:task-row", args=[task.pk]) + "?edit=1")
+    assert 'name="leads"' in edit.content.decode()
+    response = client.post(reverse("plans:task-edit", args=[task.pk]), {
+        "path": "(一)/2", "title": "完善教育系统心理服务平台建设", "leads": "市教育局",
+        "units": "市卫生健康委、市公安局", "deadline": "2021-12-31", "deadline_text": "2021年底前",
+        "recurrence": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "完善教育系统心理服务平台建设" in response.content.decode()
+    task.refresh_from_db()
+    assert str(task.deadline) == "2021-12-31"
+    units = {(u.role, u.name): u.agency for u in task.units.all()}
+    assert units[(UnitRole.RESPONSIBLE, "市公安局")] == agencies["police"]
+    assert (UnitRole.RESPONSIBLE, "各区人民政府") not in units
+
+
+def test_inline_edit_with_a_bad_value_shows_the_error_and_changes_nothing(client, office, plan):
+    task = plan.tasks.get(path="(一)/2")
+    login(client, office)
+    response = client.post(reverse("plans:task-edit", args=[task.pk]), {
+        "path": "(一)/2", "title": "", "leads": "市教育局", "units": "市教育局",
+        "deadline": "", "deadline_text": "", "recurrence": ""})
+    html = response.content.decode()
+    assert 'data-testid="row-error"' in html
+    assert Task.objects.get(pk=task.pk).title == "完善教育系统心理服务平台"
+    response = client.post(reverse("plans:task-edit", args=[task.pk]), {
+        "path": "(一)/2", "title": "x", "leads": "", "units": "", "deadline": "2021-02-30",
+        "deadline_text": "", "recurrence": ""})
+    assert 'data-testid="row-error"' in response.content.decode()
+    assert Task.objects.get(pk=task.pk).title == "完善教育系统心理服务平台"
+
+
+def test_resolving_a_unit_and_creating_an_agency_in_place(client, office, plan):
+    login(client, office)
+    unit = TaskUnit.objects.filter(task__plan=plan, name="团市委").first()
+    league = Agency.objects.create(name="共青团武汉市委员会", division_id=WUHAN)
+    client.post(reverse("plans:unit-resolve", args=[unit.pk]), {"agency": league.pk,
+                                                                 "same_name": "1"})
+    assert not TaskUnit.objects.filter(task__plan=plan, name="团市委", agency=None).exists()
+    women = TaskUnit.objects.filter(task__plan=plan, name="市妇联").first()
+    response = client.post(reverse("plans:unit-create-agency", args=[women.pk]), {
+        "name": "武汉市妇女联合会", "kind": "mass_org", "division": WUHAN}, follow=True)
+    assert "武汉市妇女联合会" in response.content.decode()
+    assert TaskUnit.objects.get(pk=women.pk).agency.name == "武汉市妇女联合会"
+
+
+def test_candidate_search_answers_with_agencies(client, office, plan):
+    login(client, office)
+    unit = TaskUnit.objects.filter(task__plan=plan, name="团市委").first()
+    response = client.get(reverse("plans:unit-candidates", args=[plan.pk]),
+                          {"unit": unit.pk, "q": "卫健委"})
+    assert "武汉市卫生健康委员会" in response.content.decode()
+
+
+def test_publish_then_double_click_then_edit_shows_versions_and_diff(client, office, plan):
+    login(client, office)
+    url = reverse("plans:publish", args=[plan.pk])
+    first = client.post(url, {"accept_unresolved": "1"}, follow=True)
+    assert "第1版已发布" in first.content.decode()
+    second = client.post(url, {"accept_unresolved": "1"}, follow=True)
+    assert "已经发布" in second.content.decode()
+    assert PlanVersion.objects.filter(plan=plan).count() == 1
+    task = plan.tasks.get(path="(一)/1")
+    client.post(reverse("plans:task-edit", args=[task.pk]), {
+        "path": "(一)/1", "title": "组建市区街社区四级社会心理服务平台", "leads": "市委政法委、市卫生健康委",
+        "units": "市教育局", "deadline": "", "deadline_text": "", "recurrence": ""})
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and plan.version == 1
+    page = client.get(reverse("plans:versions", args=[plan.pk]))
+    html = page.content.decode()
+    assert "组建市区街社区四级社会心理服务平台" in html and "组建四级社会心理服务平台" in html
+    version = client.get(reverse("plans:version", args=[plan.pk, 1])).content.decode()
+    assert "组建四级社会心理服务平台" in version
+    assert "组建市区街社区四级社会心理服务平台" not in version
+
+
+def test_publish_with_unmatched_lead_units_needs_confirmation(client, office, plan):
+    task = plan.tasks.get(path="(一)/2")
+    services.task_units_set(user=office, task=task, role=UnitRole.LEAD, names=["市委网信办"])
+    login(client, office)
+    response = client.post(reverse("plans:publish", args=[plan.pk]), follow=True)
+    assert "市委网信办" in response.content.decode()
+    assert not PlanVersion.objects.exists()
+
+
+def test_posting_to_a_published_version_is_refused_and_changes_nothing(client, office, plan):
+    login(client, office)
+    client.post(reverse("plans:publish", args=[plan.pk]), {"accept_unresolved": "1"})
+    version = PlanVersion.objects.get(plan=plan)
+    frozen = version.snapshot
+    response = client.post(reverse("plans:version", args=[plan.pk, 1]),
+                           {"title": "篡改", "tasks": "[]"})
+    assert response.status_code == 409
+    assert "不能修改" in response.content.decode()
+    version.refresh_from_db()
+    assert version.snapshot == frozen
+
+
+def test_import_page_refuses_bad_files_with_a_message(client, office, plan):
+    login(client, office)
+    before = Plan.objects.count()
+    for upload in (SimpleUploadedFile("plan.exe", b"MZ..."),
+                   SimpleUploadedFile("plan.pdf", b"not a pdf"),
+                   SimpleUploadedFile("plan.txt", "没有任务的文字。".encode())):
+        response = client.post(reverse("plans:import"), {
+            "programme": plan.programme_id, "division": WUHAN, "file": upload})
+        assert response.status_code == 400
+        assert 'class="alert alert-danger"' in response.content.decode()
+    assert Plan.objects.count() == before
+
+
+def test_import_page_refuses_an_oversized_file(client, office, plan, settings):
+    settings.SHIDIAN_PLAN_FILE_MAX_BYTES = 2048
+    login(client, office)
+    response = client.post(reverse("plans:import"), {
+        "programme": plan.programme_id, "division": WUHAN,
+        "file": SimpleUploadedFile("plan.txt", "一、任务\n".encode() * 1000)})
+    assert response.status_code == 400
+    assert "MB" in response.content.decode()
+    assert Plan.objects.count() == 1
+
+
+def test_county_office_cannot_reach_another_countys_plan_by_editing_ids(client, plan):
+    make_divisions()
+    county = make_user("hj-office", role=Role.OFFICE, division_code="510522")
+    login(client, county)
+    task = plan.tasks.first()
+    unit = TaskUnit.objects.filter(task__plan=plan).first()
+    gets = [reverse("plans:review", args=[plan.pk]), reverse("plans:versions", args=[plan.pk]),
+            reverse("plans:cascade", args=[plan.pk]), reverse("plans:coverage", args=[plan.pk]),
+            reverse("plans:task", args=[task.pk]), reverse("plans:task-row", args=[task.pk])]
+    for url in gets:
+        assert client.get(url).status_code == 404, url
+    posts = [(reverse("plans:task-edit", args=[task.pk]), {"title": "改"}),
+             (reverse("plans:publish", args=[plan.pk]), {"accept_unresolved": "1"}),
+             (reverse("plans:task-delete", args=[task.pk]), {}),
+             (reverse("plans:unit-resolve", args=[unit.pk]), {"agency": 1})]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 404, url
+    assert Task.objects.get(pk=task.pk).title == task.title
+    assert not PlanVersion.objects.exists()
+    listing = client.get(reverse("plans:list")).content.decode()
+    assert plan.title not in listing
+
+
+def test_leader_reads_without_edit_controls_and_cannot_post(client, plan):
+    leader = make_user("wh-leader", role=Role.LEADER, division_code=WUHAN)
+    login(client, leader)
+    html = client.get(reverse("plans:review", args=[plan.pk])).content.decode()
+    assert "组建四级社会心理服务平台" in html and 'data-testid="edit-task"' not in html
+    task = plan.tasks.first()
+    assert client.post(reverse("plans:task-edit", args=[task.pk]),
+                       {"title": "改"}).status_code == 403
+    assert client.get(reverse("plans:import")).status_code == 403
+
+
+def test_liaison_sees_a_summary_with_only_the_units_tasks(client, office, plan, agencies):
+    services.plan_publish(user=office, plan=plan, accept_unresolved=True)
+    liaison = make_user("wh-police", agencies=(agencies["police"],))
+    login(client, liaison)
+    html = client.get(reverse("plans:review", args=[plan.pk])).content.decode()
+    own = set(Task.objects.filter(plan=plan, units__agency=agencies["police"])
+              .values_list("title", flat=True))
+    assert own and all(title in html for title in own)
+    assert "完善教育系统心理服务平台" not in html  # 市公安局 takes no part in it
+    assert 'id="source-text"' not in html
+    other = plan.tasks.exclude(units__agency=agencies["police"]).first()
+    assert client.get(reverse("plans:task", args=[other.pk])).status_code == 404
+    assert client.get(reverse("plans:versions", args=[plan.pk])).status_code == 404
+
+
+def test_task_page_shows_the_audit_history_with_who_when_where(client, office, plan):
+    login(client, office)
+    task = plan.tasks.get(path="(一)/2")
+    client.post(reverse("plans:task-edit", args=[task.pk]), {
+        "path": "(一)/2", "title": "完善教育系统心理服务平台", "leads": "市教育局",
+        "units": "市卫生健康委", "deadline": "2021-06-30", "deadline_text": "",
+        "recurrence": ""}, REMOTE_ADDR="10.1.2.3")
+    html = client.get(reverse("plans:task", args=[task.pk])).content.decode()
+    assert "10.1.2.3" in html and "wh-office" in html
+    assert "2021-06-30" in html
+    # the removed responsible unit shows in the history too
+    assert "各区人民政府" in html
+
+
+def test_programme_page_lists_and_creates(client, office, plan):
+    login(client, office)
+    html = client.get(reverse("plans:programmes")).content.decode()
+    assert "社会心理服务体系建设试点" in html
+    client.post(reverse("plans:programmes"), {"name": "安宁疗护试点", "division": WUHAN})
+    assert "安宁疗护试点" in client.get(reverse("plans:programmes")).content.decode()
