@@ -1,0 +1,293 @@
+"""Allocation tables (分配表): who gets how many pilot places, money or households.
+
+Two layouts are read:
+
+* TAB-separated rows (Word and web tables, OCR): ``省级团委<TAB>国有企业<TAB>非公企业`` then
+  ``北京<TAB>1<TAB>5`` … ``合计<TAB>40<TAB>70``;
+* flattened tables, one cell per line (text copied out of a page): a title line, the header
+  cells, then each row as a label followed by as many number lines as there are columns.
+
+A table is recognised only where at least two rows of the same width follow each other, so
+running text with a stray number is not mistaken for one. ``check_allocations`` compares every
+column with its 合计 row and with a count the text gives for the same thing (国有和国有控股企业30家).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Document
+
+_NUMBER_RE = re.compile(r"^\s*(\d{1,9}(?:\.\d+)?)\s*$")
+_TOTAL_RE = re.compile(r"^\s*(?:合\s*计|总\s*计|共\s*计|总\s*数|小\s*计|全\s*省|全\s*市|全\s*县|总\s*量)\s*$")
+_MARKER_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．](?!\d)|"
+                        r"附件\d*[:：]?|附表\d*[:：]?)")
+_COUNT_UNITS = "家个所名户人项处村套间张台"
+
+
+@dataclass
+class Table:
+    title: str
+    unit_header: str | None
+    columns: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total_row: dict[str, Any] | None = None
+    start: int = 0  # offsets of the table in Document.text
+    end: int = 0
+    line: int = 0  # 1-based line of the table's first row
+    total_start: int | None = None
+    total_end: int | None = None
+    total_line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.title, "unit_header": self.unit_header, "columns": list(self.columns),
+                "rows": [dict(r) for r in self.rows],
+                "total_row": dict(self.total_row) if self.total_row else None}
+
+
+def _number(text: str) -> int | float | None:
+    match = _NUMBER_RE.match(text)
+    if not match:
+        return None
+    value = float(match.group(1))
+    return int(value) if value.is_integer() else value
+
+
+def _short_cell(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and len(text) <= 40 and "。" not in text and _number(text) is None
+
+
+# ----------------------------------------------------------------- flattened: one cell a line
+
+def _flattened_tables(doc: Document) -> list[Table]:
+    cells = [(ln.text.strip(), ln) for ln in doc.lines if ln.text.strip() and "\t" not in ln.text]
+    tables: list[Table] = []
+    i, n = 0, len(cells)
+    while i < n:
+        width = _row_width(cells, i)
+        if width == 0:
+            i += 1
+            continue
+        # a run of rows of the same width
+        rows_at = [i]
+        j = i + 1 + width
+        while j < n and _row_width(cells, j) == width:
+            rows_at.append(j)
+            j += 1 + width
+        data_rows = [k for k in rows_at if not _TOTAL_RE.match(cells[k][0])]
+        if len(data_rows) < 2:
+            i += 1
+            continue
+        tables.append(_make_flat_table(cells, i, rows_at, width))
+        i = j
+    return tables
+
+
+def _row_width(cells, i: int) -> int:
+    """How many number cells follow the label cell at i (0 if i is not a row label)."""
+    if not _short_cell(cells[i][0]) or _MARKER_RE.match(cells[i][0]):
+        return 0
+    k = i + 1
+    while k < len(cells) and k - i <= 30 and _number(cells[k][0]) is not None:
+        k += 1
+    return k - i - 1
+
+
+def _make_flat_table(cells, first: int, rows_at: list[int], width: int) -> Table:
+    header: list[str] = []
+    title = ""
+    k = first - 1
+    while k >= 0 and len(header) < width + 1 and _short_cell(cells[k][0]) and not _MARKER_RE.match(cells[k][0]):
+        header.insert(0, cells[k][0])
+        k -= 1
+    if k >= 0 and len(cells[k][0]) <= 40 and "。" not in cells[k][0] and _number(cells[k][0]) is None:
+        title = cells[k][0]
+    unit_header = header[0] if len(header) == width + 1 else None
+    columns = header[1:] if unit_header is not None else (header if len(header) == width else
+                                                           [f"第{c + 1}列" for c in range(width)])
+    table = Table(title=title, unit_header=unit_header, columns=columns)
+    first_line = cells[first][1]
+    table.start, table.line = first_line.start, first_line.index + 1
+    for at in rows_at:
+        label_line = cells[at][1]
+        values = [_number(cells[at + 1 + c][0]) for c in range(width)]
+        row = {"unit": cells[at][0], "values": values}
+        last_line = cells[at + width][1]
+        if _TOTAL_RE.match(cells[at][0]):
+            table.total_row = row
+            table.total_start, table.total_end = label_line.start, last_line.end
+            table.total_line = label_line.index + 1
+        else:
+            table.rows.append(row)
+        table.end = last_line.end
+    return table
+
+
+# ----------------------------------------------------------------- TAB-separated rows
+
+def _tab_tables(doc: Document) -> list[Table]:
+    tables: list[Table] = []
+    block: list = []
+    for line in [*doc.lines, None]:
+        if line is not None and "\t" in line.text:
+            block.append(line)
+            continue
+        if line is not None and not line.text.strip() and block:
+            continue
+        if len(block) >= 3:
+            tables.extend(_tables_in_block(block))
+        block = []
+    return tables
+
+
+def _tables_in_block(block) -> list[Table]:
+    rows = [[c.strip() for c in line.text.split("\t")] for line in block]
+    out: list[Table] = []
+    i = 0
+    while i < len(rows):
+        width = _tab_width(rows[i])
+        if width == 0:
+            i += 1
+            continue
+        j = i
+        while j < len(rows) and _tab_width(rows[j]) == width:
+            j += 1
+        data = [r for r in rows[i:j] if not _TOTAL_RE.match(r[0])]
+        if len(data) >= 2:
+            header = rows[i - 1] if i > 0 and _tab_width(rows[i - 1]) == 0 else []
+            header = [h for h in header if h]
+            unit_header = header[0] if len(header) == width + 1 else None
+            columns = header[1:] if unit_header else (header if len(header) == width else
+                                                       [f"第{c + 1}列" for c in range(width)])
+            # a leading 序号 column: the label is the next cell
+            table = Table(title="", unit_header=unit_header, columns=columns)
+            table.start, table.end = block[i].start, block[j - 1].end
+            table.line = block[i].index + 1
+            for k in range(i, j):
+                cells = rows[k]
+                row = {"unit": cells[0], "values": [_number(c) for c in cells[1: 1 + width]]}
+                if _TOTAL_RE.match(cells[0]):
+                    table.total_row = row
+                    table.total_start, table.total_end = block[k].start, block[k].end
+                    table.total_line = block[k].index + 1
+                else:
+                    table.rows.append(row)
+            out.append(table)
+        i = max(j, i + 1)
+    return out
+
+
+def _tab_width(cells: list[str]) -> int:
+    """Number columns of a TAB row whose first cell is a label and the rest are numbers."""
+    if len(cells) < 2 or not _short_cell(cells[0]):
+        return 0
+    values = [c for c in cells[1:] if c != ""]
+    if not values or any(_number(c) is None for c in values) or len(values) != len(cells) - 1:
+        return 0
+    return len(values)
+
+
+def find_tables(doc: Document) -> list[Table]:
+    tables = _tab_tables(doc) + _flattened_tables(doc)
+    tables.sort(key=lambda t: t.start)
+    return tables
+
+
+def extract_allocations(doc: Document) -> list[Table]:
+    """Allocation tables of the document (tables of labelled rows of numbers)."""
+    return find_tables(doc)
+
+
+# ----------------------------------------------------------------- checks
+
+
+@dataclass
+class TextCount:
+    value: int | float
+    quote: str
+    start: int
+    end: int
+    line: int
+
+
+def _sections_for(doc: Document, title: str) -> list[tuple[int, int]]:
+    """Spans of the body sections whose heading has the same words as a table title."""
+    words = _MARKER_RE.sub("", title).strip(" :：")
+    if len(words) < 4:
+        return []
+    spans = []
+    lines = doc.lines
+    for index, line in enumerate(lines):
+        text = line.text.strip()
+        marker = _MARKER_RE.match(text)
+        if not marker or text[marker.end():].strip(" :：") != words:
+            continue
+        style = _style(marker.group(0))
+        end = len(doc.text)
+        for later in lines[index + 1:]:
+            other = _MARKER_RE.match(later.text.strip())
+            if other and _style(other.group(0)) == style:
+                end = later.start
+                break
+        spans.append((line.start, end))
+    return spans
+
+
+def _style(marker: str) -> str:
+    return re.sub(r"[一二三四五六七八九十]+", "C", re.sub(r"\d+", "N", marker.strip()))
+
+
+def text_counts(doc: Document, column: str, tables: list[Table], within: list[tuple[int, int]] | None = None
+                ) -> list[TextCount]:
+    """Places where the text gives a count for a column's thing: 国有和国有控股企业30家."""
+    if len(column) < 2:
+        return []
+    regex = re.compile(re.escape(column) + r"(?:试点|单位)?(?:共|各|约)?(\d{1,7})(?:\s*)([" + _COUNT_UNITS + "])")
+    out = []
+    spans = within if within else [(0, len(doc.text))]
+    for a, b in spans:
+        for match in regex.finditer(doc.text, a, b):
+            if any(t.start <= match.start() <= t.end for t in tables):
+                continue
+            line = doc.text.count("\n", 0, match.start()) + 1
+            out.append(TextCount(value=int(match.group(1)), quote=match.group(0),
+                                 start=match.start(), end=match.end(), line=line))
+    return out
+
+
+def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]]:
+    """One check per table column: rows against 合计, and the total against the text's count."""
+    checks = []
+    for table in tables:
+        sections = _sections_for(doc, table.title) if table.title else []
+        for c, column in enumerate(table.columns):
+            values = [r["values"][c] for r in table.rows if c < len(r["values"]) and r["values"][c] is not None]
+            rows_sum = sum(values) if values else None
+            if isinstance(rows_sum, float):
+                rows_sum = round(rows_sum, 6)
+            printed = None
+            if table.total_row and c < len(table.total_row["values"]):
+                printed = table.total_row["values"][c]
+            counts = text_counts(doc, column, tables, sections or None) if not column.startswith("第") else []
+            if not counts and sections:
+                counts = text_counts(doc, column, tables)
+            distinct = {cnt.value for cnt in counts}
+            text_count = counts[0] if len(distinct) == 1 else None
+            total = printed if printed is not None else rows_sum
+            check = {
+                "table": table.title, "column": column, "rows_transcribed": len(table.rows),
+                "rows_sum": rows_sum, "printed_total": printed,
+                "rows_sum_matches_printed_total": None if printed is None or rows_sum is None else rows_sum == printed,
+                "text_count": text_count.value if text_count else None,
+                "text_quote": text_count.quote if text_count else None,
+                "printed_total_matches_text": None if printed is None or not text_count else printed == text_count.value,
+                "rows_sum_matches_text": None if rows_sum is None or not text_count else rows_sum == text_count.value,
+                "_table": table, "_text": text_count, "_total": total,
+            }
+            mismatched = (check["rows_sum_matches_printed_total"] is False
+                          or (text_count is not None and total is not None and total != text_count.value))
+            check["finding"] = "mismatch" if mismatched else "ok"
+            checks.append(check)
+    return checks
