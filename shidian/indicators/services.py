@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from shidian.core.errors import ErrorCode, ShidianError
@@ -374,7 +375,8 @@ def check_entry_open(data_set: DataSet, period: Period, *, today: date | None = 
         raise ShidianError(ErrorCode.LOCKED,
                            _("Entry for %(period)s closed on %(day)s.")
                            % {"period": period.label,
-                              "day": period.end + timedelta(days=data_set.expiry_days)})
+                              "day": date_format(period.end + timedelta(
+                                  days=data_set.expiry_days))})
 
 
 def check_division_open(division: Division, period: Period) -> None:
@@ -503,7 +505,8 @@ def form_prepare(*, data_set: DataSet, fields: Sequence[Field], division: Divisi
 
 
 def _write_form(*, user: User, data_set: DataSet, fields: Sequence[Field], period: Period,
-                form: PreparedForm, source: str, now: datetime) -> int:
+                form: PreparedForm, source: str, now: datetime,
+                today: date | None = None) -> int:
     """Write one prepared form's changes with their history; mark the form complete."""
     by_key = {f.key: f for f in fields}
     current = _current_values(fields, form.division, period, form.agency, lock=True)
@@ -539,7 +542,7 @@ def _write_form(*, user: User, data_set: DataSet, fields: Sequence[Field], perio
     CompleteReport.objects.get_or_create(
         data_set=data_set, division=form.division, agency=form.agency, period=period.id,
         defaults={"submitted_at": now, "submitted_by": user,
-                  "on_time": timezone.localtime(now).date() <= due})
+                  "on_time": (today or timezone.localtime(now).date()) <= due})
     return changed
 
 
@@ -566,7 +569,7 @@ def values_save(*, user: User, data_set: DataSet, division: Division, period: st
                         period=the_period, raw=values, agency=agency)
     with transaction.atomic():
         changed = _write_form(user=user, data_set=data_set, fields=fields, period=the_period,
-                              form=form, source=source, now=timezone.now())
+                              form=form, source=source, now=timezone.now(), today=today)
         if changed:
             aggregates_refresh_chain(elements=[f.element for f in fields],
                                      code=division.code, period=the_period)
@@ -574,7 +577,8 @@ def values_save(*, user: User, data_set: DataSet, division: Division, period: st
 
 
 def forms_save(*, user: User, data_set: DataSet, period: Period,
-               forms: Sequence[PreparedForm], source: str) -> int:
+               forms: Sequence[PreparedForm], source: str,
+               today: date | None = None) -> int:
     """Write several prepared forms in one transaction (an Excel upload), then refresh."""
     fields = data_set_fields(data_set)
     elements = list({f.element.pk: f.element for f in fields}.values())
@@ -584,7 +588,7 @@ def forms_save(*, user: User, data_set: DataSet, period: Period,
         touched = []
         for form in forms:
             count = _write_form(user=user, data_set=data_set, fields=fields, period=period,
-                                form=form, source=source, now=now)
+                                form=form, source=source, now=now, today=today)
             if count:
                 touched.append(form.division.code)
             changed += count
