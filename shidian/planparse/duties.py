@@ -1,8 +1,338 @@
-"""PLACEHOLDER until helper B writes this module."""
+"""Reporting duties: reports and briefings to send, meetings held on a cycle, 通报 (NOTES.md 6).
+
+Each duty has what is reported, its recurrence (daily … yearly, ``once`` for a dated or one-off
+report, null when the text gives no frequency: 定期, 及时), the words that give its timing
+(due_text) and the receiving body (to). One-off meetings (启动会, 适时召开…) are not duties.
+"""
 from __future__ import annotations
 
-from .model import Document, OutlineNode, PlanDraft
+import re
+from dataclasses import dataclass
+
+from .indicators import Sentence, sentences
+from .model import Document, OutlineNode, PlanDraft, Reporting
+from .timeexpr import cycle_limit, find_recurrences, find_times, fold
+
+# --------------------------------------------------------------------------- vocabularies (data)
+
+# report verbs (report kind); 报 alone is handled apart
+REPORT_VERBS = re.compile(r"报送|上报|呈报|报告|汇报|提交|反映|通报|印发|编发")
+# a single 报 as a verb: not part of these words
+_BAO_NOT_AFTER = set("举申通简专月周季年日情预快海画汇回上呈电公")
+_BAO_NOT_BEFORE = set("告批审备名销考到道刊纸表送效账复")
+# meetings held on a cycle; 会议/调度 need a cycle word, these are periodic by themselves
+PERIODIC_MEETINGS = re.compile(r"例会|会商|议稳")
+MEETINGS = re.compile(r"(?:[\u4e00-\u9fff]{0,6}?)(?:会议|调度(?!使用|资源|力量|指挥))")
+REPORT_NOUNS = re.compile(r"(?:阶段性|专题|工作|年度|试点|季度|月度)?总结(?:报告)?|[\u4e00-\u9fff]{0,8}?报告|简报|专报|"
+                          r"月报|周报|季报|年报|日报")
+NOUN_VERBS = re.compile(r"(?:形成|提交|撰写|报送|上报|做好|建立|健全|印发|编发|编写|执行|落实|实行)$")
+# words that make a 报/报告/汇报 something else
+NOT_A_DUTY = re.compile(r"汇报如下|报告如下|了汇报|汇报了|登记报告|报告和|报告与|通报批评|通报表扬|举报|申报|"
+                        r"上报的|报批|报审|鉴定报告|审计报告|评估报告|的(?:上报|报送|报告|汇报)|(?:上报|报送)(?:及时|率)")
+ATTRIBUTIVE = re.compile(r"(?:接到|根据|按照|依据|对)[^,,。;;]{0,14}(?:上报|报送)")
+VAGUE_TIMING = re.compile(r"定期印发|定期报送|定期|及时上报|及时|常态化|随时|适时|根据时间节点|按时|不定期")
+EVENT_AFTER = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:结束|竣工|完成|验收|完工|到位)后")
+ONE_OFF = re.compile(r"总结报告|实施方案|名单|申请|花名册|验收|自评|材料|申报书|试点总结|工作总结|方案")
+ONE_OFF_MEETING = re.compile(r"启动会|推进会|现场会|交流会|研讨会|动员会|部署会|座谈会|总结会|培训会")
+CYCLE_WORDS = re.compile(r"本月|上月|当月|月度")
+YEAR_WORDS = re.compile(r"年度|本年|当年|上年")
+QUARTER_WORDS = re.compile(r"本季度|上季度|季度")
+_TO_AFTER = re.compile(r"^(?:送至|至|给|到)?\s*(?P<to>[^,,。;;\s]{2,24}?)(?=审核|审批|备案|研究|$|[,,。;;]|一份)")
+_TO_BEFORE = re.compile(r"向(?P<to>[^,,。;;向]{2,24}?)(?:及时|定期|作|进行|提交|报送|上报|报告|汇报|反映|报)")
+_CLAUSE = re.compile(r"[^,,;;]+[,,;;]?")
 
 
-def extract_reporting(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
+@dataclass
+class _Duty:
+    kind: str  # report | meeting | notice
+    what: str
+    recurrence: str | None
+    due_text: str | None
+    to: str | None
+    start: int
+    end: int
+    timing_explicit: bool
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    """Comma-delimited clauses of a sentence (brackets kept whole)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "(（《“":
+            depth += 1
+        elif ch in ")）》”":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ",,;;":
+            out.append((start, text[start:i + 1]))
+            start = i + 1
+    if start < len(text):
+        out.append((start, text[start:]))
+    return out
+
+
+def _single_bao(clause: str) -> int:
+    """Position of a 报 used as a verb ('并于2015年1月30日前报我司', '将…报区民政局'), or -1."""
+    for i, ch in enumerate(clause):
+        if ch != "报":
+            continue
+        prev = clause[i - 1] if i else ""
+        nxt = clause[i + 1] if i + 1 < len(clause) else ""
+        if prev in _BAO_NOT_AFTER or nxt in _BAO_NOT_BEFORE or not nxt:
+            continue
+        head = clause[:i]
+        if re.search(r"将|把", head) or re.search(r"前$|前[,,]?\s*$", head) or re.search(r"前", head[-12:]) \
+                or re.search(r"总结|报告|计划|方案|名单|材料|情况|进度", head[-16:]):
+            return i
+    return -1
+
+
+def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
+    """(kind, start, end) of the duty words of a clause."""
+    if NOT_A_DUTY.search(clause) and not re.search(r"报送|提交|报[^告批审申]", NOT_A_DUTY.sub("", clause)):
+        return []
+    out = []
+    masked = NOT_A_DUTY.sub(lambda m: "□" * len(m.group(0)), clause)
+    masked = ATTRIBUTIVE.sub(lambda m: "□" * len(m.group(0)), masked)
+    for m in REPORT_VERBS.finditer(masked):
+        word = m.group(0)
+        if word == "通报":
+            out.append(("notice", m.start(), m.end()))
+        elif word == "反映":
+            if "向" in masked[:m.start()]:
+                out.append(("report", m.start(), m.end()))
+        elif word in ("印发", "编发"):
+            if re.search(r"简报|专报|快报|通报|信息", masked[:m.start()]) or (
+                    re.search(r"简报|专报|快报", sentence) and not re.search(r"文件|通知|方案", masked[m.end():])):
+                out.append(("report", m.start(), m.end()))
+        elif word == "报告":
+            before = masked[:m.start()]
+            after = masked[m.end():m.end() + 3]
+            verbish = re.search(r"每[年季月周天日]|定期|及时|向|并|要|应|每月|按时", before[-8:]) or \
+                after.startswith(("情况", "进展", "工作", "试点"))
+            nounish = re.search(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实)[\u4e00-\u9fff]{0,10}$", before) \
+                or after.startswith("制度")
+            if verbish or nounish:
+                out.append(("report", m.start(), m.end()))
+        else:
+            out.append(("report", m.start(), m.end()))
+    k = _single_bao(masked)
+    if k >= 0 and not any(s <= k < e for _, s, e in out):
+        out.append(("report", k, k + 1))
+    if not out:
+        for m in REPORT_NOUNS.finditer(masked):
+            noun = m.group(0)
+            before = masked[:m.start()]
+            if noun.endswith(("月报", "周报", "季报", "年报", "日报")) and re.search(r"制度|报表", masked[m.end():m.end() + 3]):
+                out.append(("report", m.start(), m.end()))
+            elif NOUN_VERBS.search(before) and ("总结" in noun or "报告" in noun or noun in ("简报", "专报")):
+                if "报告" in noun or "总结" in noun:
+                    out.append(("report", m.start(), m.end()))
+    if PERIODIC_MEETINGS.search(masked):
+        m = PERIODIC_MEETINGS.search(masked)
+        out.append(("meeting", m.start(), m.end()))
+    else:
+        for m in MEETINGS.finditer(masked):
+            if ONE_OFF_MEETING.search(m.group(0)):
+                continue
+            if find_recurrences(masked) or re.search(r"定期|一[月季年周]一", masked):
+                out.append(("meeting", m.start(), m.end()))
+                break
+    return out
+
+
+def _timing(clause_list: list[tuple[int, str]], idx: int, sentence: str, a: int = 0, b: int = 0
+            ) -> tuple[str | None, str | None, bool]:
+    """(recurrence, due_text, explicit) for the duty in clause ``idx``: cycle words attached to
+    the duty word (月调度, 季通报), then its own clause, then the clauses before it."""
+    _, own = clause_list[idx]
+    for r in find_recurrences(own):
+        if r.start <= b and r.end >= a - 1 and (r.end >= a or own[r.end:a] in ("", "一")):
+            return r.kind, own[r.start:max(r.end, b)] if r.end >= a - 1 else r.text, True
+    order = [idx] + list(range(idx - 1, -1, -1))
+    for k in order:
+        _, clause = clause_list[k]
+        cyc = cycle_limit(clause)
+        recs = find_recurrences(clause)
+        if recs:
+            kinds = {r.kind for r in recs}
+            kind = kinds.pop() if len(kinds) == 1 else None
+            words = cyc[2] if cyc else _cycle_words(clause, recs)
+            return kind, words, True
+        limits = [e for e in find_times(clause) if e.role in ("limit", "cycle")]
+        if limits:
+            return "once", limits[-1].phrase, True
+        ev = EVENT_AFTER.search(clause)
+        if ev:
+            return "once", ev.group(0).lstrip("在于待"), True
+        vague = VAGUE_TIMING.search(clause)
+        if vague:
+            return None, vague.group(0), True
+        if k != idx and k < idx - 2:
+            break
+    return None, None, False
+
+
+def _cycle_words(clause: str, recs) -> str:
+    """The cycle words as the clerk copies them: 一月一调度, 每季度, 至少每3个月听取一次."""
+    first, last = recs[0], recs[-1]
+    start, end = first.start, last.end
+    m = re.match(r"[^,,。;;]{0,6}?(?:一次|1次|至少召开\d次|召开一次)", clause[end:])
+    words = clause[start:end]
+    pre = clause[max(0, start - 2):start]
+    if pre.endswith("至少"):
+        words = "至少" + words
+    if m and len(m.group(0)) <= 8:
+        words += m.group(0)
+    return words
+
+
+def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
+    """(what is reported, whether the clause names it)."""
+    text = clause.strip(" ,,;;。")
+    if kind == "meeting":
+        m = re.search(r"[\u4e00-\u9fff()（）]{0,12}?(?:例会|会商|议稳|会议|调度)", clause)
+        if m:
+            return re.sub(r"^(?:建立|召开|落实|实行|坚持|定期|每[年季月周]|至少|一次)+", "", m.group(0)), True
+        return text, True
+    word = clause[pos:end]
+    # a report named as a noun: 平安建设报告制度, 工程进度月报制度, 形成专题总结报告
+    if word in ("报告", "总结") or word.endswith(("报", "总结报告")) and word not in ("上报", "报送", "呈报", "汇报", "通报"):
+        m = re.search(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实|实行|做好)(?P<x>[\u4e00-\u9fff]{0,12}$)",
+                      clause[:pos])
+        if m:
+            return m.group("x") + word, True
+    # 请示汇报机制, 信息报送制度
+    if re.match(r"(?:机制|制度)", clause[end:]):
+        m = re.search(r"(?P<x>[\u4e00-\u9fff]{0,6})$", clause[:pos])
+        return (m.group("x") if m else "") + word, True
+    # 印发 a bulletin named earlier in the sentence
+    if word in ("印发", "编发"):
+        return "", False
+    # 将X报…
+    m = re.search(r"将(?P<x>[^,,。;;]{2,40}?)(?:向[^,,。;;]{2,24}?)?(?:报送|上报|报告|汇报|报|提交)", clause)
+    if m:
+        return m.group("x"), True
+    # X于…前上报
+    m = re.match(r"\s*(?P<x>[^,,。;;]{2,30}?)于[^,,。;;]{2,16}?(?:报送|上报|报)", clause)
+    if m and not re.search(r"[要应将请]", m.group("x")):
+        return m.group("x"), True
+    # 报送X, 形成X, 提交X, 汇报X
+    if word != "报":
+        m = re.match(r"(?:至|给|到)?(?P<x>[^,,。;;]{2,40})", clause[end:])
+        if m:
+            x = re.split(r"报送|上报|报|审核|审批", m.group("x"), maxsplit=1)[0].strip()
+            if x and not _looks_like_body(x) and len(x) >= 2 and x[0] not in "(（《“":
+                return x, True
+    return text, False
+
+
+def _looks_like_body(x: str) -> bool:
+    return bool(re.match(r"[\u4e00-\u9fff()（）]{2,24}?(?:部|委|厅|局|办|处|室|院|司|组|会|府|中心|部门)$", x)) \
+        or x.startswith(("我司", "我部"))
+
+
+def _to(clause: str, pos: int, end: int) -> str | None:
+    m = _TO_BEFORE.search(clause)
+    if m:
+        return m.group("to")
+    m = _TO_AFTER.match(clause[end:])
+    if m and not re.match(r"(?:情况|进展|工作|信息|材料|制度|机制|有关|送)", m.group("to")):
+        to = m.group("to")
+        if re.search(r"[部委厅局办处室院司组会府中心]|我司|@", to):
+            return to
     return None
+
+
+def duties_in(s: Sentence) -> list[_Duty]:
+    text = s.text
+    work = fold(text)
+    clause_list = _clauses(work)
+    found: list[_Duty] = []
+    for idx, (off, clause) in enumerate(clause_list):
+        for kind, a, b in _triggers(clause, work):
+            rec, due, explicit = _timing(clause_list, idx, work, a, b)
+            what, named = _what(kind, clause, a, b)
+            if not what and kind == "report":
+                bulletin = re.search(r"[\u4e00-\u9fff]{0,16}(?:简报|专报|快报)(?:、(?:简报|专报|快报))?", work)
+                what, named = (bulletin.group(0), True) if bulletin else ("", False)
+                what = re.sub(r"^(?:建立|编发|印发|编写)", "", what)
+            to = _to(clause, a, b) if kind == "report" else None
+            if kind == "report" and not named and not explicit:
+                continue  # 并上报乡(镇)政府: a step of a procedure, nothing reported
+            if kind == "report" and rec is None and not explicit:
+                noun_scope = clause + "".join(c for _, c in clause_list[max(0, idx - 1):idx])
+                if ONE_OFF.search(noun_scope) and not re.search(r"阶段性|定期|进展|进度", noun_scope):
+                    rec = "once"
+            if kind == "report" and rec in (None, "once"):
+                scope = clause[:b + 20]
+                if CYCLE_WORDS.search(scope):
+                    rec = "monthly"
+                elif YEAR_WORDS.search(what) or YEAR_WORDS.search(clause[max(0, a - 4):b + 12]):
+                    rec = "yearly"
+                elif QUARTER_WORDS.search(scope):
+                    rec = "quarterly"
+            found.append(_Duty(kind=kind, what=_verbatim(text, work, what), recurrence=rec,
+                               due_text=_verbatim(text, work, due) if due else None,
+                               to=_verbatim(text, work, to) if to else None,
+                               start=s.start + off + a, end=s.start + off + b, timing_explicit=explicit))
+    return _merge(found)
+
+
+def _verbatim(text: str, work: str, piece: str) -> str:
+    k = work.find(piece)
+    return text[k:k + len(piece)] if k >= 0 else piece
+
+
+def _merge(found: list[_Duty]) -> list[_Duty]:
+    """One report described in several clauses of a sentence is one duty."""
+    out: list[_Duty] = []
+    for d in found:
+        prev = out[-1] if out else None
+        if prev is not None and prev.kind == d.kind == "report" and _compatible(prev, d):
+            prev.to = prev.to or d.to
+            if d.recurrence and not prev.recurrence:
+                prev.recurrence = d.recurrence
+            prev.due_text = prev.due_text or d.due_text
+            if len(d.what) < len(prev.what) and d.what:
+                prev.what = prev.what if prev.what and len(prev.what) <= 30 else d.what
+            prev.end = d.end
+            continue
+        if prev is not None and prev.kind == d.kind == "meeting" and prev.recurrence == d.recurrence \
+                and prev.due_text == d.due_text:
+            continue
+        out.append(d)
+    return out
+
+
+def _compatible(a: _Duty, b: _Duty) -> bool:
+    if a.to and b.to and a.to != b.to:
+        return False
+    if a.recurrence and b.recurrence and a.recurrence != b.recurrence:
+        return False
+    if a.due_text and b.due_text and a.due_text != b.due_text \
+            and not (a.recurrence and a.recurrence == b.recurrence):
+        return False
+    return True
+
+
+def _is_heading(s: Sentence) -> bool:
+    """A heading line alone ((七)健全信息报告制度) names a topic; the duty is in its text."""
+    text = s.text.strip()
+    return len(text) <= 30 and not text.endswith(("。", ".", ";", "；")) and bool(
+        re.match(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、])", text))
+
+
+def extract_reporting(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
+                      sents: list[Sentence] | None = None) -> None:
+    sents = sents if sents is not None else sentences(doc, roots)
+    out: list[Reporting] = []
+    for s in sents:
+        if s.part_kind in ("guiding", "principles") or _is_heading(s):
+            continue
+        if not REPORT_VERBS.search(s.text) and "报" not in s.text and not re.search(
+                r"例会|会商|议稳|会议|调度|总结", s.text):
+            continue
+        for d in duties_in(s):
+            out.append(Reporting(what=d.what.strip(" ,,。;;"), recurrence=d.recurrence,
+                                 due_text=d.due_text, to=d.to, span=(d.start, d.end)))
+    draft.reporting = out
