@@ -225,6 +225,9 @@ def _target_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
             if _same_number(other.target, first.target) or _NAME_FOLD_RE.sub("", other.text or "") == \
                     _NAME_FOLD_RE.sub("", first.text or ""):
                 continue
+            # a short name (配备率) says little: the words before it must name the same thing
+            if len(name) < 6 and _dice(_subject(first), _subject(other)) < 0.5:
+                continue
             start, end = other.span if other.span else loc.find(other.text)
             first_line = loc.line_of(first.span[0]) if first.span else None
             where = f"第{first_line}行" if first_line else "前文"
@@ -238,6 +241,25 @@ def _target_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
     return out
 
 
+_TIME_WORDS_RE = re.compile(r"[\d.%]+|年底|年内|年|月|日|之前|以前|前|到|至|底")
+
+
+def _subject(indicator) -> str:
+    """The words before an indicator's name in its sentence, without numbers and times."""
+    text, name = indicator.text or "", indicator.name or ""
+    at = text.find(name) if name else -1
+    head = text[:at] if at > 0 else text
+    return _TIME_WORDS_RE.sub("", head)[-30:]
+
+
+def _dice(a: str, b: str) -> float:
+    grams_a = {a[i:i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i:i + 2] for i in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return 1.0 if a == b else 0.0
+    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
+
+
 def _same_number(a, b) -> bool:
     try:
         return abs(float(a) - float(b)) < 1e-9
@@ -247,6 +269,9 @@ def _same_number(a, b) -> bool:
 
 def _unit(unit: str | None) -> str:
     return "" if not unit or unit in ("other", "ratio") else unit
+
+
+_NOT_A_UNIT_RE = re.compile(r"负责|牵头|开展|组织实施|任主要|要|应当|协调|[。;；,，]")
 
 
 def _lone_lead_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
@@ -261,6 +286,8 @@ def _lone_lead_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
         for unit in task.lead_units:
             if not unit or unit in seen or len(seen) > 500:
                 continue
+            if len(unit) > 25 or _NOT_A_UNIT_RE.search(unit):
+                continue  # a sentence fragment, not a unit name: nothing to check
             seen.add(unit)
             forms = {unit, *aliases.get(unit, [])}
             mentions = sum(text.count(form) for form in forms if form)
