@@ -1,8 +1,135 @@
-"""PLACEHOLDER until helper A writes this module."""
+"""The plan's title, issuing body and domain.
+
+``find_title_line`` is also used by ``outline`` so the title line is never read as a heading.
+"""
 from __future__ import annotations
 
+import re
+
 from .model import Document, OutlineNode, PlanDraft
+from .textutil import cjk_count, fold, squeeze
+
+# Domains of the schema, each with the words that name it (first match in the title wins,
+# otherwise the most frequent in the text).
+DOMAINS: list[tuple[str, tuple[str, ...]]] = [
+    ("安宁疗护", ("安宁疗护", "临终关怀")),
+    ("医养结合", ("医养结合",)),
+    ("现代学徒制", ("学徒制",)),
+    ("医共体", ("医共体", "医疗卫生共同体", "医疗共同体", "县域医共体")),
+    ("农村危房改造", ("危房改造", "农村危房")),
+    ("共青团基层组织建设", ("共青团", "团组织", "团建")),
+    ("社会心理服务体系", ("社会心理服务", "心理服务体系", "心理健康服务")),
+    ("市域社会治理", ("市域社会治理", "市域治理")),
+    ("基层治理", ("基层治理", "基层社会治理")),
+]
+
+_TITLE_WORDS = ("方案", "意见", "通知", "办法", "计划", "规划", "要点", "细则", "报告", "纲要",
+                "决定", "规定", "安排", "总结", "通报", "纪要", "要求", "措施", "指引")
+_TAG = re.compile(r"^[【\[]\s*[^】\]]{1,8}[】\]]\s*")  # 【篇三】 compilation tags
+_TRAIL_TAG = re.compile(r"篇[一二三四五六七八九十]{1,3}$")
+_MARKER_START = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]"
+                           r"|\d{1,2}[.．、]|第[一二三四五六七八九十]{1,3}[章节部篇条])")
+_ATTACH = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$")
+_BODY_PUNCT = re.compile(r"[。，,；;！？!?]")
+_QUOTED_PLAN = re.compile(r"《([^《》]{4,60}?(?:方案|意见|办法|计划|规划|细则))》")
+_ISSUER_SUBJECT = re.compile(
+    r"(?:^|[,，。;；])\s*([\u4e00-\u9fff]{2,20}?(?:委员会|人民政府|政府|办公室|办公厅|中心|学院|学校|大学"
+    r"|团中央|党委|委|局|厅|部|院))(?:决定|特制定|制定|按照|根据|结合)")
+_ORG_PREFIX = re.compile(r"^([\u4e00-\u9fffxX*]{2,20}?(?:学院|学校|大学|中心|医院|公司|委员会|人民政府))"
+                         r"(?=[\u4e00-\u9fff])")
+_SIGNATURE = re.compile(r"^([\u4e00-\u9fff()（）]{3,30}?(?:委员会|人民政府|政府|办公室|办公厅|中心|学院|学校"
+                        r"|大学|医院|公司|委|局|厅|部|院|所))\s*(?:\d{4}\s*年.*)?$")
+
+
+def find_title_line(doc: Document) -> int | None:
+    """Index of the document's title line, or None when the text starts with body text."""
+    seen = 0
+    for line in doc.lines:
+        text = line.text.strip().strip("\u3000\ufeff")
+        if not text:
+            continue
+        seen += 1
+        if seen > 6:
+            return None
+        if _ATTACH.match(text) or len(squeeze(text)) <= 2 or text.rstrip().endswith((":", "：")):
+            continue
+        if _BODY_PUNCT.search(text) or len(text) > 80 or "\t" in text:
+            return None
+        if _MARKER_START.match(text):
+            return None
+        if cjk_count(text) >= 4:
+            return line.index
+    return None
+
+
+def _clean_title(text: str) -> str:
+    text = squeeze(text.strip())
+    text = _TAG.sub("", text)
+    text = _TRAIL_TAG.sub("", text)
+    return text
+
+
+def _domain(title: str, text: str) -> str:
+    for name, words in DOMAINS:
+        if any(w in title for w in words):
+            return name
+    best, best_count = "other", 0
+    for name, words in DOMAINS:
+        count = sum(text.count(w) for w in words)
+        if count > best_count:
+            best, best_count = name, count
+    return best if best_count >= 2 else "other"
+
+
+def _preamble(doc: Document, title_line: int | None, limit: int = 3) -> list[str]:
+    out = []
+    for line in doc.lines:
+        if line.index == title_line:
+            continue
+        text = line.text.strip()
+        if not text:
+            continue
+        if _MARKER_START.match(text):
+            break
+        out.append(text)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _issuer(doc: Document, title: str, title_line: int | None) -> str | None:
+    for para in _preamble(doc, title_line):
+        for m in _ISSUER_SUBJECT.finditer(fold(para)):
+            name = m.group(1)
+            if not name.startswith(("为", "按照", "根据", "依据", "结合", "贯彻", "落实", "由")):
+                return para[m.start(1):m.end(1)]
+    m = _ORG_PREFIX.match(title)
+    if m:
+        return m.group(1)
+    # a signature line (body name, then a date) among the last lines
+    tail = [ln.text.strip() for ln in doc.lines[-6:] if ln.text.strip()]
+    for text in reversed(tail[-3:]):
+        if _BODY_PUNCT.search(text):
+            continue
+        m = _SIGNATURE.match(text)
+        if m and len(text) <= 40:
+            return m.group(1)
+    return None
 
 
 def describe(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
-    return None
+    """Fill draft.title, draft.issuer and draft.domain."""
+    title_line = find_title_line(doc)
+    title = _clean_title(doc.lines[title_line].text) if title_line is not None else ""
+    if not title:
+        for para in _preamble(doc, title_line):
+            m = _QUOTED_PLAN.search(para)
+            if m:
+                title = squeeze(m.group(1))
+                break
+    domain = _domain(title, doc.text[:200_000])
+    if not title:
+        title = (domain if domain != "other" else "") + "试点工作实施方案"
+    draft.title = title
+    draft.domain = domain
+    draft.issuer = _issuer(doc, title, title_line)

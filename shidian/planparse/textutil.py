@@ -1,0 +1,170 @@
+"""Small text helpers shared by the parser modules (pure Python, no Django).
+
+Everything here keeps offsets: ``fold`` maps characters one to one, and the splitters return
+``(start, end)`` spans of the string they are given, so callers can map results back to
+``Document.text``. All functions run in time linear in their input.
+"""
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------- folding
+
+# One-to-one folding of full-width forms to ASCII (same length, offsets stay valid).
+_FOLD = {chr(0xFF10 + i): str(i) for i in range(10)}
+_FOLD.update({
+    "（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "．": ".", "！": "!", "？": "?",
+    "［": "[", "］": "]", "　": " ", "\u00a0": " ", "\r": " ", "\u200b": " ", "\ufeff": " ",
+    "﹙": "(", "﹚": ")", "﹐": ",", "﹕": ":", "﹔": ";",
+})
+_FOLD_TABLE = str.maketrans(_FOLD)
+
+
+def fold(text: str) -> str:
+    """Full-width brackets, punctuation, digits and spaces to ASCII, character for character."""
+    return text.translate(_FOLD_TABLE)
+
+
+def half_brackets(text: str) -> str:
+    """Full-width round brackets to ASCII ones (for printing paths and markers)."""
+    return text.replace("（", "(").replace("）", ")")
+
+
+# --------------------------------------------------------------------------- numerals
+
+CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+            "七": 7, "八": 8, "九": 9}
+CN_NUM_CHARS = "一二三四五六七八九十"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def cn_small(s: str) -> int | None:
+    """A Chinese numeral from 一 to 九十九 (and 一百), or ASCII digits; None if not one."""
+    if not s:
+        return None
+    if s.isdigit():
+        return int(s)
+    if s == "一百":
+        return 100
+    if "十" not in s:
+        return CN_DIGIT.get(s) if len(s) == 1 else None
+    head, _, tail = s.partition("十")
+    if len(head) > 1 or len(tail) > 1:
+        return None
+    tens = 1 if not head else CN_DIGIT.get(head)
+    ones = 0 if not tail else CN_DIGIT.get(tail)
+    if tens is None or ones is None:
+        return None
+    return tens * 10 + ones
+
+
+# --------------------------------------------------------------------------- characters
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def cjk_count(s: str) -> int:
+    return sum(1 for ch in s if is_cjk(ch))
+
+
+SENTENCE_END = "。！？!?"
+CLAUSE_END = "。！？!?；;"
+SOFT_PUNCT = "，,、：:"
+ALL_PUNCT = SENTENCE_END + "；;" + SOFT_PUNCT
+OPEN_BRACKETS = "(（〈<《[【“‘"
+CLOSE_BRACKETS = ")）〉>》]】”’"
+_PAIR = dict(zip(OPEN_BRACKETS, CLOSE_BRACKETS))
+
+
+def strip_punct(s: str, chars: str = " \t\u3000。.，,；;：:、！!？?") -> str:
+    return s.strip(chars)
+
+
+# --------------------------------------------------------------------------- splitting
+
+def split_spans(text: str, enders: str, start: int = 0, end: int | None = None,
+                keep_brackets: bool = True) -> list[tuple[int, int]]:
+    """Split ``text[start:end]`` after each character of ``enders`` (kept in the piece).
+
+    With ``keep_brackets`` an ender inside round brackets does not split (``(责任单位:A;B)``).
+    Empty and whitespace-only pieces are dropped. Returns spans in ``text``.
+    """
+    end = len(text) if end is None else end
+    spans, depth, piece = [], 0, start
+    for i in range(start, end):
+        ch = text[i]
+        if keep_brackets and ch in "(（〈":
+            depth += 1
+        elif keep_brackets and ch in ")）〉" and depth:
+            depth -= 1
+        elif ch in enders and depth == 0:
+            if text[piece:i + 1].strip():
+                spans.append((piece, i + 1))
+            piece = i + 1
+    if piece < end and text[piece:end].strip():
+        spans.append((piece, end))
+    return spans
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (split after 。！？ and line breaks)."""
+    return split_spans(text, SENTENCE_END + "\n", start, end)
+
+
+def clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Clause spans (split after 。！？；, commas, colons and line breaks; brackets kept whole)."""
+    return split_spans(text, CLAUSE_END + "，,：:\n", start, end)
+
+
+def split_top(s: str, seps: str) -> list[str]:
+    """Split ``s`` at any character of ``seps`` that is not inside brackets; pieces stripped."""
+    out, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "(（〈《“":
+            depth += 1
+        elif ch in ")）〉》”" and depth:
+            depth -= 1
+        if ch in seps and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur).strip())
+    return [p for p in out if p]
+
+
+def balanced_groups(s: str, opens: str = "(（", closes: str = ")）") -> list[tuple[int, int]]:
+    """Spans (start, end) of the outermost bracket groups of ``s``, brackets included."""
+    spans, depth, begin = [], 0, 0
+    for i, ch in enumerate(s):
+        if ch in opens:
+            if depth == 0:
+                begin = i
+            depth += 1
+        elif ch in closes and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((begin, i + 1))
+    return spans
+
+
+_WS = re.compile(r"\s+")
+
+
+def squeeze(s: str) -> str:
+    """Remove all whitespace (Chinese text does not need it)."""
+    return _WS.sub("", s)
+
+
+def first_sentence(s: str, extra: str = "") -> str:
+    """The text before the first sentence end (。！？ plus ``extra``), outside brackets."""
+    depth = 0
+    for i, ch in enumerate(s):
+        if ch in "(（〈《“":
+            depth += 1
+        elif ch in ")）〉》”" and depth:
+            depth -= 1
+        elif depth == 0 and (ch in SENTENCE_END or ch in extra):
+            return s[:i]
+    return s
