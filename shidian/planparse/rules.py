@@ -1,8 +1,117 @@
-"""PLACEHOLDER until helper B writes this module."""
+"""Rules: norms of the plan that fix a number (NOTES.md, Indicators and rules).
+
+Subsidy amounts (户均补助不低于1.8万元, 修缮房10000元/户), areas (人均13平方米以上), notice periods
+(公示期不少于3天), ratios (师生比不少于1:4000, 按照10%的比例, 一个师傅不宜超过三个学生), eligibility
+thresholds (二级甲等以上, 在30人以上, 成立至少两年), training hours (4个学时) and other fixed
+numbers (一式2份, 7×24小时, 1+n+n, 一村一法律顾问). Each rule keeps its sentence verbatim; one sentence
+that fixes several values gives several rules.
+"""
 from __future__ import annotations
 
-from .model import Document, OutlineNode, PlanDraft
+import re
+
+from .indicators import CONDITION_HEADINGS, Sentence, quantities, sentences
+from .model import Document, OutlineNode, PlanDraft, Rule
+from .timeexpr import fold
+
+# --------------------------------------------------------------------------- vocabularies (data)
+
+SUBSIDY_WORDS = re.compile(r"补助|补贴|奖补|奖励|资助|救助|标准|发放|安排资金|以奖代补")
+PAST_SPENDING = re.compile(r"支出|已投入|已到位|累计投入|完成投资")
+NOTICE_WORDS = re.compile(r"公示|公告|公开")
+CONDITION_WORDS = re.compile(r"条件|符合|具备|具有|年满|以上的|资格|须为|应为|原则上为|拥有|成立")
+# fixed patterns: (regex, kind)
+PATTERN_RULES: tuple[tuple[str, str], ...] = (
+    (r"(?<![\d.])\d+\s*[:：比]\s*\d+(?![\d.])", "ratio"),
+    (r"按照?\s*\d+(?:\.\d+)?\s*%\s*的?比例", "ratio"),
+    (r"[一二三]级[甲乙丙]等(?:及)?以上", "eligibility"),
+    (r"(?<=[(（])[a-dA-D]级(?=[)）])", "eligibility"),
+    (r"一式\s*[\d一二两三四五六七八九十]+\s*份", "other"),
+    (r"\d+\s*[×x*]\s*\d+\s*小时", "other"),
+    (r"(?<![\d\w])\d\s*\+\s*[nNxX\d](?:\s*\+\s*[nNxX\d])*(?![\w])", "other"),
+    (r"一[村户校镇乡社区人](?:[(（][^)）]{1,6}[)）])?一(?:法律顾问|顾问|律师|医生|联络员|干部|专干|网格员|辅警)", "ratio"),
+    (r"一[村户校镇乡社区人](?:[(（][^)）]{1,6}[)）])?一(?:(?!的)[\u4e00-\u9fff]){1,3}", "other"),
+    (r"(?<![\d.])\d+\s*[-—~至]\s*\d+\s*[家个所名人]", "other"),
+    (r"为期\s*[\d一二两三四五六七八九十半]+\s*(?:年|个月)", "other"),
+    (r"[\d一二两三四五六七八九十]+\s*名联络员", "other"),
+)
+_PATTERNS = tuple((re.compile(p), kind) for p, kind in PATTERN_RULES)
+_NORM_LIMIT = re.compile(r"(?:不宜|不得|不应|不能|最多)(?:超过|多于|高于)")
 
 
-def extract_rules(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
+def _kind_of_quantity(unit: str, sentence: str) -> str | None:
+    if unit.startswith("个") and unit not in ("个月", "个工作日"):
+        unit = unit[1:]
+    if unit in ("万元", "亿元", "元"):
+        if PAST_SPENDING.search(sentence) or not SUBSIDY_WORDS.search(sentence):
+            return None
+        return "subsidy"
+    if unit in ("平方米", "㎡", "亩", "公顷"):
+        return "area"
+    if unit in ("天", "日", "个工作日", "工作日"):
+        return "notice_period" if NOTICE_WORDS.search(sentence) else None
+    if unit in ("学时", "课时"):
+        return "other"
+    if unit == "小时":
+        return "other"
+    if unit in ("周岁", "岁"):
+        return "other"
+    if unit == "个月":
+        return "other" if re.search(r"学习|实践|不超过|期限|为期|试用|培训", sentence) else None
+    if unit == "年":
+        return "eligibility" if re.search(r"成立|工作经验|从事|年限", sentence) else None
     return None
+
+
+def rules_in(s: Sentence) -> list[Rule]:
+    text = s.text
+    work = fold(text)
+    clean = s.clean
+    out: list[Rule] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, a: int, b: int, value: str | None = None) -> None:
+        if any(x < b and a < y for x, y in taken):
+            return
+        taken.append((a, b))
+        out.append(Rule(kind=kind, text=clean, value=(value or text[a:b]).strip(), span=(s.start, s.end)))
+
+    for rx, kind in _PATTERNS:
+        for m in rx.finditer(work):
+            value = text[m.start():m.end()]
+            if kind == "ratio" and "%" in m.group(0):
+                value = re.search(r"\d+(?:\.\d+)?\s*%", m.group(0)).group(0)
+            add(kind, m.start(), m.end(), value)
+    condition = any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2])
+    for q in quantities(text):
+        if q.kind == "rule":
+            kind = _kind_of_quantity(q.unit_word, work)
+            if kind:
+                end = q.end
+                tail = re.match(r"\s*/\s*[户人间套]", work[end:])
+                if tail:
+                    end += tail.end()
+                add(kind, q.start, end)
+        elif q.kind == "count":
+            before = work[max(0, q.start - 8):q.start]
+            after = work[q.end:q.end + 4]
+            if _NORM_LIMIT.search(before):
+                add("ratio", q.start, q.end, str(q.value))
+            elif (condition or CONDITION_WORDS.search(work)) and (
+                    re.search(r"在$|达到$|至少$|超过$", before) and after.startswith(("以上", "以下"))
+                    or re.search(r"规模.{0,4}$", before) and after.startswith(("以上", "以下"))):
+                add("eligibility" if condition or "条件" in work else "other", q.start, q.end, str(q.value))
+    return out
+
+
+def extract_rules(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
+                  sents: list[Sentence] | None = None) -> None:
+    sents = sents if sents is not None else sentences(doc, roots)
+    out: list[Rule] = []
+    for s in sents:
+        if s.part_kind in ("guiding",):
+            continue
+        if not re.search(r"[\d一二两三四五六七八九十]", s.text):
+            continue
+        out.extend(rules_in(s))
+    draft.rules = out
