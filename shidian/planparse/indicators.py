@@ -43,6 +43,7 @@ COUNT_UNITS: dict[str, str] = {
 RULE_UNITS: dict[str, str] = {
     "万元": "subsidy", "亿元": "subsidy", "元": "subsidy", "平方米": "area", "㎡": "area",
     "亩": "area", "公顷": "area", "学时": "other", "课时": "other", "小时": "other",
+    "个学时": "other", "个课时": "other", "个小时": "other",
     "个工作日": "notice_period", "工作日": "notice_period", "天": "notice_period",
     "日": "notice_period", "个月": "other", "周岁": "eligibility", "岁": "eligibility",
     "年": "other",
