@@ -250,7 +250,7 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
     phases = list(Phase.objects.filter(plan=plan).order_by("order"))
     reports = list(ProgressReport.objects.filter(task__plan=plan, period=period.id)
                    .exclude(status=ReportStatus.DRAFT)
-                   .select_related("agency").order_by("task_id", "agency_id"))
+                   .select_related("agency", "task").order_by("task__order", "agency__name"))
 
     by_status = Counter({key: 0 for key in TaskStatus.values})
     by_status.update(t.status for t in tasks)
@@ -265,6 +265,8 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
     for unit in units:
         shown = unit.agency.name if unit.agency else unit.name
         (leads if unit.role == UnitRole.LEAD else responsibles)[unit.task_id].append(shown)
+    for task in tasks:
+        task.lead_names = leads.get(task.pk, [])  # type: ignore[attr-defined]
 
     # Progress by unit: the tasks each agency leads and takes part in.
     task_by_id = {t.pk: t for t in tasks}

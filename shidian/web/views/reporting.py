@@ -64,15 +64,15 @@ def workspace(request: HttpRequest) -> HttpResponse:
 class ReportForm(forms.Form):
     task_status = forms.ChoiceField(label=gettext_lazy("Task status"),
                                     choices=TaskStatus.choices)
-    percent = forms.IntegerField(label=gettext_lazy("Percent done"), min_value=0,
+    percent = forms.IntegerField(label=gettext_lazy("Progress (percent)"), min_value=0,
                                  max_value=100)
-    done = forms.CharField(label=gettext_lazy("Work done"), required=False,
+    done = forms.CharField(label=gettext_lazy("Work done this period"), required=False,
                            widget=forms.Textarea(attrs={"rows": 4}),
                            max_length=services.MAX_TEXT)
-    problems = forms.CharField(label=gettext_lazy("Problems"), required=False,
+    problems = forms.CharField(label=gettext_lazy("Problems met"), required=False,
                                widget=forms.Textarea(attrs={"rows": 3}),
                                max_length=services.MAX_TEXT)
-    next_steps = forms.CharField(label=gettext_lazy("Next steps"), required=False,
+    next_steps = forms.CharField(label=gettext_lazy("Next steps planned"), required=False,
                                  widget=forms.Textarea(attrs={"rows": 3}),
                                  max_length=services.MAX_TEXT)
     evidence = forms.TypedMultipleChoiceField(label=gettext_lazy("Evidence already attached"),
@@ -151,6 +151,7 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "web/reporting/report_form.html", {
         "task": task, "agency": agency, "role": role, "period": period, "form": form,
         "current": current, "earlier": earlier if current is None else None, "locked": locked,
+        "earlier_label": parse_period(earlier.period).label if earlier else "",
         "due_date": rule.due_date(period), "closes_after": rule.closes_after(period),
         "open_periods": rule.periods_open(today), "cooperating": cooperating,
         "max_mb": services._max_bytes() // (1024 * 1024),
@@ -292,7 +293,10 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     board = selectors.plan_dashboard(plan=plan, period=period, today=today)
     rule = board.rule
     return render(request, "web/reporting/dashboard.html", {
-        "plan": plan, "board": board, "period": period, "chart_data": board.chart_data(),
+        "plan": plan, "board": board, "period": period,
+        "chart_data": {**board.chart_data(), "labels": {
+            "today": _("Today's date"), "on_time": _("Reported on time"), "late": _("Reported late"),
+            "missing": _("Not reported")}},
         "periods": rule.recent_periods(today, 12), "can_review": access.is_reviewer(request.user),
         "status_rows": [(TaskStatus(k).label, k, n) for k, n in board.by_status.items()],
         "cycle_kind": CycleKind(rule.kind).label, "due_day": rule.due_day,
@@ -300,7 +304,7 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 class CycleForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Cycle"), choices=CycleKind.choices,
+    kind = forms.ChoiceField(label=gettext_lazy("Reporting frequency"), choices=CycleKind.choices,
                              widget=forms.Select(attrs={"class": "form-select"}))
     due_day = forms.IntegerField(label=gettext_lazy("Due day"), min_value=1, max_value=31,
                                  widget=forms.NumberInput(attrs={"class": "form-control"}),
