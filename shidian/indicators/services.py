@@ -157,6 +157,8 @@ def target_allocate(*, user: User, target: Target,
 
     Returns the shares and warnings (for instance when they do not add up to the whole)."""
     _require_manager(user)
+    if not access.readable_code(user=user, code=target.division_id or ""):
+        raise ShidianError(ErrorCode.NOT_FOUND, "target not found")
     area = target.division
     child_level = (area.level + 1) if area else 1
     children = {d.code: d for d in Division.objects.filter(

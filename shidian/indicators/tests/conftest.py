@@ -46,6 +46,12 @@ def build_tree() -> dict[str, Division]:
     return made
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Argon2 is right for production and slow for a hundred test users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db) -> World:
     build_tree()
