@@ -96,7 +96,16 @@ def task_content(task: Task) -> str:
     if title and body.startswith(title):
         body = body[len(title):]
     body = body.lstrip("。.:：;； \t\n")
-    return body.strip()[:MAX_CELL]
+    return _unwrap(body.strip())[:MAX_CELL]
+
+
+_WRAP_RE = re.compile(r"(?<=[^。;；:：!?！？\n])\n(?![ \t\u3000]*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|——))")
+
+
+def _unwrap(text: str) -> str:
+    """Join lines a layout broke inside a sentence; keep breaks after a sentence or before an item."""
+    text = re.sub(r"\n[ \t\u3000]*\n+", "\n", text)
+    return _WRAP_RE.sub("", text)
 
 
 def _parents(tasks: list[Task]) -> list[int | None]:

@@ -41,10 +41,16 @@ _SPACE_AFTER_CJK = re.compile(f"(?<=[{_CJK}{_CJK_PUNCT}])[ \u00a0]+(?=[{_CJK}{_C
 _SPACE_BEFORE_CJK = re.compile(f"(?<=[0-9%{_CJK_PUNCT}])[ \u00a0]+(?=[{_CJK}{_CJK_PUNCT}])")
 
 
+_SPACE_AROUND_ASCII_PUNCT = re.compile(
+    f"(?<=[{_CJK}{_CJK_PUNCT}])[ \u00a0]+(?=[,;:()%])|(?<=[,;:()])[ \u00a0]+(?=[{_CJK}{_CJK_PUNCT}0-9])|"
+    f"(?<=[0-9])[ \u00a0]+(?=%)")
+
+
 def squeeze_cjk_spaces(line: str) -> str:
     """`2019 年 8-11 月` → `2019年8-11月`; spaces between Latin words stay."""
     line = _SPACE_AFTER_CJK.sub("", line)
-    return _SPACE_BEFORE_CJK.sub("", line)
+    line = _SPACE_BEFORE_CJK.sub("", line)
+    return _SPACE_AROUND_ASCII_PUNCT.sub("", line)
 
 
 def is_cjk(ch: str) -> bool:
