@@ -24,9 +24,12 @@ def _catalogs():
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings):
+def _setup(settings, request):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "zh-hans"
+    if request.node.get_closest_marker("browser"):
+        yield  # the live server runs on the real clock
+        return
     # The pages are looked at on 20 June 2021: June is the open period.
     with mock.patch("django.utils.timezone.now", return_value=NOW):
         yield
@@ -240,3 +243,72 @@ def test_task_history_drill_down(client, world):
     page = client.get(reverse("reporting:task_history", args=[world.tasks[0].pk])).content.decode()
     assert page.index("2021年5月") < page.index("2021年4月")
     assert "30%" in page and "10%" in page
+
+
+@pytest.mark.browser
+def test_browser_liaison_reports_with_evidence_and_the_board_counts_it(page, live_server,
+                                                                        transactional_db):
+    """The main journey in Chromium: the board shows 0 of 5, a liaison reports with a PDF,
+    the board shows 1 of 5. Screenshots of each step go to page.artifacts."""
+    from shidian.orgs.testing import PASSWORD
+
+    world = make_world()
+    # Report on the real calendar: the plan runs from 2021 without an end.
+    world.plan.period_end = None
+    world.plan.save(update_fields=["period_end"])
+    shots = page.artifacts
+
+    def log_in(user):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=current-user]")
+
+    def log_out():
+        page.click("nav form button[type=submit]")
+        page.wait_for_url("**/login/**")
+
+    log_in(world.office)
+    page.click("[data-testid=nav-dashboard]")
+    page.click(f"text={world.plan.title}")
+    page.wait_for_selector("#chart-status svg")
+    before = page.inner_text("[data-testid=completeness-count]")
+    assert "应报5份" in before and "已报0份" in before
+    page.screenshot(path=str(shots / "1-board-before.png"), full_page=True)
+    log_out()
+
+    log_in(world.liaison_health)
+    page.click("[data-testid=nav-my-tasks]")
+    page.wait_for_selector("[data-testid=my-tasks]")
+    page.screenshot(path=str(shots / "2-my-tasks.png"), full_page=True)
+    page.click(f"tr[data-task='{world.tasks[0].pk}'] [data-testid=report-link]")
+    page.select_option("#id_task_status", "in_progress")
+    page.fill("#id_percent", "45")
+    page.fill("#id_done", "已建成安宁疗护病区1个，开放床位8张。")
+    page.fill("#id_problems", "专业护理人员不足。")
+    page.set_input_files("[data-testid=evidence-input]", files=[{
+        "name": "病区验收记录.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("ward")}])
+    page.screenshot(path=str(shots / "3-report-form.png"), full_page=True)
+    page.click("[data-testid=submit]")
+    page.wait_for_selector("[data-testid=my-tasks]")
+    assert "已报送" in page.inner_text("main")
+    page.screenshot(path=str(shots / "4-submitted.png"), full_page=True)
+    log_out()
+
+    report = ProgressReport.objects.get(task=world.tasks[0], agency=world.health)
+    assert report.status == ReportStatus.SUBMITTED and report.percent == 45
+    assert report.evidence.get().original_name == "病区验收记录.pdf"
+
+    log_in(world.office)
+    page.goto(f"{live_server.url}{reverse('reporting:dashboard', args=[world.plan.pk])}")
+    page.wait_for_selector("#chart-completeness svg")
+    after = page.inner_text("[data-testid=completeness-count]")
+    assert "已报1份" in after
+    assert page.inner_text("[data-testid=completeness-rate]") == "20.0%"
+    assert "病区" not in page.inner_text("[data-testid=overdue]")
+    page.screenshot(path=str(shots / "5-board-after.png"), full_page=True)
+    page.click("[data-testid=period-reports] a[href*='/reports/']")
+    page.wait_for_selector("[data-testid=evidence-list]")
+    assert "病区验收记录.pdf" in page.inner_text("[data-testid=evidence-list]")
+    page.screenshot(path=str(shots / "6-report-detail.png"), full_page=True)
