@@ -219,7 +219,7 @@ class _Builder:
         else:
             while self.stack:
                 top = self.stack[-1]
-                if top.style in _LEAF_STYLES or top.role == "container":
+                if top.style in _LEAF_STYLES:
                     self._pop_closing(len(self.stack) - 1)
                     continue
                 if (line_start and top.meta.get("inline") and top.meta.get("paras_after", 0) > 0
@@ -602,10 +602,12 @@ def _lead_in_for_children(text: str, node: OutlineNode) -> None:
     if not node.children:
         return
     own_end = node.children[0].start
-    seg_start = node.meta.get("seg", (node.start, node.end))[0]
+    seg_start = node.meta.get("body_start", node.meta.get("seg", (node.start, node.end))[0])
     body = text[seg_start:own_end].rstrip()
     if not body:
         return
+    if node.role != "container" and not body.endswith((":", "：")):
+        return  # only a sentence that ends with a colon introduces the list
     # the last sentence, not counting a final 。/:
     cut = max(body.rfind(ch, 0, len(body) - 1) for ch in "。！？!?\n")
     s = seg_start + cut + 1

@@ -45,7 +45,8 @@ BAD_ENDINGS = (
     "兴办", "包办", "为中心", "重心", "好处", "之处", "到处", "会议", "机会", "社会", "大会",
     "例会", "座谈会", "交流会", "推进会", "现场会", "研讨会", "工作会", "协调会", "联席会", "专题会",
     "晚会", "委员", "队伍", "团队", "梯队", "平台", "舞台", "后台", "阵地", "基地", "结合部",
-    "俱乐部", "总部", "本部", "书记处", "诊所", "医共体内", "体制", "融媒体",
+    "俱乐部", "总部", "本部", "书记处", "诊所", "医共体内", "体制", "融媒体", "顶部", "底部",
+    "头部", "尾部", "中部", "东部", "西部", "南部", "北部", "背部",
 )
 BAD_EXACT = {"组织", "部门", "单位", "机构", "中心", "委", "局", "部", "办", "处", "所", "站",
              "院", "会", "队", "社", "馆", "台", "科", "企业单位", "有关单位", "相关单位"}
@@ -57,7 +58,7 @@ KNOWN_UNITS = {
     "医共体", "政府", "企业", "学校", "试点地区", "各试点地区", "试点县", "各试点县", "设区市",
     "省级", "市级", "县级", "乡级", "市(州)", "乡镇", "各乡镇", "各地区", "各部门", "各单位",
     "各成员单位", "成员单位", "牵头医院", "牵头单位", "组织部", "组织部门", "宣传部", "统战部",
-    "教育局", "政法委", "文明办", "综治办", "信访办", "党群办", "人大办", "应急办", "老龄办",
+    "教育局", "政法委", "文明办", "牵头医疗机构", "牵头机构", "牵头部门", "综治办", "信访办", "党群办", "人大办", "应急办", "老龄办",
 }
 # department names without an ending, used in lists (卫生健康、民政等部门)
 BARE_DEPARTMENTS = {
@@ -70,7 +71,7 @@ BARE_DEPARTMENTS = {
     "工信", "工业和信息化", "经信", "商务", "科技", "残联", "妇联", "团委", "共青团", "工会",
     "科协", "文明办", "综治", "城管", "城市管理", "扶贫", "乡村振兴", "退役军人事务", "民族宗教",
     "民宗", "外事", "气象", "消防", "海关", "广电", "新闻出版", "国家安全", "保密", "档案",
-    "大数据", "政务服务", "行政审批", "人防", "粮食", "供销", "金融", "银保监", "证监", "法院",
+    "大数据", "政务服务", "建设", "规划", "城建", "行政审批", "人防", "粮食", "供销", "金融", "银保监", "证监", "法院",
     "检察院", "人大", "政协", "安监", "市场监督管理", "食药监", "药监", "住房和城乡建设",
     "发展和改革", "老龄", "计生", "防疫", "疾控", "红十字会",
 }
@@ -96,28 +97,39 @@ VERB_STARTS = (
     "是", "其", "此", "该", "本", "这", "那", "每", "各项", "各类人员", "所有", "全体", "一",
     "凡是", "具有", "符合", "属于", "涉及", "包括", "主要", "重点", "特别", "尤其", "着重", "大",
     "小", "多", "少", "新", "老", "好", "高", "低", "资金", "经费", "补助", "当年", "今年", "明年",
+    "分析", "允许", "报", "移交", "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写",
 )
 # what may follow a body that is the subject of its clause
 _TRIGGER = re.compile(
-    r"(?:之间|之中)?(?:要|应|须|必须|需|将|可|能|会同|牵头|负责(?!人|同志)|配合|参与|协助|协同|协调|"
+    r"(?:之间|之中)?(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?(?:前|以前)?)?"
+    r"(?!实施方案|工作方案|实施细则|方案)(?:要|应|须|必须|需|将|可|能|会同|牵头|负责(?!人|同志)|配合|参与|协助|协同|协调|"
     r"统一|统筹|主动|积极|认真|切实|共同|分别|联合|具体|依法|按照|根据|依据|结合|针对|围绕|对|向|"
-    r"在|于|从|与|和|同|通过|以|把|是|作为|也|都|均|还|已|每|定期|及时|进一步|加强|加快|加大|建立|"
+    r"在|于|从|通过|以|把|是|作为|也|都|均|还|已|每|定期|及时|进一步|加强|加快|加大|建立|"
     r"设立|设置|成立|组建|组织|开展|提供|制定|制订|做好|发挥|落实|完善|推进|推动|推广|确定|审核|"
     r"审查|接到|实行|实施|承担|履行|召开|举办|开设|安排|选择|招募|配备|研究|抓好|指导|督促|监督|"
     r"检查|下达|拨付|上报|报送|给予|整合|利用|依托|探索|培育|支持|引导|鼓励|健全|强化|深化|建成|"
-    r"形成|确保|优化|创建|打造|构建|提升|提高|增强|扩大|实现|办理|处理|进行|加入|设|建|做|抓|"
-    r"负|派|选|邀请|采取|制作|编制|会商|组成|保留|管理|预拨|发放|审批|核查|复查|抽查|验收|"
-    r"继续|不断|全面|广泛|深入|大力|着力|务必|必要时|主要|重点|专门|直接|原则上|适时|逐步|"
+    r"形成|确保|优化|创建|打造|构建|提升|提高|增强|扩大|实现|办理|处理|进行|加入|签订|签署|"
+    r"邀请|采取|制作|编制|会商|组成|保留|管理|预拨|发放|审批|核查|复查|抽查|验收|"
+    r"继续|不断|全面|广泛|深入|大力|着力|务必|必要时|重点|提交|专门|直接|适时|逐步|"
     r"至少|不得|严禁|要求|请)"
 )
 _DENG = re.compile(r"等(?:有关|相关|其他)?(?:\d+|[一二三四五六七八九十]+)?个?(?:部门|单位|机构|方面)?$")
 _JUR_BARE = re.compile(r"^(?:省|市|县|区|乡|镇|村|自治区|直辖市|地级市|县级市|自治州|自治县|旗|盟)$")
 _JUR_COLLECTIVE = re.compile(
-    r"^(?:各|地方各级|各级)?(?:省|市|县|区|乡|镇|村|街道|社区|乡镇|地区|地|旗|州)"
-    r"(?:级|\([^()]{1,10}\))?$|^(?:省级|市级|县级|区级|乡级|镇级|设区市|市\(州\)|本级|两级)$"
-    r"|^(?:市|县|省|区)、(?:县|区|乡|镇|市)(?:两级|三级)?$|^[市县区省乡镇]、.{1,6}两级$")
-_LEVEL_PREFIX = re.compile(r"^(?:各|地方各级|各级|本级)?(?:省|市|县|区|乡|镇)")
+    r"^(?:各|地方各级|各级)(?:省|市|县|区|乡|镇|村|街道|社区|乡镇|地区|地|旗|州)(?:级)?$"
+    r"|^(?:省级|市级|县级|区级|乡级|镇级|设区市|市\(州\)|乡镇|街道|当地|各地)$")
+_LEVEL_BARE = re.compile(r"^(?:各|地方各级|各级|本级)?(?:省|市|县|区|乡|镇)(?:级)?(?:、[县区乡镇])?(.+)$")
+_TWO_LEVELS = re.compile(r"^[省市县区乡镇]、[省市县区乡镇](?:两级|三级)$")
 _LIST_JOIN = re.compile(r"(?<=[\u4e00-\u9fff)）])(?:及|和|与|或)(?=[\u4e00-\u9fff])")
+# words a body name never contains (a phrase holding one is a clause, not a name)
+_INNER_BAD = re.compile(
+    r"要|应(?!急)|须|将|由|是|可(?!持续)|对(?!外|口)|向|把|根据|按照|依照|通过|允许|制定|分析|调整|"
+    r"接到|负责|会同|牵头(?!医院|机构|医疗机构|单位)|纳入|鼓励|引导|支持|依托|委托|确定|探索|加强|"
+    r"建立|开展|完善|提供|实施|落实|推进|推动|材料|方案|意见|之间|进行|做好|为|使|让|从|以|在(?!职)|"
+    r"成立|明确|至少|审核|审批|统一|移交|提交|组织(?=[^部])|每|定期|及时|协调(?!小组|办|委)|"
+    r"主要|负责人|同志|工作人员|领导(?!小组|机构|班子)|不得|不能|已|均|都|也|还|并")
+# "经我部批准的试点单位" / "合作院校所在省…教育部门": the body named after the qualifier
+_OWNER_PREFIX = re.compile(r"^(?:经[^,，。]{1,12}?(?:批准|同意|认定|确定)的|[^,，。、]{0,10}?所在(?=[^地]))")
 _REGION_PREFIX = ("试点地区", "各试点地区", "本地区", "当地")
 _QUALIFIER_SAME = re.compile(r"[〈<(（][^〈〉<>()（）]*下同[^〈〉<>()（）]*[〉>)）]")
 _LEAD_RULE = re.compile(r"(?:排名第一|排在第一|排第一位|列第一位|排在首位|排名首位|第一个单位|居首)"
@@ -132,6 +144,8 @@ def first_is_lead_rule(text: str) -> bool:
 def _ends_with_suffix(s: str) -> bool:
     if s in BAD_EXACT or len(s) < 2:
         return False
+    if s.endswith("组织") and len(s) > 3 and _ends_with_suffix(s[:-2]):
+        return False  # 领导小组组织(验收): 组织 is the verb
     if s.endswith(BAD_ENDINGS):
         return False
     core = re.sub(r"[(（〈][^()（）〈〉]{0,14}[)）〉]$", "", s) or s
@@ -140,23 +154,44 @@ def _ends_with_suffix(s: str) -> bool:
     return s.endswith(UNIT_SUFFIXES)
 
 
+def _strip_bracket(s: str) -> str:
+    """``省级(含中央财政)`` -> ``省级``: a trailing bracket does not change what a name is."""
+    if s.endswith((")", "）", "〉")):
+        m = re.search(r"[(（〈][^()（）〈〉]{0,16}[)）〉]$", s)
+        if m and m.start() > 0:
+            return s[:m.start()]
+    return s
+
+
 def element_kind(s: str) -> str:
     """'full' (a body name), 'jur' (a bare place level), 'bare' (a department word) or ''."""
     if not s:
         return ""
-    if s in KNOWN_UNITS or s in GENERIC:
+    base = _strip_bracket(s)
+    if s in KNOWN_UNITS or base in KNOWN_UNITS or s in GENERIC:
         return "full"
-    if _JUR_BARE.match(s):
+    if _JUR_BARE.match(base):
         return "jur"
-    if _JUR_COLLECTIVE.match(s):
-        return "full" if s.startswith("各") or len(s) > 1 else "jur"
-    if s.startswith(VERB_STARTS) and s not in BARE_DEPARTMENTS:
-        return ""
-    if _ends_with_suffix(s):
+    if _JUR_COLLECTIVE.match(base) or _JUR_COLLECTIVE.match(s):
         return "full"
-    if s in BARE_DEPARTMENTS:
+    if base.startswith(VERB_STARTS) and base not in BARE_DEPARTMENTS:
+        stem = re.sub(r"(?:部门|局|委|厅|办|处|科)$", "", base)
+        if stem == base or stem not in BARE_DEPARTMENTS:
+            return ""
+    if _ends_with_suffix(base):
+        return "full"
+    if base in BARE_DEPARTMENTS:
+        return "bare"
+    m = _LEVEL_BARE.match(base)
+    if m and m.group(1) in BARE_DEPARTMENTS:
         return "bare"
     return ""
+
+
+def _is_place(s: str) -> bool:
+    """A name that is only a place level (市, 各区, 县(市)): it can share the ending that follows."""
+    base = _strip_bracket(s)
+    return bool(_JUR_BARE.match(base) or re.match(r"^(?:各|地方各级|各级)?[省市县区乡镇]$", base))
 
 
 def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
@@ -169,60 +204,101 @@ def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
     p = p.strip(" ,，、")
     if len(p) < 2 or len(p) > 48 or re.search(r"[《》“”\"。;；:：!?！？\s]", p):
         return None
-    if p.startswith(VERB_STARTS) and p not in KNOWN_UNITS and not _ends_known(p):
+    m = _OWNER_PREFIX.match(p)
+    if m and len(p) > m.end() + 1:
+        p = p[m.end():]
+    if _INNER_BAD.search(p):
+        return None
+    first = split_top(_split_joins(p)[0], "、")
+    if p.startswith(VERB_STARTS) and p not in KNOWN_UNITS and element_kind(p) != "full" and \
+            (not first or element_kind(first[0]) == ""):
         return None
     for pre in _REGION_PREFIX:
         if p.startswith(pre) and len(p) > len(pre) + 1 and p[len(pre)] not in "、等要应将":
             rest = parse_unit_phrase(p[len(pre):], mode)
             if rest:
                 return rest
+    # A及B / A和B / A或B: each side a list of its own (住房和城乡建设局 stays one name)
+    parts = _split_joins(p)
+    if len(parts) > 1:
+        out: list[str] = []
+        for part in parts:
+            got = _parse_list(part, mode)
+            if got is None:
+                out = []
+                break
+            out.extend(got)
+        if out:
+            return _drop_generic(out)
+    return _drop_generic(_parse_list(p, mode))
+
+
+def _drop_generic(names: list[str] | None) -> list[str] | None:
+    if names and len(names) > 1:
+        kept = [n for n in names if n not in GENERIC]
+        return kept or None
+    return names
+
+
+def _split_joins(p: str) -> list[str]:
+    out, depth, cur, i = [], 0, 0, 0
+    while i < len(p):
+        ch = p[i]
+        if ch in "(（〈":
+            depth += 1
+        elif ch in ")）〉" and depth:
+            depth -= 1
+        elif depth == 0 and ch in "及和与或" and 0 < i < len(p) - 1 and p[i:i + 2] != "以及":
+            out.append(p[cur:i])
+            cur = i + 1
+        i += 1
+    out.append(p[cur:])
+    return [x for x in out if x]
+
+
+def _parse_list(p: str, mode: str) -> list[str] | None:
+    if _TWO_LEVELS.match(p):
+        return [p]
     deng = _DENG.search(p)
     has_deng = bool(deng) and deng.start() > 0
     core = p[:deng.start()] if has_deng else p
     if not core:
         return None
     elements = split_top(core, "、")
-    expanded: list[str] = []
-    for el in elements:
-        parts = _LIST_JOIN.split(el)
-        if len(parts) > 1 and all(element_kind(x) == "full" for x in parts):
-            expanded.extend(parts)
-        else:
-            expanded.append(el)
-    kinds = [element_kind(e) for e in expanded]
-    if len(expanded) == 1:
+    kinds = [element_kind(e) for e in elements]
+    if len(elements) == 1:
         k = kinds[0]
+        if k in ("full", "bare") and has_deng and re.search(r"相关|有关", deng.group(0)):
+            return [p]  # 财政等相关部门
         if k == "full":
-            return [expanded[0]]
-        if k == "jur" and not has_deng:
-            return [p] if len(p) >= 2 else None
+            return [elements[0]]
         if k == "bare" and has_deng:
-            return [expanded[0]]
+            return [elements[0]]
+        if k == "jur" and _strip_bracket(elements[0]) != elements[0] and not has_deng:
+            return [elements[0]]  # 县(市、区)
         return None
+    if all(k == "jur" for k in kinds) or elements[0] in ("各级", "各类", "各级各类"):
+        return [p]
+    if _is_place(elements[0]) and "bare" in kinds:
+        return [p]  # 各市、县住房城乡建设、财政等部门
+    # 各区、县(市)卫生健康局 / 省、自治区、直辖市教育厅: places sharing the ending of the last name
+    if _is_place(elements[0]) and kinds[-1] == "full" and re.match(r"^[省市县区乡镇自直]", elements[-1]):
+        return [p]
     if "" in kinds:
-        # a shared ending (市住房城乡建设、财政等部门, 省、自治区、直辖市教育厅) keeps the list whole
-        if kinds[-1] == "full" and all(k in ("jur", "bare", "") for k in kinds[:-1]) and \
-                all(len(e) <= 10 for e in expanded):
-            return [p]
-        if has_deng and all(len(e) <= 10 for e in expanded):
+        if has_deng and kinds[0] != "" and all(len(e) <= 10 for e in elements):
             return [p]
         return None
     if all(k == "full" for k in kinds):
-        return expanded
-    if all(k == "jur" for k in kinds):
-        return [p]
+        return elements
     if kinds[-1] == "full" and all(k in ("jur", "bare") for k in kinds[:-1]) and not has_deng:
         return [p]
-    # bare department names in a list (卫生健康、民政、公安等部门)
-    if has_deng or any(k == "full" for k in kinds):
-        if mode == "object" and all(k in ("bare", "jur") for k in kinds):
-            return [p]
-        if _LEVEL_PREFIX.match(expanded[0]) and kinds[0] != "full":
-            return [p]
-        if "jur" in kinds:
-            return [p]
-        return expanded
-    return None
+    # lists of bare department names (卫生健康、民政、公安等部门)
+    if mode == "object" or "jur" in kinds:
+        return [p]
+    if kinds[0] == "bare" and _LEVEL_BARE.match(elements[0]) and \
+            _LEVEL_BARE.match(elements[0]).group(1) != elements[0]:
+        return [p]  # 市住房城乡建设、财政等部门: the level prefix is shared
+    return elements
 
 
 def _ends_known(p: str) -> bool:
@@ -316,7 +392,7 @@ def find_attributions(text: str, start: int, end: int) -> list[tuple[list[str], 
     seg = text[start:end]
     for line in seg.split("\n"):
         if _ATTR_LINE.match(line):
-            parsed = parse_attribution(line.strip(" \t\u3000()（）"))
+            parsed = parse_attribution(re.sub(r"^[\s\u3000]*[(（]", "", line).strip())
             if parsed:
                 out.append(parsed)
             continue
@@ -356,7 +432,8 @@ _PREFIX = re.compile(
     r"^(?:(?:同时|并且?|另外|此外|对此|为此|今后|目前|届时|原则上|试点期间|期间|最后|首先|其次|然后)"
     r"[,，]?)?"
     r"(?:(?:到|至|在|从|自)?(?:\d{4}|[*×]{2,4})年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:底|末|前|起|以来|内|初)?"
-    r"[,，]?)?(?:\d{1,2}月(?:\d{1,2}日)?(?:底|前)?[,，]?)?(?P<intro>由|请)?")
+    r"[,，]?)?(?:(?:\d{1,2}|[*×]{1,4})月(?:(?:\d{1,2}|[*×]{1,4})[日号])?(?:底|末|前|中旬|上旬|下旬)?"
+    r"[,，]?)?(?P<intro>由|请)?")
 _END_CHARS = set("".join(s[-1] for s in UNIT_SUFFIXES)) | set("门位地级县市区乡镇村道州旗)）〉")
 _BY = re.compile(r"(?<![理自缘经来])由(?![于此此])")
 _JOINT = re.compile(r"会同")
@@ -371,6 +448,8 @@ def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]
         if c[e - 1] not in _END_CHARS and c[e - 1] != "门" and not _DENG.search(c[pos:e]):
             continue
         if e < len(c) and not _TRIGGER.match(c, e):
+            continue
+        if c[e - 1] == "所" and c[e:e + 1] == "在":
             continue
         if e == len(c) and mode != "object":
             continue
@@ -490,6 +569,10 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool) -> None:
             task.lead_units, task.units = list(attr[0]), list(attr[1])
             continue
         body_start = node.meta.get("body_start", node.start)
+        title = node.title or ""
+        if not node.meta.get("inline") and node.meta.get("seg") and len(title) <= 15 and \
+                "," not in title and "，" not in title:
+            body_start = max(body_start, node.meta["seg"][1])  # a heading line names no doer
         leads, units = prose_units(text, body_start, node.end)
         if not leads and not units:
             lead_in = _run_lead_in(node)
