@@ -382,7 +382,8 @@ def _numbering_findings(loc: _Locator) -> list[Finding]:
                 last.pop(deeper, None)
             expected = last.get(style, 0) + 1
             continued = ever.get(style, 0) + 1
-            if value > expected and value != continued and value != 1:
+            first_marker = not ever  # a text that starts at 三、 is an excerpt, not a gap
+            if value > expected and value != continued and value != 1 and not first_marker:
                 missing = [_marker_text(style, fmt, k, match) for k in range(expected, min(value, expected + 5))]
                 if value - expected > 5:
                     missing.append("…")
