@@ -226,6 +226,14 @@ class _Builder:
                         and not top.children):
                     top.meta["closed_by"] = "newrun"
                     self.stack.pop()
+                    # the paragraphs after it introduce the new run, they are not its text
+                    seg_end = top.meta["seg"][1]
+                    top.end = _last_text_end(self.text, top.start, seg_end)
+                    if self.last_event is not None and self.last_event[0] == "para":
+                        self.last_event = ("rootpara" if not self.stack else "para",
+                                           self.last_event[1])
+                        if not self.stack:
+                            self.root_paras.append(self.last_event[1])
                     continue
                 break
         self._attach(node)

@@ -95,9 +95,10 @@ VERB_STARTS = (
     "增加", "减少", "防止", "杜绝", "坚决", "严厉", "打击", "开发", "推广", "总结", "评估", "考核",
     "检查", "监督", "督导", "宣传普及", "联合", "依法", "按", "据", "经", "于", "由", "请", "有",
     "是", "其", "此", "该", "本", "这", "那", "每", "各项", "各类人员", "所有", "全体", "一",
-    "凡是", "具有", "符合", "属于", "涉及", "包括", "主要", "重点", "特别", "尤其", "着重", "大",
-    "小", "多", "少", "新", "老", "好", "高", "低", "资金", "经费", "补助", "当年", "今年", "明年",
-    "分析", "允许", "报", "移交", "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写",
+    "凡是", "具有", "符合", "属于", "涉及", "包括", "主要", "重点", "特别", "尤其", "着重",
+    "资金", "经费", "补助", "当年", "今年", "明年", "立即", "抓好", "抓紧", "及时", "定期", "适时",
+    "分析", "允许", "报", "移交", "协同", "抽调", "召集", "联系", "依靠", "带动", "部署", "比照",
+    "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写",
 )
 # what may follow a body that is the subject of its clause
 _TRIGGER = re.compile(
@@ -126,10 +127,11 @@ _INNER_BAD = re.compile(
     r"要|应(?!急)|须|将|由|是|可(?!持续)|对(?!外|口)|向|把|根据|按照|依照|通过|允许|制定|分析|调整|"
     r"接到|负责|会同|牵头(?!医院|机构|医疗机构|单位)|纳入|鼓励|引导|支持|依托|委托|确定|探索|加强|"
     r"建立|开展|完善|提供|实施|落实|推进|推动|材料|方案|意见|之间|进行|做好|为|使|让|从|以|在(?!职)|"
-    r"成立|明确|至少|审核|审批|统一|移交|提交|组织(?=[^部])|每|定期|及时|协调(?!小组|办|委)|"
-    r"主要|负责人|同志|工作人员|领导(?!小组|机构|班子)|不得|不能|已|均|都|也|还|并")
+    r"成立|明确|至少|审核|审批|统一|移交|提交|每|定期|及时|协调(?!小组|办|委)|"
+    r"主要|负责人|同志|工作人员|领导(?!小组|机构|班子)|不得|不能|已|均|都|也|还|并|下设|较|规模|"
+    r"立即|抓好|(?<!建|增|开|架|预|假|铺|陈|摆)设(?!区|施|计|备|立的)")
 # "经我部批准的试点单位" / "合作院校所在省…教育部门": the body named after the qualifier
-_OWNER_PREFIX = re.compile(r"^(?:经[^,，。]{1,12}?(?:批准|同意|认定|确定)的|[^,，。、]{0,10}?所在(?=[^地]))")
+_OWNER_PREFIX = re.compile(r"^(?:经[^,，。]{1,12}?(?:批准|同意|认定|确定)的|所在(?=[^地]))")
 _REGION_PREFIX = ("试点地区", "各试点地区", "本地区", "当地")
 _QUALIFIER_SAME = re.compile(r"[〈<(（][^〈〉<>()（）]*下同[^〈〉<>()（）]*[〉>)）]")
 _LEAD_RULE = re.compile(r"(?:排名第一|排在第一|排第一位|列第一位|排在首位|排名首位|第一个单位|居首)"
@@ -209,7 +211,7 @@ def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
         p = p[m.end():]
     if _INNER_BAD.search(p):
         return None
-    first = split_top(_split_joins(p)[0], "、")
+    first = split_top(_split_joins(p)[0][0], "、")
     if p.startswith(VERB_STARTS) and p not in KNOWN_UNITS and element_kind(p) != "full" and \
             (not first or element_kind(first[0]) == ""):
         return None
@@ -222,14 +224,20 @@ def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
     parts = _split_joins(p)
     if len(parts) > 1:
         out: list[str] = []
-        for part in parts:
+        failed = False
+        for part, joiner in parts:
             got = _parse_list(part, mode)
             if got is None:
-                out = []
-                break
+                failed = True
+                if joiner == "和":  # 住房和城乡建设局: 和 inside a name
+                    out = []
+                    break
+                continue
             out.extend(got)
         if out:
             return _drop_generic(out)
+        if failed and any(j != "和" for _, j in parts[1:]):
+            return None
     return _drop_generic(_parse_list(p, mode))
 
 
@@ -240,20 +248,25 @@ def _drop_generic(names: list[str] | None) -> list[str] | None:
     return names
 
 
-def _split_joins(p: str) -> list[str]:
-    out, depth, cur, i = [], 0, 0, 0
-    while i < len(p):
-        ch = p[i]
+def _split_joins(p: str) -> list[tuple[str, str]]:
+    """(part, joiner before it) for A及B / A和B / A与B / A或B outside brackets."""
+    out, depth, cur, joiner = [], 0, 0, ""
+    for i, ch in enumerate(p):
         if ch in "(（〈":
             depth += 1
         elif ch in ")）〉" and depth:
             depth -= 1
-        elif depth == 0 and ch in "及和与或" and 0 < i < len(p) - 1 and p[i:i + 2] != "以及":
-            out.append(p[cur:i])
-            cur = i + 1
-        i += 1
-    out.append(p[cur:])
-    return [x for x in out if x]
+        elif depth == 0 and ch in "及和与或" and 0 < i < len(p) - 1 and p[i - 1:i + 1] != "以及":
+            if p[cur:i]:
+                out.append((p[cur:i], joiner))
+            cur, joiner = i + 1, ch
+    if p[cur:]:
+        out.append((p[cur:], joiner))
+    # 市级或县级团委: a place level before the join shares the ending after it
+    if len(out) > 1 and _is_place(out[0][0].replace("级", "")) and \
+            re.match(r"^[省市县区乡镇]", out[1][0]):
+        return [(p, "")]
+    return out
 
 
 def _parse_list(p: str, mode: str) -> list[str] | None:
@@ -479,6 +492,11 @@ def prose_units(text: str, start: int, end: int) -> tuple[list[str], list[str]]:
             p0 = pm.end() if pm else 0
             intro = pm.group("intro") if pm else None
             hit = _subject_at(clause, p0)
+            if hit is None and cm is not None and cm.group(0) in ",，" and \
+                    _TRIGGER.match(sent, cend + 1) and len(clause) - p0 <= 40:
+                whole = parse_unit_phrase(clause[p0:])  # 政法委、卫健委等有关部门,要…
+                if whole:
+                    hit = (len(clause), whole)
             if hit and not (intro and any(n in GENERIC for n in hit[1])):
                 names = [osent[cpos + p0:cpos + hit[0]]] if hit[1] == [clause[p0:hit[0]]] else \
                     hit[1]
