@@ -48,7 +48,7 @@ MSG_FILE_MISMATCH = gettext_lazy("The file's content does not match its type %(s
 MSG_FILE_UNREADABLE = gettext_lazy("The file could not be read: %(reason)s")
 MSG_FILE_NO_TEXT = gettext_lazy("No text was found in the file.")
 MSG_FILE_NO_TASKS = gettext_lazy(
-    "No numbered tasks were found in the file, so no plan was created. Is it an "
+    "No tasks, phases or goals were found in the file, so no plan was created. Is it an "
     "implementation plan?")
 MSG_PARSER_FAILED = gettext_lazy("The plan could not be analysed; no plan was created.")
 MSG_DIVISION_SCOPE = gettext_lazy("The division is outside your scope.")
@@ -323,7 +323,8 @@ def plan_import_file(*, user: User, programme: Programme, division: Division | N
     """Import an uploaded plan file (.txt/.docx/.html/.pdf) into a new draft plan.
 
     The file is checked (type, size, content), read and parsed before anything is saved: a
-    file that cannot be read, or in which no task is found, leaves the database untouched.
+    file that cannot be read, or in which nothing of a plan is found, leaves the database
+    untouched.
     """
     from shidian.planparse import ReadError, parse_text
     from shidian.planparse.readers import read_file
@@ -361,7 +362,9 @@ def plan_import_file(*, user: User, programme: Programme, division: Division | N
     except Exception as exc:  # noqa: BLE001
         logger.exception("planparse failed on %s", file_name)
         raise _error(ErrorCode.BAD_FILE, MSG_PARSER_FAILED) from exc
-    if not draft.tasks:
+    # A plan may have no numbered tasks (seed 15b only sets goals and phases); a file with
+    # nothing of a plan at all is not one.
+    if not (draft.tasks or draft.phases or draft.goals or draft.indicators):
         raise _error(ErrorCode.BAD_FILE, MSG_FILE_NO_TASKS)
     return plan_create_from_parsed(
         user=user, programme=programme, division=division, parsed=draft.to_dict(),
