@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .model import Document, Indicator, OutlineNode, PlanDraft
-from .timeexpr import CN_NUMERAL_CHARS, cn_number, date_key, find_times, fold
+from .timeexpr import CN_NUMERAL_CHARS, TimeExpr, cn_number, date_key, doc_times, fold
 
 # --------------------------------------------------------------------------- vocabularies (data)
 
@@ -71,6 +71,23 @@ _SENT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
 _ITEM_MARK = re.compile(
     r"^\s*(?:第[一二三四五六七八九十]+[条章节][、.．:：\s]*|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]"
     r"|\d+[.．、](?!\d)|[①-⑳]|——|[-•·●○■□◆])\s*")
+_TITLE_STOP = re.compile(r"[。:：]")
+_HAS_CLAUSE_PUNCT = re.compile(r"[。,,;;]")
+# a Chinese-numeral count only matters beside a comparator (不少于两次) or a norm (不宜超过三个)
+_HAS_NUM = re.compile(r"[\d%]|百分之|不少于|不低于|至少|以上|以下|以内|超过|达到|不多于|不高于")
+_YEAR_NUM = re.compile(r"\d{1,2}$")
+_CLAUSE_PUNCT = re.compile(r"[,,;;。]")
+_NAME_LEAD = re.compile(r"^(?:其中[:：]?|到\d{4}年底?|\d{4}年底?(?:之前|以前|前)?|使|实现|要|并)")
+_NAME_TAIL = re.compile(r"^(?:以上|以下|以内|及以上)")
+_CONDITION_LEAD = re.compile(r"条件|具备|符合.{0,6}要求")
+_BY_RATIO = re.compile(r"按照?[^,,。]{0,4}$")
+_AT_END = re.compile(r"在$")
+_ABOVE_NOUN = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
+_EACH_ALL = re.compile(r"均|分别|都")
+_RESTART = re.compile(r"^\s*(?:[(（](?:一|1)[)）]|一[、.．]|1[.．、](?!\d))")
+_GOAL_WORDS = re.compile(r"(?:到|至)\s*20\d\d年|总目标|目标是|目标为")
+_DIGIT = re.compile(r"\d")
+_PART_KIND_RES = tuple((kind, re.compile(words)) for kind, words in PART_KIND_WORDS)
 _HEADING_LINE = re.compile(
     r"^\s*(?:(?P<cn>[一二三四五六七八九十]+)[、.．]|[(（](?P<pcn>[一二三四五六七八九十]+)[)）]|(?P<num>\d+)[.．](?!\d)"
     r"|(?P<numd>\d+)、|[(（](?P<pnum>\d+)[)）]|(?P<circ>[①-⑳]))")
@@ -87,6 +104,13 @@ class Sentence:
     headings: list[str] = field(default_factory=list)  # enclosing headings, innermost first
     node: OutlineNode | None = None
     line_index: int = 0
+    work: str = ""  # ``text`` folded (full-width digits and punctuation to ASCII), same length
+    all_times: list[TimeExpr] | None = field(default=None, repr=False)
+
+    @property
+    def times(self) -> list[TimeExpr]:
+        """The sentence's time expressions (offsets in the sentence)."""
+        return self.all_times or []
 
     @property
     def clean(self) -> str:
@@ -96,8 +120,8 @@ class Sentence:
 
 
 def _kind_of_title(title: str) -> str:
-    for kind, words in PART_KIND_WORDS:
-        if re.search(words, title[:20]):
+    for kind, rx in _PART_KIND_RES:
+        if rx.search(title[:20]):
             return kind
     return ""
 
@@ -144,7 +168,7 @@ def _line_outline(doc: Document) -> list[tuple[list[str], str]]:
         m = _HEADING_LINE.match(line.text) if len(line.text) < 400 else None
         if m:
             style = next(k for k in ("cn", "pcn", "num", "numd", "pnum", "circ") if m.group(k))
-            title = re.split(r"[。:：]", line.text[m.end():], maxsplit=1)[0].strip()[:40]
+            title = _TITLE_STOP.split(line.text[m.end():], maxsplit=1)[0].strip()[:40]
             styles = [s for s, _ in stack]
             if style in styles:
                 stack = stack[:styles.index(style)]
@@ -153,7 +177,7 @@ def _line_outline(doc: Document) -> list[tuple[list[str], str]]:
                 top_kind = _kind_of_title(title) or ("tasks" if style == "cn" else top_kind)
             elif not top_kind:
                 top_kind = _kind_of_title(title)
-        elif line.text.strip() and len(line.text) < 30 and not re.search(r"[。,,;;]", line.text):
+        elif line.text.strip() and len(line.text) < 30 and not _HAS_CLAUSE_PUNCT.search(line.text):
             kind = _kind_of_title(line.text.strip())
             if kind:  # an unnumbered part heading: 工作目标
                 stack, top_kind = [("plain", line.text.strip())], kind
@@ -161,10 +185,26 @@ def _line_outline(doc: Document) -> list[tuple[list[str], str]]:
     return out
 
 
+_SENTENCES_CACHE: list = [None, None, None]  # doc, roots, sentences of the last parse
+
+
 def sentences(doc: Document, roots: list[OutlineNode]) -> list[Sentence]:
-    """The document's sentences (split at 。!? and line ends) with their outline context."""
+    """The document's sentences (split at 。!? and line ends) with their outline context.
+
+    Computed once per parse (the goal, indicator, duty and rule steps share them)."""
+    if _SENTENCES_CACHE[0] is doc and _SENTENCES_CACHE[1] is roots:
+        return _SENTENCES_CACHE[2]
+    result = _sentences(doc, roots)
+    _SENTENCES_CACHE[:] = [doc, roots, result]
+    return result
+
+
+def _sentences(doc: Document, roots: list[OutlineNode]) -> list[Sentence]:
     index = _NodeIndex(roots) if roots else None
     by_line = None if index and index.nodes else _line_outline(doc)
+    folded = fold(doc.text)
+    times = doc_times(doc.text)
+    chains: dict[int, tuple[list[str], str]] = {}
     out: list[Sentence] = []
     for line in doc.lines:
         if not line.text.strip():
@@ -176,12 +216,16 @@ def sentences(doc: Document, roots: list[OutlineNode]) -> list[Sentence]:
             raw = m.group(0)
             if not raw.strip():
                 continue
-            start = line.start + m.start()
+            start, end = line.start + m.start(), line.start + m.end()
             if index is not None and index.nodes:
                 node = index.at(start)
-                ctx_titles, ctx_kind = _chain(node)
-            out.append(Sentence(text=raw, start=start, end=line.start + m.end(), part_kind=ctx_kind,
-                                headings=list(ctx_titles), node=node, line_index=line.index))
+                key = id(node)
+                if key not in chains:
+                    chains[key] = _chain(node)
+                ctx_titles, ctx_kind = chains[key]
+            out.append(Sentence(text=raw, start=start, end=end, part_kind=ctx_kind,
+                                headings=ctx_titles, node=node, line_index=line.index,
+                                work=folded[start:end], all_times=times.within(start, end)))
     return out
 
 
@@ -204,9 +248,11 @@ def _value(num: str) -> float | int | None:
     return cn_number(num)
 
 
-def quantities(sentence: str) -> list[Quantity]:
+def quantities(sentence: str, work: str | None = None) -> list[Quantity]:
     """Numbers with their units in a sentence (percentages, counts, money, areas, ratios...)."""
-    work = fold(sentence)
+    if not _HAS_NUM.search(sentence):
+        return []
+    work = work if work is not None else fold(sentence)
     out = []
     for m in _QUANTITY.finditer(work):
         if m.group("pct"):
@@ -233,7 +279,7 @@ def quantities(sentence: str) -> list[Quantity]:
                 kind = "points" if "百分点" in unit else "count"
             else:
                 kind = "rule"
-            if unit == "年" and not re.match(r"\d{1,2}$", num):
+            if unit == "年" and not _YEAR_NUM.match(num):
                 continue  # 2021年 is a date
             out.append(Quantity(value, unit, kind, m.start(), m.end(), sentence[m.start():m.end()]))
     return out
@@ -297,7 +343,7 @@ def _comparator(work: str, q: Quantity, clause_start: int) -> tuple[str | None, 
             if k < 0:
                 continue
             gap = near[k + len(word):]
-            if "每" in gap or re.search(r"[,,;;。]", gap):
+            if "每" in gap or _CLAUSE_PUNCT.search(gap):
                 continue
             if word == "达" and k > 0 and near[k - 1] in "下传送抵表通发直转":
                 continue  # 下达 is not 达到
@@ -320,14 +366,14 @@ def _name_for(work: str, sentence: str, q: Quantity, clause: tuple[int, int]) ->
     cs, ce = clause
     before = sentence[cs:q.start]
     after = sentence[q.end:ce]
-    before = re.sub(r"^(?:其中[:：]?|到\d{4}年底?|\d{4}年底?(?:之前|以前|前)?|使|实现|要|并)", "", before.strip())
+    before = _NAME_LEAD.sub("", before.strip())
     cut = len(before)
     for word in sorted(GE_BEFORE + LE_BEFORE + ("均", "分别", "都"), key=len, reverse=True):
         k = before.find(word)
         if 0 < k < cut:
             cut = k
     name = before[:cut].strip(" 的,，、")
-    tail = re.sub(r"^(?:以上|以下|以内|及以上)", "", after).strip(" 的,，")
+    tail = _NAME_TAIL.sub("", after).strip(" 的,，")
     if q.kind == "percent" and (not name or len(name) < 3) and tail:
         name = tail
     elif not name and tail:
@@ -344,8 +390,8 @@ def _split_names(name: str) -> list[str]:
     return [name]
 
 
-def _sentence_dates(text: str) -> list:
-    return [e for e in find_times(text) if e.until and e.year_given and e.role not in ("start", "cycle")]
+def _dated(exprs: list[TimeExpr]) -> list[TimeExpr]:
+    return [e for e in exprs if e.until and e.year_given and e.role not in ("start", "cycle")]
 
 
 def _deadline_for(exprs, q: Quantity, n_targets: int) -> str | None:
@@ -364,20 +410,20 @@ def _is_quota_context(s: Sentence) -> bool:
 
 def _is_condition_context(s: Sentence) -> bool:
     return any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2]) or \
-        bool(re.search(r"条件|具备|符合.{0,6}要求", s.text[:12]))
+        bool(_CONDITION_LEAD.search(s.text[:12]))
 
 
 def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicator]:
     """The indicators a sentence sets."""
     text = s.text
-    work = fold(text)
-    qs = [q for q in quantities(text) if q.kind in ("percent", "count", "points")]
+    work = s.work or fold(text)
+    qs = [q for q in quantities(text, work) if q.kind in ("percent", "count", "points")]
     if not qs:
         return []
     quota = _is_quota_context(s)
     condition = _is_condition_context(s) and not quota
     allocation = bool(ALLOCATION_WORDS.search(work))
-    exprs = _sentence_dates(text)
+    exprs = _dated(s.times)
     candidates = []
     for q in qs:
         cs, ce = _clause_bounds(work, q.start)
@@ -387,7 +433,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         before = work[cs:q.start]
         after_word = work[q.end:q.end + 2]
         if q.kind == "percent":
-            if re.search(r"按照?[^,,。]{0,4}$", before) and work[q.end:q.end + 4].lstrip("的").startswith("比例"):
+            if _BY_RATIO.search(before) and work[q.end:q.end + 4].lstrip("的").startswith("比例"):
                 continue  # 按照10%的比例: a ratio rule
             candidates.append((q, comp or ">=", (cs, ce)))
             continue
@@ -399,12 +445,10 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             continue
         if q.value in (0,):
             continue
-        if condition or re.search(r"在$", before) or (comp and after_word.startswith(("以上", "以下"))
-                                                      and re.match(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]", work[q.end:q.end + 4])):
+        if condition or _AT_END.search(before) or (comp and after_word.startswith(("以上", "以下"))
+                                                    and _ABOVE_NOUN.match(work, q.end)):
             continue  # eligibility: 在30人以上, 4000人以上应当…, 3人以上农户
         if comp:
-            if q.text[0] in CN_NUMERAL_CHARS and comp is None:
-                continue
             candidates.append((q, comp, (cs, ce)))
             continue
         if q.text[0] in CN_NUMERAL_CHARS:
@@ -429,13 +473,11 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         value = q.value
         if q.kind == "count" and q.unit_word.startswith("万"):
             value = value * 10000
-        if q.kind == "count" and "万" in q.text and not q.unit_word.startswith("万"):
-            pass  # cn_number already applied 万
         if isinstance(value, float) and value == int(value):
             value = int(value)
         deadline = _deadline_for(exprs, q, len(candidates)) or inherited
         name = _name_for(work, text, q, clause)
-        names = _split_names(name) if re.search(r"均|分别|都", work[clause[0]:q.start]) else [name]
+        names = _split_names(name) if _EACH_ALL.search(work, clause[0], q.start) else [name]
         for nm in names:
             out.append(Indicator(name=nm, comparator=comp, target=value, unit=unit, deadline=deadline,
                                  text=s.clean, span=(s.start, s.end)))
@@ -463,7 +505,7 @@ def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sent
                     intro_deadline = None
         if _INTRO.search(stripped):
             line = doc.lines[s.line_index]
-            dates = _sentence_dates(line.text[:s.end - line.start])
+            dates = _dated(doc_times(doc.text).within(line.start, s.end))
             intro_deadline = max((e.until for e in dates), key=date_key) if dates else None
             intro_kind, firsts = s.part_kind, 0
         out.extend(indicators_in(s, inherited=intro_deadline))
@@ -471,7 +513,7 @@ def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sent
 
 
 def _restarts(text: str) -> bool:
-    return bool(re.match(r"^\s*(?:[(（](?:一|1)[)）]|一[、.．]|1[.．、](?!\d))", text))
+    return bool(_RESTART.match(text))
 
 
 # --------------------------------------------------------------------------- goals
@@ -489,14 +531,14 @@ def extract_goals(doc: Document, sents: list[Sentence]) -> list[str]:
     for s in sents:
         if s.part_kind in ("tasks", "steps", "safeguards", "principles"):
             continue
-        if re.search(r"(?:到|至)\s*20\d\d年|总目标|目标是|目标为", s.text) and len(s.clean) > 8:
+        if _GOAL_WORDS.search(s.text) and len(s.clean) > 8:
             out.append(s.clean)
     return out
 
 
 def _is_heading_only(s: Sentence) -> bool:
     clean = s.clean
-    return len(clean) <= 12 and bool(_GOAL_PART.search(clean)) and not re.search(r"\d", clean)
+    return len(clean) <= 12 and bool(_GOAL_PART.search(clean)) and not _DIGIT.search(clean)
 
 
 def extract_goals_and_indicators(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:

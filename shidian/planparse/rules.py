@@ -35,8 +35,20 @@ PATTERN_RULES: tuple[tuple[str, str], ...] = (
     (r"为期\s*[\d一二两三四五六七八九十半]+\s*(?:年|个月)", "other"),
     (r"[\d一二两三四五六七八九十]+\s*名联络员", "other"),
 )
-_PATTERNS = tuple((re.compile(p), kind) for p, kind in PATTERN_RULES)
+# one scan for all patterns: group r<i> is PATTERN_RULES[i]
+_PATTERN_ANY = re.compile("|".join(f"(?P<r{i}>{p})" for i, (p, _) in enumerate(PATTERN_RULES)))
+_PATTERN_HINT = re.compile(r"[:：比%级式×x*+\-—~至期联]|一[村户校镇乡社区人]")
 _NORM_LIMIT = re.compile(r"(?:不宜|不得|不应|不能|最多)(?:超过|多于|高于)")
+
+
+# inline patterns, compiled once
+_RR1 = re.compile(r"学习|实践|不超过|期限|为期|试用|培训")
+_RR2 = re.compile(r"成立|工作经验|从事|年限")
+_RR3 = re.compile(r"\d+(?:\.\d+)?\s*%")
+_RR4 = re.compile(r"\s*/\s*[户人间套]")
+_RR5 = re.compile(r"在$|达到$|至少$|超过$")
+_RR6 = re.compile(r"规模.{0,4}$")
+_RR7 = re.compile(r"[\d一二两三四五六七八九十]")
 
 
 def _kind_of_quantity(unit: str, sentence: str) -> str | None:
@@ -57,15 +69,15 @@ def _kind_of_quantity(unit: str, sentence: str) -> str | None:
     if unit in ("周岁", "岁"):
         return "other"
     if unit == "个月":
-        return "other" if re.search(r"学习|实践|不超过|期限|为期|试用|培训", sentence) else None
+        return "other" if _RR1.search(sentence) else None
     if unit == "年":
-        return "eligibility" if re.search(r"成立|工作经验|从事|年限", sentence) else None
+        return "eligibility" if _RR2.search(sentence) else None
     return None
 
 
 def rules_in(s: Sentence) -> list[Rule]:
     text = s.text
-    work = fold(text)
+    work = s.work or fold(text)
     clean = s.clean
     out: list[Rule] = []
     taken: list[tuple[int, int]] = []
@@ -76,19 +88,20 @@ def rules_in(s: Sentence) -> list[Rule]:
         taken.append((a, b))
         out.append(Rule(kind=kind, text=clean, value=(value or text[a:b]).strip(), span=(s.start, s.end)))
 
-    for rx, kind in _PATTERNS:
-        for m in rx.finditer(work):
+    if _PATTERN_HINT.search(work):
+        for m in _PATTERN_ANY.finditer(work):
+            kind = PATTERN_RULES[int(m.lastgroup[1:])][1]
             value = text[m.start():m.end()]
             if kind == "ratio" and "%" in m.group(0):
-                value = re.search(r"\d+(?:\.\d+)?\s*%", m.group(0)).group(0)
+                value = _RR3.search(m.group(0)).group(0)
             add(kind, m.start(), m.end(), value)
     condition = any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2])
-    for q in quantities(text):
+    for q in quantities(text, work):
         if q.kind == "rule":
             kind = _kind_of_quantity(q.unit_word, work)
             if kind:
                 end = q.end
-                tail = re.match(r"\s*/\s*[户人间套]", work[end:])
+                tail = _RR4.match(work[end:])
                 if tail:
                     end += tail.end()
                 add(kind, q.start, end)
@@ -98,8 +111,8 @@ def rules_in(s: Sentence) -> list[Rule]:
             if _NORM_LIMIT.search(before):
                 add("ratio", q.start, q.end, str(q.value))
             elif (condition or CONDITION_WORDS.search(work)) and (
-                    re.search(r"在$|达到$|至少$|超过$", before) and after.startswith(("以上", "以下"))
-                    or re.search(r"规模.{0,4}$", before) and after.startswith(("以上", "以下"))):
+                    _RR5.search(before) and after.startswith(("以上", "以下"))
+                    or _RR6.search(before) and after.startswith(("以上", "以下"))):
                 add("eligibility" if condition or "条件" in work else "other", q.start, q.end, str(q.value))
     return out
 
@@ -111,7 +124,7 @@ def extract_rules(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
     for s in sents:
         if s.part_kind in ("guiding",):
             continue
-        if not re.search(r"[\d一二两三四五六七八九十]", s.text):
+        if not _RR7.search(s.text):
             continue
         out.extend(rules_in(s))
     draft.rules = out

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from .model import Document, OutlineNode, Phase, PlanDraft, Task
 from .timeexpr import (
-    TimeExpr, cycle_limit, date_key, find_times, find_vague_limits, fold, latest, mask_references,
-    recurrence_of,
+    TimeExpr, cycle_limit, date_key, doc_times, find_times, find_vague_limits, fold, has_time, latest,
+    mask_references, recurrence_of,
 )
 
 # --------------------------------------------------------------------------- text helpers
@@ -36,6 +36,11 @@ class _PhaseFound:
     phase: Phase
     node: OutlineNode | None
     plan_level: bool  # counts for the plan's period
+
+
+# inline patterns, compiled once
+_RS1 = re.compile(r"[。:：]")
+_RS2 = re.compile(r"([;；])")
 
 
 def node_text(doc: Document, node: OutlineNode) -> str:
@@ -75,10 +80,12 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
     The bracketed period must be part of the heading: inside the words before the first 。/:,
     or straight after them (``(一)试点启动阶段。(2020年6-7月)``); a cited title's years do not count.
     """
+    if not has_time(heading[:130]):
+        return None
     marker = _LINE_MARKER.match(heading)
     body = heading[marker.end():] if marker else heading
     masked = mask_references(fold(body[:120]))
-    stop = re.search(r"[。:：]", masked)
+    stop = _RS1.search(masked)
     head_end = stop.end() if stop else len(masked)
     for m in _PAREN_TIME.finditer(masked):
         if m.start() > head_end:
@@ -136,6 +143,10 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
     for line in doc.lines:
         if not line.text.strip() or len(line.text) > 20000:
             continue
+        if "阶段" not in line.text:
+            if (";" in line.text or "；" in line.text) and has_time(line.text):
+                found.extend(_staged_goal(line))
+            continue
         # TIME为X阶段 (the time may be redacted down to a dash: '-为巩固提升阶段')
         for m in _FOR_STAGE.finditer(line.text):
             time_part = m.group("time").strip()
@@ -176,13 +187,14 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
                                                span=(pos, pos + len(expr.text))), None, False))
                 covered.append((pos, pos + len(expr.text)))
         # a goal staged by year: 2020年…;2021年…;2022年5月…
-        found.extend(_staged_goal(line))
+        if ";" in line.text or "；" in line.text:
+            found.extend(_staged_goal(line))
     return _dedupe(found)
 
 
 def _staged_goal(line) -> list[_PhaseFound]:
     clauses, offset = [], 0
-    for part in re.split(r"([;；])", line.text):
+    for part in _RS2.split(line.text):
         if part not in (";", "；"):
             clauses.append((offset, part))
         offset += len(part)
@@ -249,22 +261,23 @@ def _plan_period(doc: Document, roots: list[OutlineNode], phases: list[_PhaseFou
     for expr in find_times(head):
         if expr.is_range and expr.until and expr.begin:
             return expr.begin, expr.until
+    times = doc_times(doc.text)
     # 历时三年时间(2020年—2022年), 试点期为…
-    for expr in find_times(doc.text):
+    for expr in times.exprs:
         if expr.is_range and expr.until and expr.begin \
                 and _PERIOD_WORDS.search(doc.text[max(0, expr.start - 12):expr.start]):
             return expr.begin, expr.until
     start = None
-    for expr in find_times(preamble):
+    for expr in times.within(0, len(preamble)):
         if expr.role == "start" and expr.begin:
             start = expr.begin
             break
     ends = []
-    goal_texts = [node_text(doc, n) for r in roots for n in r.walk() if _in_kind(n, "goals")]
-    if not goal_texts:
-        goal_texts = [preamble]
-    for text in goal_texts:
-        for expr in find_times(text):
+    goal_spans = [(n.start, n.end) for r in roots for n in r.walk() if _in_kind(n, "goals")]
+    if not goal_spans:
+        goal_spans = [(0, len(preamble))]
+    for a, b in goal_spans:
+        for expr in times.within(a, b):
             if expr.role == "limit" and expr.until and expr.year_given:
                 ends.append(expr.until)
     return start, latest(ends)
@@ -280,10 +293,14 @@ def _in_kind(node: OutlineNode, kind: str) -> bool:
 
 # --------------------------------------------------------------------------- deadlines
 
-def task_deadline(text: str, *, context: tuple[str | None, str | None] | None = None
-                  ) -> tuple[str | None, str | None]:
-    """(deadline, deadline_text) from a task's own text: its latest time limit."""
-    exprs = [e for e in find_times(text, context=context) if e.role in ("limit", "span")
+def task_deadline(text: str, *, context: tuple[str | None, str | None] | None = None,
+                  exprs: list[TimeExpr] | None = None) -> tuple[str | None, str | None]:
+    """(deadline, deadline_text) from a task's own text: its latest time limit.
+
+    ``exprs``: the text's time expressions when already found (offsets in ``text``)."""
+    if exprs is None:
+        exprs = find_times(text, context=context)
+    exprs = [e for e in exprs if e.role in ("limit", "span")
              and not (e.role == "span" and _PERIOD_WORDS.search(text[max(0, e.start - 12):e.start]))]
     dated = [e for e in exprs if e.until]
     vague = find_vague_limits(text)
@@ -341,7 +358,11 @@ def _schedule_task(doc: Document, task: Task, by_node, found) -> None:
         if not itself and not words:
             task.deadline_text = phase.text
         return
-    deadline, words = task_deadline(text)
+    exprs = None
+    span = _span_of(task)
+    if span[0] is not None and doc.text[span[0]:span[1]] == text:
+        exprs = doc_times(doc.text).within(span[0], span[1])
+    deadline, words = task_deadline(text, exprs=exprs)
     task.deadline, task.deadline_text = deadline, words
     task.recurrence = recurrence_of(_without_titles(text))
     if task.recurrence and not deadline:

@@ -27,8 +27,13 @@ _FOLD.update({"（": "(", "）": ")", "－": "-", "～": "~", "：": ":", "，":
 _FOLD_TABLE = str.maketrans(_FOLD)
 
 
+_NEEDS_FOLD = re.compile("[" + re.escape("".join(_FOLD)) + "]")
+
+
 def fold(text: str) -> str:
     """Full-width digits and punctuation to ASCII, character for character (same length)."""
+    if not _NEEDS_FOLD.search(text):
+        return text
     return text.translate(_FOLD_TABLE)
 
 
@@ -42,6 +47,7 @@ CN_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 CN_NUMERAL_CHARS = "".join(CN_DIGITS) + "".join(CN_UNITS) + "".join(CN_BIG)
 
 _ASCII_NUM = re.compile(r"\d+(?:\.\d+)?")
+_NUM_BIG = re.compile(r"(\d+(?:\.\d+)?)([万萬亿億])")
 
 
 def _cn_section(s: str) -> int | None:
@@ -84,7 +90,7 @@ def cn_number(text: str) -> int | float | None:
     if m:
         return float(s) if "." in s else int(s)
     # digits followed by 万/亿 (3.13万, 18700, 5万)
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)([万萬亿億])", s)
+    m = _NUM_BIG.fullmatch(s)
     if m:
         value = float(m.group(1)) * CN_BIG[m.group(2)]
         return int(value) if value == int(value) else value
@@ -118,11 +124,7 @@ _MASK_CHAR = "\u2593"
 
 def mask_references(text: str) -> str:
     """Same-length copy of ``text`` with document numbers and cited titles blanked out."""
-    chars = None
-    for m in _DOCNO.finditer(text):
-        chars = chars or list(text)
-        for i in range(m.start(), m.end()):
-            chars[i] = _MASK_CHAR
+    spans = [(m.start(), m.end()) for m in _DOCNO.finditer(text)]
     pos = 0
     while True:
         i = text.find("《", pos)
@@ -133,12 +135,22 @@ def mask_references(text: str) -> str:
             pos = i + 1
             continue
         before = text[max(0, i - 4):i]
-        if not any(before.endswith(v) for v in _MAKE_VERBS):
-            chars = chars or list(text)
-            for k in range(i + 1, j):
-                chars[k] = _MASK_CHAR
+        if not before.endswith(_MAKE_VERBS):
+            spans.append((i + 1, j))
         pos = j + 1
-    return "".join(chars) if chars else text
+    if not spans:
+        return text
+    spans.sort()
+    parts, last = [], 0
+    for a, b in spans:
+        a = max(a, last)
+        if b <= a:
+            continue
+        parts.append(text[last:a])
+        parts.append(_MASK_CHAR * (b - a))
+        last = b
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 # --------------------------------------------------------------------------- the grammar
@@ -171,6 +183,8 @@ def _unnamed(pattern: str) -> str:
 
 _ANY = re.compile(r"(?<![\d.])(?:(?P<ymm>" + _unnamed(_YMM) + r")|(?P<yy>" + _unnamed(_YY) + r")|(?P<point>"
                   + _unnamed(_POINT) + r"))")
+# characters an expression can start with: scanning for them first is far faster than a search
+_START_CHARS = re.compile(r"[\d〇零○一二三四五六七八九十*×年上下当今本明次同去]")
 _YMM_RE = re.compile(_YMM)
 _YY_RE = re.compile(_YY)
 _POINT_RE = re.compile(_POINT)
@@ -360,6 +374,8 @@ def _point_from(m: re.Match, year_hint: int | None, ctx, ref_year: int | None) -
 
 
 _SENTENCE_END = "。!?！？\n"
+# every expression has one of these (a bracketed year range has the digits and a dash)
+_HAS_TIME = re.compile(r"[年月日号]|\d{4}\s*[-—~至到－～–]")
 
 
 def find_times(text: str, *, context: tuple[str | None, str | None] | None = None,
@@ -370,16 +386,20 @@ def find_times(text: str, *, context: tuple[str | None, str | None] | None = Non
     (a step's 8月10日前 inside 2019年8月). ``ref_year``: the year the document was written, for
     今年/明年 (usually unknown: None). A year named earlier in the same sentence is used first.
     """
-    if not text:
+    if not text or not _HAS_TIME.search(text):
         return []
     work = masked if masked is not None else mask_references(fold(text))
     out: list[TimeExpr] = []
     pos, last_year, last_year_pos = 0, None, -1
     n = len(work)
     while pos < n:
-        m = _ANY.search(work, pos)
-        if not m:
+        c = _START_CHARS.search(work, pos)
+        if not c:
             break
+        m = _ANY.match(work, c.start())
+        if not m:
+            pos = c.start() + 1
+            continue
         start = m.start()
         # a year named earlier in the same sentence
         if last_year is not None and any(ch in _SENTENCE_END for ch in work[last_year_pos:start]):
@@ -533,7 +553,59 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
 
 def find_vague_limits(text: str) -> list[tuple[int, int, str]]:
     """Limits that cannot be dated: 今年暑期, 力争用3年左右的时间 (start, end, words)."""
-    return [(m.start(), m.end(), m.group(0)) for m in _VAGUE_LIMITS.finditer(fold(text or ""))]
+    if not text or not _HAS_VAGUE.search(text):
+        return []
+    return [(m.start(), m.end(), m.group(0)) for m in _VAGUE_LIMITS.finditer(fold(text))]
+
+
+_HAS_VAGUE = re.compile(r"暑|寒假|春节|国庆|年终|学期|年左右")
+
+
+def has_time(text: str) -> bool:
+    """Whether ``text`` may hold a time expression (a cheap test before ``find_times``)."""
+    return bool(text) and bool(_HAS_TIME.search(text))
+
+
+class DocTimes:
+    """The time expressions of a whole text, found once and looked up by offset range."""
+
+    __slots__ = ("text", "exprs", "starts")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.exprs = find_times(text)
+        self.starts = [e.start for e in self.exprs]
+
+    def within(self, start: int, end: int) -> list[TimeExpr]:
+        """Expressions inside text[start:end], with offsets relative to ``start``."""
+        import bisect
+        i = bisect.bisect_left(self.starts, start)
+        out = []
+        while i < len(self.exprs) and self.exprs[i].start < end:
+            e = self.exprs[i]
+            if e.end <= end:
+                out.append(_shifted(e, -start))
+            i += 1
+        return out
+
+
+def _shifted(e: TimeExpr, delta: int) -> TimeExpr:
+    return TimeExpr(text=e.text, start=e.start + delta, end=e.end + delta, begin=e.begin, until=e.until,
+                    is_range=e.is_range, role=e.role, prefix=e.prefix, suffix=e.suffix,
+                    year_given=e.year_given, redacted=e.redacted, granularity=e.granularity)
+
+
+_DOC_TIMES: list = [None]
+
+
+def doc_times(text: str) -> DocTimes:
+    """``DocTimes`` of ``text``, kept for the last text asked (the steps of one parse share it)."""
+    cached = _DOC_TIMES[0]
+    if cached is not None and cached.text is text:
+        return cached
+    result = DocTimes(text)
+    _DOC_TIMES[0] = result
+    return result
 
 
 def latest(values) -> str | None:
@@ -589,7 +661,7 @@ class Recurrence:
 
 def find_recurrences(text: str) -> list[Recurrence]:
     """Cycle words of ``text`` (每月, 一月一调度, 季通报, 每年11月底前 → yearly ...), in order."""
-    if not text:
+    if not text or not _HAS_CYCLE.search(text):
         return []
     work = fold(text)
     found: list[tuple[int, int, str]] = []
@@ -605,6 +677,9 @@ def find_recurrences(text: str) -> list[Recurrence]:
         out.append(Recurrence(kind=kind, text=text[s:e], start=s, end=e))
         last_end = e
     return out
+
+
+_HAS_CYCLE = re.compile(r"每|半年|[一按逐]\s*[日周月季年]|[日周月季年]报|[月季周]调度|[月季周]通报|[月季周]例会|年度|季度|月度")
 
 
 def recurrence_of(text: str) -> str | None:
