@@ -344,22 +344,23 @@ def build_outline(doc: Document) -> list[OutlineNode]:
         return []
     b = _Builder(doc)
     lines = _lines(doc, find_title_line(doc))
-    heads = [_is_head_line(t) for _, _, t in lines]
+    folded_lines = [fold(t) for _, _, t in lines]
+    leads = [None if "\t" in t else _LEAD.match(f) for (_, _, t), f in zip(lines, folded_lines)]
+    heads = [leads[i] is None and _is_head_line(t) for i, (_, _, t) in enumerate(lines)]
     for li, (ls, le, text) in enumerate(lines):
         if "\t" in text:  # a table row: body text, never numbering
             b.add_body(ls, le)
             _end_paragraph(b)
             continue
-        folded = fold(text)
-        m = _LEAD.match(folded)
+        m = leads[li]
         head = None
         if m is None and heads[li]:
-            prev_ok = li == 0 or re.search(r"[。；;:：！？!?]$", lines[li - 1][2])
-            prev_head = li > 0 and heads[li - 1] and not _LEAD.match(fold(lines[li - 1][2]))
-            next_ok = li + 1 < len(lines) and (not heads[li + 1] or _LEAD.match(fold(lines[li + 1][2])))
+            prev_ok = li == 0 or lines[li - 1][2][-1] in "。；;:：！？!?"
+            prev_head = li > 0 and heads[li - 1]
+            next_ok = li + 1 < len(lines) and (not heads[li + 1] or leads[li + 1] is not None)
             if prev_ok and next_ok and not prev_head:
                 head = text
-        _line(b, doc.text, ls, le, folded, m, head)
+        _line(b, doc.text, ls, le, folded_lines[li], m, head)
         _end_paragraph(b)
     b._pop_closing(0)
     roots = b.roots
@@ -393,6 +394,11 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
     for mm in _MID.finditer(folded, pos):
         k = next(k for k in _STYLE if k in mm.groupdict() and mm.group(k) is not None)
         mids.append((mm.start(), mm.end(), _STYLE[k], mm.group(k), mm.group("v_" + k)))
+    # where each style's number 2 last occurs, so a 1 can check for a following 2 in O(1)
+    last_two: dict[str, int] = {}
+    for i, m2 in enumerate(mids):
+        if _value(m2[2], m2[4]) == 2:
+            last_two[m2[2]] = i
     accepted = []
     pending_values: dict[str, int] = {}
     if start_marker:
@@ -410,7 +416,7 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
                     ok = node.meta.get("value") is not None and value == node.meta["value"] + 1
                     break
             if not ok and value == 1:
-                ok = any(m2[2] == style and _value(style, m2[4]) == 2 for m2 in mids[i + 1:])
+                ok = last_two.get(style, -1) > i
         if ok:
             accepted.append((s, e, style, raw, vtext))
             pending_values[style] = value

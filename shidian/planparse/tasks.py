@@ -34,7 +34,7 @@ def extract_tasks(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> 
         task = Task(path=task_path(node), title=squeeze(node.title), span=(node.start, node.end),
                     node=node)
         tasks.append(task)
-    unitmod.assign_units(doc, tasks, lead_rule)
+    unitmod.assign_units(doc, tasks, lead_rule, roots)
     tasks.extend(_table_tasks(doc, {t.span[0] for t in tasks if t.span}))
     draft.tasks = tasks
 

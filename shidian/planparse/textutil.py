@@ -43,7 +43,10 @@ def cn_small(s: str) -> int | None:
     if not s:
         return None
     if s.isdigit():
-        return int(s)
+        try:
+            return int(s)
+        except ValueError:
+            return None
     if s == "一百":
         return 100
     if "十" not in s:
@@ -64,8 +67,11 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
 def cjk_count(s: str) -> int:
-    return sum(1 for ch in s if is_cjk(ch))
+    return len(_CJK.findall(s))
 
 
 SENTENCE_END = "。！？!?"
@@ -157,14 +163,28 @@ def squeeze(s: str) -> str:
     return _WS.sub("", s)
 
 
+_FIRST_CACHE: dict[str, re.Pattern] = {}
+
+
 def first_sentence(s: str, extra: str = "") -> str:
-    """The text before the first sentence end (。！？ plus ``extra``), outside brackets."""
-    depth = 0
-    for i, ch in enumerate(s):
+    """The text before the first sentence end (。！？ plus ``extra``), outside brackets.
+
+    An unclosed bracket does not swallow the text: its depth is reset at the next sentence end
+    once 200 characters have passed."""
+    pat = _FIRST_CACHE.get(extra)
+    if pat is None:
+        pat = re.compile("[(（〈《“)）〉》”" + re.escape(SENTENCE_END + extra) + "]")
+        _FIRST_CACHE[extra] = pat
+    depth, opened = 0, 0
+    for m in pat.finditer(s):
+        ch = m.group(0)
         if ch in "(（〈《“":
+            if depth == 0:
+                opened = m.start()
             depth += 1
-        elif ch in ")）〉》”" and depth:
-            depth -= 1
-        elif depth == 0 and (ch in SENTENCE_END or ch in extra):
-            return s[:i]
+        elif ch in ")）〉》”":
+            if depth:
+                depth -= 1
+        elif depth == 0 or m.start() - opened > 200:
+            return s[:m.start()]
     return s

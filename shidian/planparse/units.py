@@ -404,6 +404,8 @@ def find_attributions(text: str, start: int, end: int) -> list[tuple[list[str], 
     out = []
     seg = text[start:end]
     for line in seg.split("\n"):
+        if not _ATTR_WORDS.search(line):
+            continue
         if _ATTR_LINE.match(line):
             parsed = parse_attribution(re.sub(r"^[\s\u3000]*[(（]", "", line).strip())
             if parsed:
@@ -447,7 +449,7 @@ _PREFIX = re.compile(
     r"(?:(?:到|至|在|从|自)?(?:\d{4}|[*×]{2,4})年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:底|末|前|起|以来|内|初)?"
     r"[,，]?)?(?:(?:\d{1,2}|[*×]{1,4})月(?:(?:\d{1,2}|[*×]{1,4})[日号])?(?:底|末|前|中旬|上旬|下旬)?"
     r"[,，]?)?(?P<intro>由|请)?")
-_END_CHARS = set("".join(s[-1] for s in UNIT_SUFFIXES)) | set("门位地级县市区乡镇村道州旗)）〉")
+_END_CHARS = frozenset("".join(s[-1] for s in UNIT_SUFFIXES)) | frozenset("门位地级县市区乡镇村道州旗)）〉等面")
 _BY = re.compile(r"(?<![理自缘经来])由(?![于此此])")
 _JOINT = re.compile(r"会同")
 _LEAD_WORD = re.compile(r"(?<![为、])牵头(?!医院|机构|医疗机构|单位|的|、|作用|者)")
@@ -458,7 +460,7 @@ def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]
     """The longest body-name phrase starting at ``c[pos]`` and followed by a verb or modal."""
     limit = min(len(c), pos + 48)
     for e in range(limit, pos + 1, -1):
-        if c[e - 1] not in _END_CHARS and c[e - 1] != "门" and not _DENG.search(c[pos:e]):
+        if c[e - 1] not in _END_CHARS:
             continue
         if e < len(c) and not _TRIGGER.match(c, e):
             continue
@@ -549,7 +551,8 @@ def _dedupe(xs: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- per task
 
-def assign_units(doc: Document, tasks: list[Task], lead_rule: bool) -> None:
+def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
+                 roots: list | None = None) -> None:
     """Fill lead_units and units of each task from attributions, else from the prose."""
     text = doc.text
     attr_of: dict[int, tuple[list[str], list[str]]] = {}
@@ -574,6 +577,8 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool) -> None:
         attr_of[key] = result
         return result
 
+    lead_in_cache: dict[tuple[int, int], list[str]] = {}
+    run_first: dict[tuple[int, str, int], object] = {}
     for task in tasks:
         node = task.node
         if node is None:
@@ -593,25 +598,28 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool) -> None:
             body_start = max(body_start, node.meta["seg"][1])  # a heading line names no doer
         leads, units = prose_units(text, body_start, node.end)
         if not leads and not units:
-            lead_in = _run_lead_in(node)
+            lead_in = _run_lead_in(node, run_first, roots or [])
             if lead_in:
-                s, e = lead_in
-                if e > s:
-                    leads, units = prose_units(text, s, e)
-                    leads, units = [], _dedupe(leads + units)
+                if lead_in not in lead_in_cache:
+                    l2, u2 = prose_units(text, lead_in[0], lead_in[1])
+                    lead_in_cache[lead_in] = _dedupe(l2 + u2)
+                units = list(lead_in_cache[lead_in])
         task.lead_units, task.units = leads, units
 
 
-def _run_lead_in(node) -> tuple[int, int] | None:
-    siblings = node.parent.children if node.parent is not None else None
-    if siblings is None:
-        return node.meta.get("lead_in") if node.meta.get("lead_in", (0, 0))[1] else None
-    run = node.meta.get("run")
-    for sib in siblings:
-        if sib.style == node.style and sib.meta.get("run") == run:
-            li = sib.meta.get("lead_in")
-            return li if li and li[1] > li[0] else None
-    return None
+def _run_lead_in(node, run_first: dict, roots: list) -> tuple[int, int] | None:
+    """The lead-in sentence of the run the node belongs to (stored on the run's first item)."""
+    parent = node.parent
+    key = (id(parent), node.style, node.meta.get("run", 0))
+    first = run_first.get(key)
+    if first is None:
+        siblings = parent.children if parent is not None else roots
+        for sib in siblings:
+            k = (id(parent), sib.style, sib.meta.get("run", 0))
+            run_first.setdefault(k, sib)
+        first = run_first.get(key, node)
+    li = first.meta.get("lead_in")
+    return li if li and li[1] > li[0] else None
 
 
 # --------------------------------------------------------------------------- unit index
