@@ -6,3 +6,20 @@ class CasesConfig(AppConfig):
     name = "shidian.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+        from django.core import checks as django_checks
+
+        from . import checks, models
+
+        django_checks.register(checks.check_packs)
+        auditlog.register(models.CaseProgramme)
+        # The encrypted envelope is left out: its ciphertext says nothing, masks are in ``data``.
+        auditlog.register(models.Case, exclude_fields=["pii", "updated_at"])
+        auditlog.register(models.CaseDocument)
+        auditlog.register(models.PublicNotice)
+        auditlog.register(models.NoticeObjection)
+        auditlog.register(models.Payment)
+        auditlog.register(models.DuplicatePair)
+        auditlog.register(models.ImportBatch)
