@@ -228,7 +228,14 @@ def indicator_detail(request: HttpRequest, indicator_id: int) -> HttpResponse:
         indicator=indicator, status=TargetStatus.CONFIRMED).select_related("division")
         if (t.division_id or "") == code or (t.level and code.startswith(t.division_id or ""))]
     coarser = [p for p in period.coarser()]
+    parent = context["area"].parent_id if context["area"] else None
+    up = None
+    if context["area"] is not None:
+        up = parent or ""
+        if not access.readable_code(user=request.user, code=up):
+            up = None
     context.update({
+        "up": up,
         "coarser": coarser, "previous": period.previous(), "next": period.next(),
         "targets": targets,
         "chart": {

@@ -9,7 +9,7 @@
     var unit = data.unit || "";
     var trendBox = document.getElementById("trend-chart");
     if (trendBox) {
-      var series = [{ name: data.series_label, type: "line", data: data.values, connectNulls: false,
+      var series = [{ name: data.series_label, type: "line", data: data.values, connectNulls: false, symbolSize: 8, showAllSymbol: true,
                       label: { show: true, formatter: function (p) { return p.value == null ? "" : p.value + unit; } } }];
       data.targets.forEach(function (t) {
         series.push({ name: data.target_label + " " + t.label + unit, type: "line", symbol: "none",
