@@ -27,7 +27,7 @@ from shidian.exports.bulletin import bulletin_docx
 from shidian.exports.xlsx import decomposition_xlsx, progress_xlsx
 from shidian.plans.models import Plan, TaskStatus
 from shidian.reporting import access, selectors, services
-from shidian.reporting.cycles import rule_of
+from shidian.reporting.cycles import PeriodState, rule_of
 from shidian.reporting.models import CycleKind, ProgressReport, ReportStatus
 
 T = TypeVar("T")
@@ -152,6 +152,9 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
         "task": task, "agency": agency, "role": role, "period": period, "form": form,
         "current": current, "earlier": earlier if current is None else None, "locked": locked,
         "earlier_label": parse_period(earlier.period).label if earlier else "",
+        "closed": rule.state(period, today) == PeriodState.CLOSED
+        and not (current is not None and current.status == ReportStatus.RETURNED),
+        "not_started": rule.state(period, today) == PeriodState.FUTURE,
         "due_date": rule.due_date(period), "closes_after": rule.closes_after(period),
         "open_periods": rule.periods_open(today), "cooperating": cooperating,
         "max_mb": services._max_bytes() // (1024 * 1024),
@@ -196,6 +199,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "report": report, "period": parse_period(report.period),
         "can_review": access.is_reviewer(request.user)
         and report.status == ReportStatus.SUBMITTED,
+        "sees_board": access.sees_dashboards(request.user),
         "can_edit": report.agency_id in {a.pk for a, _r in access.reporting_agencies_for_task(
             user=request.user, task=report.task)}
         and report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED),

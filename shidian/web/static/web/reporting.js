@@ -9,6 +9,9 @@
   function chart(id) {
     var node = document.getElementById(id);
     if (!node || !window.echarts) { return null; }
+    // Sizes come from data attributes: the CSP allows no inline style attributes.
+    node.style.height = (node.dataset.height || "240") + "px";
+    node.style.width = "100%";
     var instance = window.echarts.init(node, null, { renderer: "svg" });
     window.addEventListener("resize", function () { instance.resize(); });
     return instance;
@@ -116,6 +119,10 @@
   }
 
   function start() {
+    // Report texts keep the line breaks the unit typed.
+    document.querySelectorAll(".report-text").forEach(function (node) {
+      node.style.whiteSpace = "pre-wrap";
+    });
     var source = document.getElementById("reporting-data");
     if (source) {
       var data = JSON.parse(source.textContent);
