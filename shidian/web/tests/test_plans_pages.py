@@ -264,3 +264,110 @@ def test_programme_page_lists_and_creates(client, office, plan):
     assert "社会心理服务体系建设试点" in html
     client.post(reverse("plans:programmes"), {"name": "安宁疗护试点", "division": WUHAN})
     assert "安宁疗护试点" in client.get(reverse("plans:programmes")).content.decode()
+
+
+def test_cascade_page_links_maps_and_coverage_page_shows_what_is_not_taken_up(client, office,
+                                                                               plan):
+    from shidian.plans.testing import make_plan
+
+    make_divisions()
+    city_task_titles = list(plan.tasks.order_by("order").values_list("title", flat=True))
+    district = make_plan("江岸区社会心理服务体系建设试点工作方案", "420102", published=False, tasks=[
+        {"title": city_task_titles[1]}, {"title": "开展江岸区心理健康宣传"}])
+    login(client, office)
+    page = client.get(reverse("plans:cascade", args=[district.pk])).content.decode()
+    assert plan.title in page
+    client.post(reverse("plans:cascade", args=[district.pk]), {"action": "link",
+                                                              "parent": plan.pk})
+    district.refresh_from_db()
+    assert district.parent == plan
+    page = client.get(reverse("plans:cascade", args=[district.pk])).content.decode()
+    first = district.tasks.get(title=city_task_titles[1])
+    target = plan.tasks.get(title=city_task_titles[1])
+    # the same title is suggested (preselected)
+    assert re.search(rf'name="task-{first.pk}".*?<option value="{target.pk}" selected',
+                     page, re.S)
+    client.post(reverse("plans:cascade", args=[district.pk]), {
+        "action": "map", f"task-{first.pk}": target.pk,
+        f"task-{district.tasks.exclude(pk=first.pk).get().pk}": ""})
+    first.refresh_from_db()
+    assert first.parent_task == target
+    coverage = client.get(reverse("plans:coverage", args=[plan.pk])).content.decode()
+    assert coverage.count('data-testid="uncovered"') == plan.tasks.count() - 1
+    assert "江岸区" in coverage
+
+
+@pytest.mark.browser
+def test_browser_office_imports_a_seed_plan_fixes_a_unit_and_publishes(page, live_server,
+                                                                       transactional_db):
+    """泸县's office imports seed 05 (泸县安宁疗护), sees a task's paragraph in the source, matches
+    the unit 卫生健康部门 to 泸县卫生健康局 by searching, edits a deadline and publishes."""
+    from shidian.orgs.testing import PASSWORD
+
+    make_divisions()
+    for name in ("泸县卫生健康局", "泸县民政局", "泸县医疗保障局", "泸县人力资源和社会保障局"):
+        make_agency(name, "510521")
+    make_agency("中共泸县县委宣传部", "510521", kind=AgencyKind.PARTY)
+    office = make_user("lx-office", role=Role.OFFICE, division_code="510521")
+    city = make_user("lz-office", role=Role.OFFICE, division_code="5105")
+    programme = services.programme_create(user=city, name="安宁疗护试点",
+                                          division=Division.objects.get(code="5105"))
+    shots = page.artifacts
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", office.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=current-user]")
+
+    page.click("[data-testid=nav-plan-import]")
+    page.select_option("#id_programme", str(programme.pk))
+    page.select_option("#id_division", "510521")
+    page.set_input_files("#id_file", str(SEED_DIR / "05-luxian-hospice.txt"))
+    page.screenshot(path=str(shots / "1-import.png"), full_page=True)
+    page.click("[data-testid=import-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=task-table]")
+    assert "已从 05-luxian-hospice.txt 导入" in page.inner_text("main")
+    plan = Plan.objects.get()
+    assert page.locator("[data-testid=task-row]").count() == plan.tasks.count() > 5
+
+    # clicking a task highlights its paragraph in the source text
+    page.click("[data-testid=task-row] >> text=开展基线调查")
+    highlight = page.locator("[data-testid=source-highlight]")
+    assert highlight.inner_text().startswith("开展基线调查") or \
+        "开展基线调查" in highlight.inner_text()
+    page.screenshot(path=str(shots / "2-review-highlight.png"), full_page=True)
+
+    # match 卫生健康部门 (written loosely in the plan) to 泸县卫生健康局 through the search box
+    entry = page.locator("[data-testid=unresolved-entry]", has_text="卫生健康部门")
+    entry.locator("input[type=search]").fill("县卫生健康局")
+    entry.locator("[data-testid=candidate]", has_text="泸县卫生健康局").first.click()
+    page.wait_for_selector("[data-testid=task-table]")
+    assert "已匹配为泸县卫生健康局" in page.inner_text("main")
+    assert page.locator("[data-testid=unresolved-entry]", has_text="卫生健康部门").count() == 0
+    unit = TaskUnit.objects.get(task__plan=plan, name="卫生健康部门")
+    assert unit.agency.name == "泸县卫生健康局"
+    page.screenshot(path=str(shots / "3-unit-matched.png"), full_page=True)
+
+    # inline edit of a deadline (HTMX)
+    row = page.locator("[data-testid=task-row]", has_text="开展基线调查")
+    row.locator("[data-testid=edit-task]").click()
+    edit = page.locator("[data-testid=task-edit-row]")
+    edit.locator("input[name=deadline]").fill("2021-09-30")
+    edit.locator("[data-testid=save-task]").click()
+    page.wait_for_selector("[data-testid=task-row] >> text=2021年9月30日")
+    assert str(plan.tasks.get(title="开展基线调查").deadline) == "2021-09-30"
+
+    # publish (confirming any lead unit still unmatched), then the status says version 1
+    confirm = page.locator("input[name=accept_unresolved]")
+    if confirm.count():
+        confirm.check()
+    page.click("[data-testid=publish]")
+    page.wait_for_selector("[data-testid=plan-status]")
+    assert "已发布 · 第1版" in page.inner_text("[data-testid=plan-status]")
+    assert PlanVersion.objects.filter(plan=plan, number=1).exists()
+    page.screenshot(path=str(shots / "4-published.png"), full_page=True)
+
+    page.click("[data-testid=tab-versions]")
+    page.wait_for_selector("[data-testid=versions]")
+    page.screenshot(path=str(shots / "5-versions.png"), full_page=True)
