@@ -458,6 +458,8 @@ class _Loader:
         }
         types = {f.key: f.type for f in fields}
         for where, (ref, wanted) in refs.items():
+            if ref is None and where == "subject.members":
+                continue  # a case about one person has no members
             if ref is None or types.get(str(ref)) not in wanted:
                 self.problem(E_REFERENCE, f"{name}: {where}",
                              f"must name a field of type {'/'.join(sorted(wanted))}")

@@ -432,6 +432,13 @@ def example_problems(case_type: CaseTypeDef) -> list[PackProblem]:
     """Run every example shipped with the rules and tables; a wrong result is packs.E005."""
     problems = []
     for rule in case_type.rules:
+        if rule.expr:
+            try:
+                expressions.parse(rule.expr)
+            except expressions.ExpressionError:
+                continue  # reported as packs.E004 by the loader
+        if rule.function and rule.function not in case_type.functions:
+            continue  # reported as packs.E002
         for i, example in enumerate(rule.examples):
             values = example_values(case_type, example.given)
             params = {k: v for k, v in example.given.items()
@@ -449,7 +456,10 @@ def example_problems(case_type: CaseTypeDef) -> list[PackProblem]:
         for i, example in enumerate(table.examples):
             values = example_values(case_type, example.given)
             params = {k: v for k, v in example.given.items() if not _is_field(case_type, k)}
-            result = entitlement_compute(case_type, table, values, params=params).total
+            try:
+                result: Any = entitlement_compute(case_type, table, values, params=params).total
+            except (expressions.ExpressionError, expressions.EvaluationError) as exc:
+                result = f"error: {exc}"
             if not _expect_matches(result, example.expect):
                 problems.append(PackProblem(
                     E_EXAMPLE, case_type.pack, f"tables/{table.key}.examples[{i}]",
