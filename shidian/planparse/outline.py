@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from .header import find_title_line
 from .model import Document, OutlineNode
-from .textutil import CIRCLED, cjk_count, cn_small, first_sentence, fold, is_cjk
+from .textutil import CIRCLED, cjk_count, cn_small, first_sentence, fold, folded_text, is_cjk
 
 TASK_KINDS = ("tasks", "steps", "safeguards")
 
@@ -126,11 +126,14 @@ _TASK_VERBS = (
 )
 
 
+_KIND_RES = [(k, re.compile("|".join(map(re.escape, _PART_WORDS[k])))) for k in _KIND_ORDER]
+
+
 def kind_of_title(title: str) -> str | None:
     """The part kind a heading's words name (None when they name none)."""
-    t = title.strip("。.:： ")
-    for kind in _KIND_ORDER:
-        if any(w in t for w in _PART_WORDS[kind]):
+    t = title.strip("。.:： ")[:60]
+    for kind, rx in _KIND_RES:
+        if rx.search(t):
             return kind
     return None
 
@@ -271,6 +274,10 @@ class _Builder:
         self.last_event = ("para", (start, end))
 
 
+_BRACKET_ONLY = re.compile(r"[(（][^()（）]{0,30}[)）][。.]?")
+_SPACED_HEAD = re.compile(r"^([^\s。]{2,25}?)[ \u3000]{1,}(?=\S)")
+
+
 def _title(text: str, start: int, end: int) -> tuple[str, bool]:
     """Heading of an item whose text runs from ``start`` to ``end``; and whether that is all."""
     seg = text[start:end]
@@ -281,7 +288,7 @@ def _title(text: str, start: int, end: int) -> tuple[str, bool]:
     head = _heading_part(seg)
     rest = seg[len(head):].strip(" \t\u3000\r。.;；:：,，")
     title = head.strip(" \t\u3000\r").rstrip("。.;；:：,，、 ")
-    heading_only = not rest or bool(re.fullmatch(r"[(（][^()（）]{0,30}[)）][。.]?", rest))
+    heading_only = not rest or bool(_BRACKET_ONLY.fullmatch(rest))
     del lead
     return title, heading_only
 
@@ -299,7 +306,7 @@ def _heading_part(seg: str) -> str:
         if 0 < c <= 40 and not sent[:c].endswith(("如下", "包括", "强调", "指出", "要求")):
             sent = sent[:c]
     # single-line OCR text: a short heading followed by a run of spaces, then the body
-    m = re.match(r"^([^\s。]{2,25}?)[ \u3000]{1,}(?=\S)", sent)
+    m = _SPACED_HEAD.match(sent)
     if m and len(sent) > len(m.group(0)) + 10:
         sent = m.group(1)
     return sent
@@ -344,7 +351,8 @@ def build_outline(doc: Document) -> list[OutlineNode]:
         return []
     b = _Builder(doc)
     lines = _lines(doc, find_title_line(doc))
-    folded_lines = [fold(t) for _, _, t in lines]
+    ftext = folded_text(doc)
+    folded_lines = [ftext[ls:le] for ls, le, _ in lines]
     leads = [None if "\t" in t else _LEAD.match(f) for (_, _, t), f in zip(lines, folded_lines)]
     heads = [leads[i] is None and _is_head_line(t) for i, (_, _, t) in enumerate(lines)]
     for li, (ls, le, text) in enumerate(lines):
@@ -381,8 +389,7 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
     offset = ls - 0
     pos = 0  # position in the line
     if m is not None:
-        kind = m.lastgroup if m.lastgroup and not m.lastgroup.startswith("v_") else None
-        kind = next(k for k in _STYLE if m.group(k) is not None)
+        kind = m.lastgroup
         style = _STYLE[kind]
         vtext = m.group("v_" + kind) if kind != "dash" else ""
         pos = m.end()
@@ -392,7 +399,7 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
     # find numbering inside the line
     mids = []
     for mm in _MID.finditer(folded, pos):
-        k = next(k for k in _STYLE if k in mm.groupdict() and mm.group(k) is not None)
+        k = mm.lastgroup
         mids.append((mm.start(), mm.end(), _STYLE[k], mm.group(k), mm.group("v_" + k)))
     # where each style's number 2 last occurs, so a 1 can check for a following 2 in O(1)
     last_two: dict[str, int] = {}
@@ -469,7 +476,7 @@ def _maybe_headed_paragraph(b: _Builder, text: str, ls: int, le: int) -> None:
     seg = text[ls:le]
     m = _HEADED.match(seg)
     top = b.stack[-1] if b.stack else None
-    prev = text[:ls].rstrip()
+    prev = text[max(0, ls - 16):ls].rstrip()
     if (m and top is not None and top.role == "item" and not top.meta.get("inline")
             and prev.endswith(("。", "！", "？", "!", "?", "；", ";", ":", "："))
             and top.meta.get("paras_after", 0) >= 1 and not top.children
@@ -513,7 +520,7 @@ def _trailing_items(text: str, nodes: list[OutlineNode]) -> None:
             extra = []
             for (s, e) in node.meta.get("trailing", [])[:]:
                 para = text[s:e].strip()
-                before = text[:s].rstrip()
+                before = text[max(0, s - 16):s].rstrip()
                 if (not para or para.startswith(_CONTINUATION) or not re.search(r"[。.]$", para)
                         or para.endswith((":", "：")) or not before.endswith(("。", "！", "？"))):
                     break

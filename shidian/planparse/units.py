@@ -20,11 +20,12 @@ ABBREVIATIONS table (卫健委 → 卫生健康委), 委员会 → 委 and 中�
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from .model import Document, PlanDraft, Task
-from .textutil import fold, split_top, squeeze
+from .textutil import fold, folded_text, split_top, squeeze
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -101,19 +102,27 @@ VERB_STARTS = (
     "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写",
 )
 # what may follow a body that is the subject of its clause
+# what may follow a body that is the subject of its clause (modals and verbs)
+TRIGGER_WORDS = (
+    "要", "应", "须", "必须", "需", "将", "可", "能", "会同", "牵头", "负责", "配合", "参与", "协助",
+    "协同", "协调", "统一", "统筹", "主动", "积极", "认真", "切实", "共同", "分别", "联合", "具体",
+    "依法", "按照", "根据", "依据", "结合", "针对", "围绕", "对", "向", "在", "于", "从", "通过", "以",
+    "把", "是", "作为", "也", "都", "均", "还", "已", "每", "定期", "及时", "进一步", "加强", "加快",
+    "加大", "建立", "设立", "设置", "成立", "组建", "组织", "开展", "提供", "制定", "制订", "做好",
+    "发挥", "落实", "完善", "推进", "推动", "推广", "确定", "审核", "审查", "接到", "实行", "实施",
+    "承担", "履行", "召开", "举办", "开设", "安排", "选择", "招募", "配备", "研究", "抓好", "指导",
+    "督促", "监督", "检查", "下达", "拨付", "上报", "报送", "给予", "整合", "利用", "依托", "探索",
+    "培育", "支持", "引导", "鼓励", "健全", "强化", "深化", "建成", "形成", "确保", "优化", "创建",
+    "打造", "构建", "提升", "提高", "增强", "扩大", "实现", "办理", "处理", "进行", "加入", "签订",
+    "签署", "邀请", "采取", "制作", "编制", "会商", "组成", "保留", "管理", "预拨", "发放", "审批",
+    "核查", "复查", "抽查", "验收", "继续", "不断", "全面", "广泛", "深入", "大力", "着力", "务必",
+    "必要时", "重点", "提交", "专门", "直接", "适时", "逐步", "至少", "不得", "严禁", "要求", "请",
+)
 _TRIGGER = re.compile(
     r"(?:之间|之中)?(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?(?:前|以前)?)?"
-    r"(?!实施方案|工作方案|实施细则|方案)(?:要|应|须|必须|需|将|可|能|会同|牵头|负责(?!人|同志)|配合|参与|协助|协同|协调|"
-    r"统一|统筹|主动|积极|认真|切实|共同|分别|联合|具体|依法|按照|根据|依据|结合|针对|围绕|对|向|"
-    r"在|于|从|通过|以|把|是|作为|也|都|均|还|已|每|定期|及时|进一步|加强|加快|加大|建立|"
-    r"设立|设置|成立|组建|组织|开展|提供|制定|制订|做好|发挥|落实|完善|推进|推动|推广|确定|审核|"
-    r"审查|接到|实行|实施|承担|履行|召开|举办|开设|安排|选择|招募|配备|研究|抓好|指导|督促|监督|"
-    r"检查|下达|拨付|上报|报送|给予|整合|利用|依托|探索|培育|支持|引导|鼓励|健全|强化|深化|建成|"
-    r"形成|确保|优化|创建|打造|构建|提升|提高|增强|扩大|实现|办理|处理|进行|加入|签订|签署|"
-    r"邀请|采取|制作|编制|会商|组成|保留|管理|预拨|发放|审批|核查|复查|抽查|验收|"
-    r"继续|不断|全面|广泛|深入|大力|着力|务必|必要时|重点|提交|专门|直接|适时|逐步|"
-    r"至少|不得|严禁|要求|请)"
-)
+    r"(?!实施方案|工作方案|实施细则|方案|负责人|负责同志)(?:"
+    + "|".join(sorted(map(re.escape, TRIGGER_WORDS), key=len, reverse=True)) + ")")
+_TRIGGER_FIRST = frozenset(w[0] for w in TRIGGER_WORDS) | frozenset("之0123456789")
 _DENG = re.compile(r"等(?:有关|相关|其他)?(?:\d+|[一二三四五六七八九十]+)?个?(?:部门|单位|机构|方面)?$")
 _JUR_BARE = re.compile(r"^(?:省|市|县|区|乡|镇|村|自治区|直辖市|地级市|县级市|自治州|自治县|旗|盟)$")
 _JUR_COLLECTIVE = re.compile(
@@ -197,6 +206,17 @@ def _is_place(s: str) -> bool:
 
 
 def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
+    got = _parse_unit_phrase(p, mode)
+    return list(got) if got is not None else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_unit_phrase(p: str, mode: str) -> tuple[str, ...] | None:
+    got = _parse_unit_phrase_uncached(p, mode)
+    return tuple(got) if got is not None else None
+
+
+def _parse_unit_phrase_uncached(p: str, mode: str = "subject") -> list[str] | None:
     """The body names a phrase lists, or None if it is not a list of bodies.
 
     ``mode`` 'subject' splits lists of bare department names (卫生健康、民政等部门 → 卫生健康,
@@ -217,7 +237,7 @@ def parse_unit_phrase(p: str, mode: str = "subject") -> list[str] | None:
         return None
     for pre in _REGION_PREFIX:
         if p.startswith(pre) and len(p) > len(pre) + 1 and p[len(pre)] not in "、等要应将":
-            rest = parse_unit_phrase(p[len(pre):], mode)
+            rest = _parse_unit_phrase_uncached(p[len(pre):], mode)
             if rest:
                 return rest
     # A及B / A和B / A或B: each side a list of its own (住房和城乡建设局 stays one name)
@@ -248,15 +268,20 @@ def _drop_generic(names: list[str] | None) -> list[str] | None:
     return names
 
 
+_JOIN_CHARS = re.compile(r"[(（〈)）〉及和与或]")
+
+
 def _split_joins(p: str) -> list[tuple[str, str]]:
     """(part, joiner before it) for A及B / A和B / A与B / A或B outside brackets."""
     out, depth, cur, joiner = [], 0, 0, ""
-    for i, ch in enumerate(p):
+    for m in _JOIN_CHARS.finditer(p):
+        i, ch = m.start(), m.group(0)
         if ch in "(（〈":
             depth += 1
-        elif ch in ")）〉" and depth:
-            depth -= 1
-        elif depth == 0 and ch in "及和与或" and 0 < i < len(p) - 1 and p[i - 1:i + 1] != "以及":
+        elif ch in ")）〉":
+            if depth:
+                depth -= 1
+        elif depth == 0 and 0 < i < len(p) - 1 and p[i - 1:i + 1] != "以及":
             if p[cur:i]:
                 out.append((p[cur:i], joiner))
             cur, joiner = i + 1, ch
@@ -459,10 +484,11 @@ _LEAD_WORD2 = re.compile(r"牵头部门作用|牵头作用")
 def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]] | None:
     """The longest body-name phrase starting at ``c[pos]`` and followed by a verb or modal."""
     limit = min(len(c), pos + 48)
+    n = len(c)
     for e in range(limit, pos + 1, -1):
         if c[e - 1] not in _END_CHARS:
             continue
-        if e < len(c) and not _TRIGGER.match(c, e):
+        if e < n and (c[e] not in _TRIGGER_FIRST or not _TRIGGER.match(c, e)):
             continue
         if c[e - 1] == "所" and c[e:e + 1] == "在":
             continue
@@ -474,11 +500,12 @@ def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]
     return None
 
 
-def prose_units(text: str, start: int, end: int) -> tuple[list[str], list[str]]:
+def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
+                ) -> tuple[list[str], list[str]]:
     """(leads, units) read from the sentences of ``text[start:end]``."""
     leads: list[str] = []
     units: list[str] = []
-    folded = fold(text[start:end])
+    folded = folded_doc[start:end] if folded_doc is not None else fold(text[start:end])
     orig = text[start:end]
     sent_start = 0
     for sm in list(_SENT_SPLIT.finditer(folded)) + [None]:
@@ -578,6 +605,7 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
         return result
 
     lead_in_cache: dict[tuple[int, int], list[str]] = {}
+    ftext = folded_text(doc)
     run_first: dict[tuple[int, str, int], object] = {}
     for task in tasks:
         node = task.node
@@ -596,12 +624,12 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
         if not node.meta.get("inline") and node.meta.get("seg") and len(title) <= 15 and \
                 "," not in title and "，" not in title:
             body_start = max(body_start, node.meta["seg"][1])  # a heading line names no doer
-        leads, units = prose_units(text, body_start, node.end)
+        leads, units = prose_units(text, body_start, node.end, ftext)
         if not leads and not units:
             lead_in = _run_lead_in(node, run_first, roots or [])
             if lead_in:
                 if lead_in not in lead_in_cache:
-                    l2, u2 = prose_units(text, lead_in[0], lead_in[1])
+                    l2, u2 = prose_units(text, lead_in[0], lead_in[1], ftext)
                     lead_in_cache[lead_in] = _dedupe(l2 + u2)
                 units = list(lead_in_cache[lead_in])
         task.lead_units, task.units = leads, units
@@ -644,7 +672,7 @@ ABBREVIATIONS: dict[str, str] = {
     "科协": "科学技术协会", "侨联": "归国华侨联合会", "文联": "文学艺术界联合会",
     "工商联": "工商业联合会", "政法委": "政法委", "编办": "机构编制委办公室",
     "网信办": "网络安全和信息化委办公室", "文明办": "精神文明建设委办公室",
-    "综治办": "社会治安综合治理委办公室", "老龄办": "老龄工作委办公室", "团委": "共青团委",
+    "综治办": "社会治安综合治理委办公室", "老龄办": "老龄工作委办公室",
     "政府办": "人民政府办公室", "政府办公室": "人民政府办公室", "疾控中心": "疾病预防控制中心",
     "妇计中心": "妇幼保健计划生育服务中心", "乡镇卫生院": "乡镇卫生院",
 }
@@ -654,6 +682,13 @@ _ABBR_RE = re.compile("|".join(sorted(map(re.escape, ABBREVIATIONS), key=len, re
 _TUAN = re.compile(r"^团([省市区县])委$")
 
 
+_PARTY_PREFIX = re.compile(
+    r"^(.{0,8}?[省市区县镇乡])委(?=" + "|".join(
+        sorted({re.escape(o) for organ in _PARTY_ORGANS for o in (organ, ABBREVIATIONS.get(organ, organ))},
+               key=len, reverse=True)) + ")")
+
+
+@functools.lru_cache(maxsize=4096)
 def canonical_unit(name: str) -> str:
     """Canonical form of a unit name: abbreviations expanded, 委员会 → 委, brackets folded."""
     s = unicodedata.normalize("NFKC", squeeze(name or ""))
@@ -661,16 +696,13 @@ def canonical_unit(name: str) -> str:
     s = re.sub(r"^中共", "", s)
     s = re.sub(r"^中国共产党", "", s)
     s = s.replace("委员会", "委")
+    s = s.replace("共青团", "团")
     m = _TUAN.match(s)
-    if m:  # 团区委 = 共青团区委
-        s = m.group(1) + "共青团委"
+    if m:  # 团区委 = 共青团区委 = 区团委
+        s = m.group(1) + "团委"
     s = _ABBR_RE.sub(lambda m: ABBREVIATIONS[m.group(0)], s)
     # 区委宣传部 = 区宣传部 (the party committee's department of that level)
-    for organ in _PARTY_ORGANS:
-        full = ABBREVIATIONS.get(organ, organ)
-        for o in {organ, full}:
-            s = re.sub(r"^(.{0,8}?[省市区县镇乡])委(?=" + re.escape(o) + ")", r"\1", s)
-    s = s.replace("人民政府办公室", "人民政府办公室")
+    s = _PARTY_PREFIX.sub(r"\1", s)
     return s
 
 
