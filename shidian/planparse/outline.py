@@ -65,6 +65,24 @@ _MID = re.compile(
     r"|(?P<circ>(?P<v_circ>[" + CIRCLED + r"]))"
     r")"
 )
+# single-line (OCR) text: a heading may run straight into the next number (…补助标准(一)补助对象…)
+_MID_DENSE = re.compile(
+    r"(?:(?:(?<=[。;:!?\s])|(?<=[\u4e00-\u9fff]\.))(?:"
+    r"(?P<di>第(?P<v_di>[" + _CN + r"]{1,2})[,、])"
+    r"|(?P<shi>(?P<v_shi>[" + _CN + r"]{1,2})是(?![否非]))))"
+    r"|(?<![0-9" + _CN + r"第.、(])(?:"
+    r"(?P<cn>(?P<v_cn>[" + _CN + r"]{1,3})、)"
+    r"|(?P<pcn>\((?P<v_pcn>[" + _CN + r"]{1,3})\))"
+    r"|(?P<pnum>\((?P<v_pnum>\d{1,2})\))"
+    r"|(?P<numdot>(?P<v_numdot>\d{1,2})\.(?![\d%]))"
+    r"|(?P<numcomma>(?P<v_numcomma>\d{1,2})、)"
+    r"|(?P<circ>(?P<v_circ>[" + CIRCLED + r"]))"
+    r")"
+)
+# usual depth of each style; only used to keep (一) from nesting under 1. / (1) / ①
+_RANK = {"part": 0, "cn、": 1, "(cn)": 2, "num.": 3, "num、": 3, "(num)": 4, "num)": 4,
+         "circled": 5}
+_BOUNDARY = frozenset("。;:!?；：！？ \t\u3000")
 _STYLE = {"part": "part", "di": "di", "shi": "cn是", "cn": "cn、", "pcn": "(cn)", "pnum": "(num)",
           "numdot": "num.", "numcomma": "num、", "numparen": "num)", "circ": "circled",
           "dash": "dash"}
@@ -225,8 +243,12 @@ class _Builder:
                 if top.style in _LEAF_STYLES:
                     self._pop_closing(len(self.stack) - 1)
                     continue
-                if (line_start and top.meta.get("inline") and top.meta.get("paras_after", 0) > 0
-                        and not top.children):
+                ranked_out = _RANK.get(style, 9) < _RANK.get(top.style, 0)  # (一) never under 1.
+                if ranked_out and (top.children or not top.meta.get("inline")):
+                    self._pop_closing(len(self.stack) - 1)
+                    continue
+                if ranked_out or (line_start and top.meta.get("inline")
+                                  and top.meta.get("paras_after", 0) > 0 and not top.children):
                     top.meta["closed_by"] = "newrun"
                     self.stack.pop()
                     # the paragraphs after it introduce the new run, they are not its text
@@ -355,6 +377,9 @@ def build_outline(doc: Document) -> list[OutlineNode]:
     folded_lines = [ftext[ls:le] for ls, le, _ in lines]
     leads = [None if "\t" in t else _LEAD.match(f) for (_, _, t), f in zip(lines, folded_lines)]
     heads = [leads[i] is None and _is_head_line(t) for i, (_, _, t) in enumerate(lines)]
+    total = sum(le - ls for ls, le, _ in lines)
+    # text whose line breaks were lost (OCR, scraped pages): numbering is found inside lines
+    dense = bool(lines) and total >= 1500 and (len(lines) <= 4 or total / len(lines) >= 600)
     for li, (ls, le, text) in enumerate(lines):
         if "\t" in text:  # a table row: body text, never numbering
             b.add_body(ls, le)
@@ -368,7 +393,7 @@ def build_outline(doc: Document) -> list[OutlineNode]:
             next_ok = li + 1 < len(lines) and (not heads[li + 1] or leads[li + 1] is not None)
             if prev_ok and next_ok and not prev_head:
                 head = text
-        _line(b, doc.text, ls, le, folded_lines[li], m, head)
+        _line(b, doc.text, ls, le, folded_lines[li], m, head, dense)
         _end_paragraph(b)
     b._pop_closing(0)
     roots = b.roots
@@ -385,8 +410,8 @@ def _end_paragraph(b: _Builder) -> None:
             break
 
 
-def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | None) -> None:
-    offset = ls - 0
+def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | None,
+          dense: bool = False) -> None:
     pos = 0  # position in the line
     if m is not None:
         kind = m.lastgroup
@@ -398,7 +423,7 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
         start_marker = None
     # find numbering inside the line
     mids = []
-    for mm in _MID.finditer(folded, pos):
+    for mm in (_MID_DENSE if dense else _MID).finditer(folded, pos):
         k = mm.lastgroup
         mids.append((mm.start(), mm.end(), _STYLE[k], mm.group(k), mm.group("v_" + k)))
     # where each style's number 2 last occurs, so a 1 can check for a following 2 in O(1)
@@ -414,16 +439,19 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
         value = _value(style, vtext)
         if value is None:
             continue
-        ok = False
-        if style in pending_values:
-            ok = value == pending_values[style] + 1
-        else:
+        prev = pending_values.get(style)
+        if prev is None:
             for node in reversed(b.stack):
                 if node.style == style:
-                    ok = node.meta.get("value") is not None and value == node.meta["value"] + 1
+                    prev = node.meta.get("value")
                     break
-            if not ok and value == 1:
-                ok = last_two.get(style, -1) > i
+        ok = prev is not None and value == prev + 1
+        if not ok and prev is not None and prev + 1 < value <= prev + 5 and \
+                style in ("cn、", "(cn)") and (s == 0 or folded[s - 1] in _BOUNDARY):
+            ok = True  # a number skipped where the text was lost (…三、 missing, 四、 follows)
+        if not ok and value == 1 and last_two.get(style, -1) > i:
+            # a list starts here; without a sentence end before it only for bracketed numbers
+            ok = s == 0 or folded[s - 1] in _BOUNDARY or style not in ("cn、", "num、")
         if ok:
             accepted.append((s, e, style, raw, vtext))
             pending_values[style] = value
