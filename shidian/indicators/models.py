@@ -218,8 +218,10 @@ class DataValue(models.Model):
                                     name="data_value_once_per_agency"),
         ]
         indexes = [
-            models.Index(fields=["element", "period_start", "division"],
-                         name="data_value_rollup"),
+            # Covers the roll-up's first GROUP BY (element, option, division) in index order,
+            # so SQLite streams it without touching the table or sorting.
+            models.Index(fields=["element", "option", "division", "period_start",
+                                 "period_end", "value"], name="data_value_rollup"),
             models.Index(fields=["division", "period"], name="data_value_form"),
         ]
 

@@ -239,8 +239,8 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
         f"value) SELECT {int(indicator.id)}, code, parent, level, '{period}', num, den, "
         f"{float(indicator.factor)!r} * num / NULLIF(den, 0.0) FROM ("
         f"SELECT code, parent, level, {numerator} AS num, {denominator} AS den FROM ("
-        f"SELECT code, parent, level, {pivots} FROM {AGG} WHERE period = '{period}' "
-        f"AND element_id IN ({ids}){where_codes} GROUP BY code, parent, level) pv) q "
+        f"SELECT code, MAX(parent) AS parent, MAX(level) AS level, {pivots} FROM {AGG} "
+        f"WHERE period = '{period}' AND element_id IN ({ids}){where_codes} GROUP BY code) pv) q "
         f"WHERE num IS NOT NULL OR den IS NOT NULL")
     return [delete, insert]
 

@@ -204,7 +204,7 @@ def completeness(*, data_set: DataSet, periods: Sequence[Period],
                     "c").annotate(n=Count("id"), t=Count("id", filter=Q(on_time=True))):
                 cell(row["c"], period).actual += row["n"]
                 cell(row["c"], period).on_time += row["t"]
-    names = division_names(list(cells))
+    names = division_names([*cells, area_code])
     rows = [CompletenessRow(code, names.get(code, code),
                             [cells[code].get(p.id, CompletenessCell()) for p in periods])
             for code in sorted(cells)]

@@ -658,10 +658,21 @@ def aggregates_refresh_chain(*, elements: Sequence[DataElement], code: str,
             _execute(rollup.indicator_statements(indicator, by_code, each.id, codes=codes))
 
 
+def _batch_settings() -> list[str]:
+    """Session settings of a full rebuild: it groups millions of rows, so it may use more
+    memory than a page request (SQLite's default page cache is 2 MB)."""
+    if connection.vendor == "sqlite":
+        return ["PRAGMA cache_size = -262144"]
+    if connection.vendor == "postgresql":
+        return ["SET LOCAL work_mem = '256MB'"]
+    return []
+
+
 def aggregates_refresh(*, elements: Sequence[DataElement], period: Period) -> None:
     """Rebuild every aggregate of ``elements`` for ``period`` and the indicators using them."""
     specs = element_specs(elements)
     with transaction.atomic():
+        _execute(_batch_settings())
         _execute(rollup.full_refresh_statements(specs, period.id, period.start, period.end))
         indicators = _indicators_using({s.code for s in specs})
         by_code = _spec_map(indicators)
