@@ -69,8 +69,10 @@ _MID = re.compile(
 _MID_DENSE = re.compile(
     r"(?:(?:(?<=[。;:!?\s])|(?<=[\u4e00-\u9fff]\.))(?:"
     r"(?P<di>第(?P<v_di>[" + _CN + r"]{1,2})[,、])"
-    r"|(?P<shi>(?P<v_shi>[" + _CN + r"]{1,2})是(?![否非]))))"
+    r"|(?P<shi>(?P<v_shi>[" + _CN + r"]{1,2})是(?![否非]))"
+    r"|(?P<head>(?P<v_head>[\u4e00-\u9fff]{2,20})(?=[ \u3000]))))"
     r"|(?<![0-9" + _CN + r"第.、(])(?:"
+    r"(?P<dash>(?P<v_dash>——)(?=[\u4e00-\u9fff]))|"
     r"(?P<cn>(?P<v_cn>[" + _CN + r"]{1,3})、)"
     r"|(?P<pcn>\((?P<v_pcn>[" + _CN + r"]{1,3})\))"
     r"|(?P<pnum>\((?P<v_pnum>\d{1,2})\))"
@@ -85,7 +87,7 @@ _RANK = {"part": 0, "cn、": 1, "(cn)": 2, "num.": 3, "num、": 3, "(num)": 4, "
 _BOUNDARY = frozenset("。;:!?；：！？ \t\u3000")
 _STYLE = {"part": "part", "di": "di", "shi": "cn是", "cn": "cn、", "pcn": "(cn)", "pnum": "(num)",
           "numdot": "num.", "numcomma": "num、", "numparen": "num)", "circ": "circled",
-          "dash": "dash"}
+          "dash": "dash", "head": "head"}
 # styles that only hold short inline enumerations and never take line-level children
 _LEAF_STYLES = ("cn是", "di", "dash")
 _PART_STYLES = ("part", "cn、", "head")
@@ -380,6 +382,10 @@ def build_outline(doc: Document) -> list[OutlineNode]:
     total = sum(le - ls for ls, le, _ in lines)
     # text whose line breaks were lost (OCR, scraped pages): numbering is found inside lines
     dense = bool(lines) and total >= 1500 and (len(lines) <= 4 or total / len(lines) >= 600)
+    if dense:
+        lines, folded_lines = _cut_dense_appendix(lines, folded_lines)
+        leads = leads[:len(lines)]
+        heads = heads[:len(lines)]
     for li, (ls, le, text) in enumerate(lines):
         if "\t" in text:  # a table row: body text, never numbering
             b.add_body(ls, le)
@@ -399,6 +405,23 @@ def build_outline(doc: Document) -> list[OutlineNode]:
     roots = b.roots
     _finish(doc, b, roots)
     return roots
+
+
+_DENSE_ATTACH = re.compile(r"(?<=[。\s])附件\s*\d*\s*[:：]")
+
+
+def _cut_dense_appendix(lines, folded_lines):
+    """Single-line text: everything after a 附件: that follows the body is the appendix."""
+    seen = 0
+    for li, ((ls, le, text), f) in enumerate(zip(lines, folded_lines)):
+        for m in _DENSE_ATTACH.finditer(f):
+            if seen + m.start() >= 500:
+                cut = m.start()
+                lines = lines[:li] + [(ls, ls + cut, text[:cut])]
+                folded_lines = folded_lines[:li] + [f[:cut]]
+                return lines, folded_lines
+        seen += le - ls
+    return lines, folded_lines
 
 
 def _end_paragraph(b: _Builder) -> None:
@@ -436,6 +459,10 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
     if start_marker:
         pending_values[start_marker[0]] = _value(start_marker[0], start_marker[2]) or 0
     for i, (s, e, style, raw, vtext) in enumerate(mids):
+        if style in ("dash", "head"):
+            if _dense_extra_ok(folded, mids, i, accepted):
+                accepted.append((s, e, style, raw, vtext))
+            continue
         value = _value(style, vtext)
         if value is None:
             continue
@@ -490,9 +517,36 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
             return
     for i, (s, e, style, raw, vtext) in enumerate(accepted):
         seg_end = ls + cuts[i + 1]
+        if style == "head":
+            node = OutlineNode(marker="-", style="head", title=raw, body="", start=ls + s,
+                               end=seg_end, role="item")
+            node.meta.update(value=None, inline=False, paras_after=0, trailing=[],
+                             line_start=False, part_name=part_name_kind(raw) is not None,
+                             seg=(ls + s, seg_end), body_start=ls + e)
+            b._place(node, False)
+            b.last_event = ("node", node)
+            continue
         node = b.new_node(style, raw, vtext, ls + s, seg_end, False)
         b._place(node, False)
         b.last_event = ("node", node)
+
+
+def _dense_extra_ok(folded: str, mids: list, i: int, accepted: list) -> bool:
+    """In single-line text: a —— bullet or an unnumbered heading found inside the line."""
+    s, e, style = mids[i][0], mids[i][1], mids[i][2]
+    if style == "dash":
+        if s == 0 or folded[s - 1] in _BOUNDARY:
+            return True
+        if accepted:  # right after a short numbered heading: (1)国有企业——探索…
+            gap = folded[accepted[-1][1]:s]
+            return len(gap) <= 25 and "。" not in gap and "," not in gap
+        return False
+    title = mids[i][3]
+    if part_name_kind(title) is not None:
+        return True
+    nxt = mids[i + 1] if i + 1 < len(mids) else None
+    return (nxt is not None and not folded[e:nxt[0]].strip()
+            and nxt[2] not in ("head", "dash") and _value(nxt[2], nxt[4]) == 1)
 
 
 _HEADED = re.compile(r"^([\u4e00-\u9fff]{4,12})[。.](?=[\u4e00-\u9fff])")
