@@ -17,3 +17,6 @@ class PlansConfig(AppConfig):
         auditlog.register(models.Phase)
         auditlog.register(models.Task)
         auditlog.register(models.TaskUnit)
+        # Publishing is recorded (who, when, which number); the snapshot itself is the record.
+        auditlog.register(models.PlanVersion, exclude_fields=["snapshot"])
+        auditlog.register(models.PlanFinding)

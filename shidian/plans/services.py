@@ -19,7 +19,6 @@ from typing import Any, BinaryIO
 from auditlog.context import auditlog_value, set_actor
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shidian.core.errors import ErrorCode, ShidianError
