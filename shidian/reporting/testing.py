@@ -143,8 +143,8 @@ def ensure_catalogs() -> None:
 
     from shidian.core.i18n import compile_catalogs
 
-    if not compile_catalogs():
-        return
+    compile_catalogs()
+    # Always forget what was loaded: another process may have compiled the files meanwhile.
     gettext._translations.clear()  # Python caches each .mo file by its path
     trans_real._translations = {}
     trans_real._default = None

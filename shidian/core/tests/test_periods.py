@@ -16,14 +16,14 @@ from shidian.core.periods import (Period, PeriodKind, parse_period, period_conta
 @pytest.fixture(autouse=True, scope="module")
 def _catalogs_compiled():
     """The reporting catalog holds the labels: compile it and drop catalogs loaded before."""
-    if compile_catalogs():
-        import gettext
+    import gettext
 
-        from django.utils.translation import trans_real
+    from django.utils.translation import trans_real
 
-        gettext._translations.clear()
-        trans_real._translations = {}
-        trans_real._default = None
+    compile_catalogs()
+    gettext._translations.clear()
+    trans_real._translations = {}
+    trans_real._default = None
 
 
 @pytest.mark.parametrize("text,kind,year,number", [

@@ -63,6 +63,7 @@ def test_workspace_shows_roles_due_dates_and_returned_reports(client, world):
     assert "落实安宁疗护收费政策" not in page  # not a unit of task 2
     assert "牵头" in page and "配合" in page
     assert "2021年6月" in page and "2021年6月25日" in page
+    assert "本期还有2项任务待报送" in page
 
 
 def test_the_form_is_prefilled_from_the_last_report(client, world):
