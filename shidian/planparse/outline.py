@@ -150,12 +150,15 @@ _KIND_RES = [(k, re.compile("|".join(map(re.escape, _PART_WORDS[k])))) for k in 
 
 
 def kind_of_title(title: str) -> str | None:
-    """The part kind a heading's words name (None when they name none)."""
+    """The part kind a heading's words name (None when they name none): the kind whose word comes
+    first (目标任务和工作原则 → goals), ties going to the earlier kind of _KIND_ORDER."""
     t = title.strip("。.:： ")[:60]
+    best, best_pos = None, len(t) + 1
     for kind, rx in _KIND_RES:
-        if rx.search(t):
-            return kind
-    return None
+        m = rx.search(t)
+        if m and m.start() < best_pos:
+            best, best_pos = kind, m.start()
+    return best
 
 
 def starts_with_task_verb(title: str) -> bool:
@@ -199,7 +202,13 @@ class _Builder:
             node.meta["run"] = 0
         node.parent = parent
         node.depth = len(self.stack)
-        if self.last_event is not None and self.last_event[0] == "rootpara":
+        inline_lead = node.meta.get("inline_lead")
+        if inline_lead and (not siblings or node.meta.get("run") != siblings[-1].meta.get("run")):
+            # single-line text: the sentence before the number, ending with ':', introduces the run
+            node.meta["prev_para"] = inline_lead
+            if siblings and siblings[-1].end > inline_lead[0] >= siblings[-1].start:
+                siblings[-1].end = _last_text_end(self.text, siblings[-1].start, inline_lead[0])
+        elif self.last_event is not None and self.last_event[0] == "rootpara":
             node.meta["prev_para"] = self.last_event[1]
         elif (self.last_event is not None and self.last_event[0] == "para" and siblings
               and siblings[-1] is not node and node.meta.get("run") != siblings[-1].meta.get("run")):
@@ -242,7 +251,8 @@ class _Builder:
         else:
             while self.stack:
                 top = self.stack[-1]
-                if top.style in _LEAF_STYLES:
+                if top.style in _LEAF_STYLES or (top.role == "container"
+                                                   and style not in ("cn是", "di")):
                     self._pop_closing(len(self.stack) - 1)
                     continue
                 ranked_out = _RANK.get(style, 9) < _RANK.get(top.style, 0)  # (一) never under 1.
@@ -527,6 +537,11 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
             b.last_event = ("node", node)
             continue
         node = b.new_node(style, raw, vtext, ls + s, seg_end, False)
+        before = folded[(accepted[i - 1][1] if i else pos):s].rstrip()
+        if before.endswith(":"):
+            cut = max(before.rfind("。"), before.rfind(";"), before.rfind("!"), before.rfind("?"))
+            a = (accepted[i - 1][1] if i else pos) + cut + 1
+            node.meta["inline_lead"] = (ls + a, ls + a + len(before) - cut - 1)
         b._place(node, False)
         b.last_event = ("node", node)
 
@@ -676,6 +691,8 @@ def _classify(text: str, b: _Builder, roots: list[OutlineNode]) -> None:
                         seen_task_run[0] = True
             for node in run:
                 if node.role == "container":
+                    if inherited is None and node.children:
+                        run_kind = _run_kind(text, b, _runs(node.children)[0], seen_task_run[0])
                     node.part_kind = inherited or run_kind or "tasks"
                     _lead_in_for_children(text, node)
                     visit(node.children, node.part_kind, False)
