@@ -16,7 +16,7 @@ from .definitions import pack_dirs, load_pack
 def check_packs(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for path in pack_dirs():
-        _, problems = load_pack(path)
+        _pack, problems = load_pack(path)
         for problem in problems:
             errors.append(checks.Error(f"{problem.where}: {problem.message}",
                                        obj=f"pack {problem.pack} ({path})", id=problem.id))

@@ -20,7 +20,8 @@ class CaseProgramme(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     case_type = models.CharField(_("case type"), max_length=32)
-    division = models.ForeignKey(Division, on_delete=models.PROTECT,
+    # Empty for a national programme.
+    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="case_programmes", verbose_name=_("division"))
     year = models.PositiveSmallIntegerField(_("year"))
     table = models.CharField(_("subsidy standard"), max_length=64)
@@ -107,6 +108,8 @@ class CasePerson(models.Model):
     id_hash = models.CharField(max_length=32, db_index=True, editable=False)
     id_masked = models.CharField(_("ID number"), max_length=24)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # The case's village, copied so that dedup blocks by village with one index range scan.
+    division_code = models.CharField(max_length=12, db_index=True, editable=False, default="")
 
     class Meta:
         verbose_name = _("person of a case")

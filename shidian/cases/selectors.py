@@ -45,7 +45,7 @@ def case_list(*, user: User, programme: CaseProgramme | None = None, stage: str 
     if stage:
         filters &= Q(stage=stage)
     if division:
-        filters &= Q(division__code__startswith=division)
+        filters &= access.prefix_q("division", division)
     if overdue:
         filters &= Q(due_on__lt=today or timezone.localdate(), outcome=Outcome.OPEN)
     if outcome is not None:
@@ -144,7 +144,7 @@ def notice_board(*, user: User, division: str, today: dt.date | None = None
     """The notices posted in one village (or under a township), newest first, with entries."""
     today = today or timezone.localdate()
     notices = (access.notices_visible_to(user=user)
-               .filter(division__code__startswith=division, status=NoticeStatus.RUNNING)
+               .filter(access.prefix_q("division", division), status=NoticeStatus.RUNNING)
                .select_related("division", "programme").order_by("-starts_on", "-id"))
     out = list(notices)
     for notice in out:
@@ -198,7 +198,7 @@ def case_progress(*, programme: CaseProgramme, level: int = 3, division: str = "
     end = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
     cases = Case.objects.filter(programme=programme, created_at__lt=end)
     if division:
-        cases = cases.filter(division__code__startswith=division)
+        cases = cases.filter(access.prefix_q("division", division))
     prefix = Substr("division_id", 1, width)
     rows: dict[str, Progress] = {}
 

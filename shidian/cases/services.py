@@ -28,6 +28,7 @@ from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import Division, User
 
 from . import access, engine
+from .audit import audited
 from .definitions import CaseTypeDef, FieldDef, StageDef, TransitionDef, case_type_get
 from .models import (
     Case,
@@ -76,6 +77,7 @@ def _today(today: dt.date | None) -> dt.date:
 
 # --- programmes -------------------------------------------------------------------------------
 
+@audited
 def programme_create(*, user: User, name: str, case_type: str, division_code: str, year: int,
                      table: str, params: Mapping[str, Any] | None = None) -> CaseProgramme:
     definition = case_type_get(case_type)
@@ -107,14 +109,14 @@ def programme_create(*, user: User, name: str, case_type: str, division_code: st
         raise _error(ErrorCode.INVALID, REASON_PROGRAMME,
                      _("The standard leaves these figures to the programme: %(names)s.")
                      % {"names": "、".join(missing)}, missing=missing)
-    if not Division.objects.filter(pk=division_code).exists():
+    if division_code and not Division.objects.filter(pk=division_code).exists():
         raise _error(ErrorCode.INVALID, REASON_DIVISION, _("Unknown division code."))
     with transaction.atomic():
         if CaseProgramme.objects.filter(case_type=case_type, name=name).exists():
             raise _error(ErrorCode.DUPLICATE, REASON_DUPLICATE,
                          _("A programme of this name exists already."))
         return CaseProgramme.objects.create(name=name, case_type=case_type,
-                                            division_id=division_code, year=int(year),
+                                            division_id=division_code or None, year=int(year),
                                             table=table, params=clean)
 
 
@@ -250,7 +252,7 @@ def _village(case_type: CaseTypeDef, programme: CaseProgramme, code: str) -> Div
         raise _error(ErrorCode.INVALID, REASON_DIVISION,
                      _("%(code)s is not a village code.") % {"code": code},
                      field=case_type.division)
-    if not code.startswith(programme.division_id):
+    if programme.division_id and not code.startswith(programme.division_id):
         raise _error(ErrorCode.INVALID, REASON_DIVISION,
                      _("Village %(code)s is outside the programme's area.") % {"code": code},
                      field=case_type.division)
@@ -270,6 +272,7 @@ def _due_on(stage: StageDef, entered_on: dt.date) -> tuple[dt.date | None, str]:
         return None, exc.message
 
 
+@audited
 def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, Any],
                 today: dt.date | None = None) -> Case:
     """Register a case at the first stage (a household on the survey list)."""
@@ -305,7 +308,8 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
             subject_id_masked=persons[0]["id_masked"], subject_id_hash=persons[0]["id_hash"],
             data=split.data, pii=crypto.encrypt_json(split.secrets), created_by=user,
             created_at=now)
-        CasePerson.objects.bulk_create([CasePerson(case=case, **p) for p in persons])
+        CasePerson.objects.bulk_create([CasePerson(case=case, division_code=code, **p)
+                                        for p in persons])
         CaseEvent.objects.create(case=case, kind=EventKind.CREATED, to_stage=stage.key,
                                  actor=user, at=now,
                                  data={"due_unknown": due_problem} if due_problem else {})
@@ -323,6 +327,7 @@ def editable_fields(user: User, case_type: CaseTypeDef, case: Case) -> list[Fiel
     return [case_type.field(key) for key in stage.edit]
 
 
+@audited
 def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
                 today: dt.date | None = None) -> Case:
     """Change fields the current stage lets this user edit; the timeline records old → new."""
@@ -371,7 +376,8 @@ def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
             fields += ["pii", "subject_id_masked", "subject_id_hash"]
         if secret_changed or case_type.subject_name in split.data:
             CasePerson.objects.filter(case=case).delete()
-            CasePerson.objects.bulk_create([CasePerson(case=case, **p) for p in persons])
+            CasePerson.objects.bulk_create([CasePerson(case=case, division_code=case.division_id,
+                                                       **p) for p in persons])
         case.save(update_fields=fields)
         CaseEvent.objects.create(case=case, kind=EventKind.EDITED, actor=user,
                                  from_stage=case.stage, data={"changes": changes})
@@ -497,6 +503,7 @@ def _move(case: Case, case_type: CaseTypeDef, target: str, now: dt.datetime,
     return [due_problem] if due_problem else []
 
 
+@audited
 def case_transition(*, user: User, case_id: int, transition: str, reason: str = "",
                     today: dt.date | None = None) -> Case:
     """Move a case along one transition of its pack, if the user may and the guards pass."""
@@ -547,6 +554,7 @@ class BulkResult:
     blocked: dict[str, int] = field(default_factory=dict)  # first problem → count
 
 
+@audited
 def cases_transition_bulk(*, user: User, case_ids: Iterable[int], transition: str,
                           today: dt.date | None = None, chunk: int = 2000) -> BulkResult:
     """One transition on many cases (a township moving a village's list on): each case is
@@ -664,6 +672,7 @@ def _store_document(*, user: User, case: Case, kind: str, name: str, content: by
     return document
 
 
+@audited
 def document_add(*, user: User, case_id: int, kind: str, name: str, content: bytes,
                  note: str = "") -> CaseDocument:
     """Attach a document (申请书, 鉴定报告, photos …) to the case at its current stage."""
@@ -685,6 +694,7 @@ def document_add(*, user: User, case_id: int, kind: str, name: str, content: byt
 
 # --- public notices ---------------------------------------------------------------------------
 
+@audited
 def notice_publish(*, user: User, programme: CaseProgramme, stage: str, case_ids: Iterable[int],
                    starts_on: dt.date, place: str = "", today: dt.date | None = None
                    ) -> PublicNotice:
@@ -739,6 +749,7 @@ def notice_publish(*, user: User, programme: CaseProgramme, stage: str, case_ids
     return notice
 
 
+@audited
 def objection_record(*, user: User, notice_id: int, case_id: int, received_on: dt.date,
                      content: str, objector: str = "",
                      today: dt.date | None = None) -> NoticeObjection:
@@ -768,6 +779,7 @@ def objection_record(*, user: User, notice_id: int, case_id: int, received_on: d
     return objection
 
 
+@audited
 def objection_decide(*, user: User, objection_id: int, upheld: bool, decision: str,
                      today: dt.date | None = None) -> Case:
     """Decide an objection. Upheld: the case goes back to the stage the pack names, with the
@@ -809,6 +821,7 @@ def objection_decide(*, user: User, objection_id: int, upheld: bool, decision: s
     return case
 
 
+@audited
 def notice_close(*, user: User, notice_id: int) -> PublicNotice:
     """Take a notice down from the board (the record stays in every case's archive)."""
     with transaction.atomic():
@@ -825,6 +838,7 @@ def notice_close(*, user: User, notice_id: int) -> PublicNotice:
 
 # --- payments ---------------------------------------------------------------------------------
 
+@audited
 def payment_record(*, user: User, payment_id: int, paid_on: dt.date, reference: str,
                    voucher_name: str, voucher_content: bytes,
                    today: dt.date | None = None) -> Payment:
@@ -889,6 +903,7 @@ def _voucher_kind(case_type: CaseTypeDef) -> str:
 
 # --- personal information ---------------------------------------------------------------------
 
+@audited
 def case_reveal(*, user: User, case_id: int, field_key: str, position: int | None = None) -> str:
     """The full number of a secret field (or a member's ID number), for roles the pack allows;
     every view is written to the timeline and the audit log."""

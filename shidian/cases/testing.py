@@ -83,7 +83,7 @@ def make_worker(username: str, *, role: str = Role.CASE_WORKER,
                 division_code: str | None = VILLAGE) -> User:
     """A user who logs in with ``shidian.orgs.testing.PASSWORD``."""
     make_case_divisions()
-    user, _ = User.objects.get_or_create(username=username, defaults={
+    user, _created = User.objects.get_or_create(username=username, defaults={
         "password": _password_hash(), "role": role, "division_id": division_code,
         "display_name": username})
     return user
@@ -104,3 +104,20 @@ def make_workers() -> dict[str, User]:
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
        b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18"
        b"\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def ensure_catalogs() -> None:
+    """Compile the translation catalogs and forget those loaded before (tests read Chinese)."""
+    import gettext
+
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    from shidian.core.i18n import compile_catalogs
+
+    if not compile_catalogs():
+        return
+    gettext._translations.clear()  # type: ignore[attr-defined]
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()

@@ -1,0 +1,223 @@
+"""Duplicate households (合理处置系统中重复的农户档案, 07a 六/(二)): find, review, merge or dismiss.
+
+* **Exact**: the same ID number (keyed hash) on two cases — head or member, anywhere in the
+  programme, or in a household renovated in an earlier year of the same case type.
+* **Fuzzy**: in the same village, the same or a similar name (characters or pinyin, so 张三 and
+  章三 meet) with birth dates at most ``FUZZY_DAYS`` apart (typing slips in the ID number).
+
+``dedup_run`` is idempotent: pairs found before keep their decision, new ones are added. A
+reviewer's decision (``pair_decide``) is audited: the pair is registered with django-auditlog
+and both cases get a timeline event. Merging keeps one archive (一户一档): the other case is
+closed as merged and its documents move to the kept case.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz
+
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.orgs.models import User
+
+from . import access
+from .audit import audited
+from .models import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CasePerson,
+    CaseProgramme,
+    DuplicatePair,
+    EventKind,
+    Outcome,
+    PairKind,
+    PairStatus,
+    Payment,
+    PaymentStatus,
+)
+
+FUZZY_DAYS = 31
+FUZZY_NAME_SCORE = 85  # rapidfuzz ratio of the pinyin spellings
+CLOSED = (Outcome.REJECTED, Outcome.WITHDRAWN, Outcome.MERGED)
+REASON_DECIDED = "decided"
+REASON_PAID = "paid"
+
+
+@dataclass
+class DedupResult:
+    exact: int = 0
+    fuzzy: int = 0
+    seconds: float = 0.0
+
+
+def _pool(programme: CaseProgramme) -> Q:
+    """The cases compared: this programme's live cases and earlier years' completed ones."""
+    earlier = CaseProgramme.objects.filter(case_type=programme.case_type,
+                                           year__lt=programme.year).values("pk")
+    return (Q(case__programme=programme) & ~Q(case__outcome__in=CLOSED)) | Q(
+        case__programme__in=earlier, case__outcome=Outcome.COMPLETED)
+
+
+def _pair_key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def dedup_run(*, programme: CaseProgramme) -> DedupResult:
+    """Find duplicate pairs for one programme and store those not seen before."""
+    started = time.perf_counter()
+    pool = _pool(programme)
+    own = set()  # pairs must involve at least one case of this programme
+    found: dict[tuple[int, int], tuple[str, float, list[dict[str, Any]]]] = {}
+
+    shared = (CasePerson.objects.filter(pool).values("id_hash")
+              .annotate(n=Count("case_id", distinct=True)).filter(n__gt=1)
+              .values_list("id_hash", flat=True))
+    hashes = list(shared)
+    by_hash: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)
+    for start in range(0, len(hashes), 500):
+        rows = (CasePerson.objects.filter(pool, id_hash__in=hashes[start:start + 500])
+                .values_list("id_hash", "case_id", "position", "id_masked",
+                             "case__programme_id"))
+        for id_hash, case_id, position, masked, programme_id in rows:
+            by_hash[id_hash].append((case_id, position, masked, programme_id))
+    for persons in by_hash.values():
+        for i, (case_a, pos_a, masked, prog_a) in enumerate(persons):
+            for case_b, pos_b, _masked, prog_b in persons[i + 1:]:
+                if case_a == case_b or programme.pk not in (prog_a, prog_b):
+                    continue
+                key = _pair_key(case_a, case_b)
+                a_pos, b_pos = (pos_a, pos_b) if key[0] == case_a else (pos_b, pos_a)
+                reasons = found.get(key, ("", 0.0, []))[2]
+                reasons.append({"why": "id", "a": a_pos, "b": b_pos, "masked": masked})
+                found[key] = (PairKind.EXACT, 1.0, reasons)
+                own.add(key)
+
+    for key, score, reason in _fuzzy_pairs(programme, pool):
+        if key in found:
+            continue
+        kind, best, reasons = found.get(key, (PairKind.FUZZY, 0.0, []))
+        reasons.append(reason)
+        found[key] = (kind, max(best, score), reasons)
+
+    existing = set(DuplicatePair.objects.filter(programme=programme)
+                   .values_list("case_a_id", "case_b_id"))
+    new = [DuplicatePair(programme=programme, case_a_id=a, case_b_id=b, kind=kind, score=score,
+                         reasons=reasons)
+           for (a, b), (kind, score, reasons) in found.items() if (a, b) not in existing]
+    with transaction.atomic():
+        DuplicatePair.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    result = DedupResult(seconds=time.perf_counter() - started)
+    for pair in new:
+        if pair.kind == PairKind.EXACT:
+            result.exact += 1
+        else:
+            result.fuzzy += 1
+    return result
+
+
+def _fuzzy_pairs(programme: CaseProgramme, pool: Q) -> Iterable[tuple[tuple[int, int], float,
+                                                                     dict[str, Any]]]:
+    """Similar persons of different cases in the same village, one county at a time (so the
+    memory held is one county's persons, whatever the programme's size)."""
+    counties = (CasePerson.objects.filter(case__programme=programme)
+                .values_list("division_code", flat=True))
+    prefixes = sorted({code[:6] for code in counties.distinct()})
+    for county in prefixes:
+        rows = (CasePerson.objects.filter(pool, access.prefix_q("division_code", county))
+                .exclude(birth_date=None)
+                .values_list("division_code", "case_id", "position", "name", "name_pinyin",
+                             "birth_date", "case__programme_id"))
+        villages: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in rows:
+            villages[row[0]].append(row[1:])
+        for persons in villages.values():
+            if len(persons) < 2:
+                continue
+            persons.sort(key=lambda p: p[4])
+            for i, (case_a, pos_a, name_a, pinyin_a, born_a, prog_a) in enumerate(persons):
+                for case_b, pos_b, name_b, pinyin_b, born_b, prog_b in persons[i + 1:]:
+                    days = (born_b - born_a).days
+                    if days > FUZZY_DAYS:
+                        break  # sorted by birth date: the rest are further apart
+                    if case_a == case_b or programme.pk not in (prog_a, prog_b):
+                        continue
+                    if name_a == name_b:
+                        score, why = 100.0, "name"
+                    elif pinyin_a == pinyin_b:
+                        score, why = 95.0, "pinyin"
+                    else:
+                        score = fuzz.ratio(pinyin_a, pinyin_b)
+                        why = "similar"
+                        if score < FUZZY_NAME_SCORE:
+                            continue
+                    key = _pair_key(case_a, case_b)
+                    a, b = ((pos_a, name_a), (pos_b, name_b)) if key[0] == case_a else (
+                        (pos_b, name_b), (pos_a, name_a))
+                    yield key, round(score / 100 * (1 - days / (2 * FUZZY_DAYS + 2)), 3), {
+                        "why": why, "a": a[0], "b": b[0], "names": [a[1], b[1]],
+                        "days": days}
+
+
+@audited
+def pair_decide(*, user: User, pair_id: int, decision: str, keep: str = "",
+                note: str = "") -> DuplicatePair:
+    """``decision`` is ``merge`` (``keep`` = ``a`` or ``b``: the archive that stays) or
+    ``dismiss`` (not the same household). Both are final and audited."""
+    note = (note or "").strip()
+    if decision not in ("merge", "dismiss") or (decision == "merge" and keep not in ("a", "b")):
+        raise ShidianError(ErrorCode.INVALID, _("Choose merge (and which case stays) or "
+                                                "dismiss."), {"reason": "decision"})
+    with transaction.atomic():
+        pair = access.access_pair_by_id(user=user, pair_id=pair_id)
+        pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
+        if pair.status != PairStatus.PENDING:
+            raise ShidianError(ErrorCode.CONFLICT, _("This pair has been decided already."),
+                               {"reason": REASON_DECIDED})
+        now = timezone.now()
+        pair.status = PairStatus.MERGED if decision == "merge" else PairStatus.DISMISSED
+        pair.decided_by = user
+        pair.decided_at = now
+        pair.note = note
+        pair.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        if decision == "dismiss":
+            for case_id in (pair.case_a_id, pair.case_b_id):
+                CaseEvent.objects.create(case_id=case_id, kind=EventKind.MERGED, actor=user,
+                                         at=now, reason=note,
+                                         data={"pair": pair.pk, "decision": "dismiss"})
+            return pair
+        kept_id, dropped_id = ((pair.case_a_id, pair.case_b_id) if keep == "a"
+                               else (pair.case_b_id, pair.case_a_id))
+        cases = {c.pk: c for c in Case.objects.select_for_update().filter(
+            pk__in=[kept_id, dropped_id])}
+        kept, dropped = cases[kept_id], cases[dropped_id]
+        if dropped.outcome == Outcome.COMPLETED:
+            raise ShidianError(ErrorCode.CONFLICT, _("A completed case cannot be merged away; "
+                                                     "keep it and merge the other."),
+                               {"reason": REASON_DECIDED})
+        if Payment.objects.filter(case=dropped, status=PaymentStatus.PAID).exists():
+            raise ShidianError(ErrorCode.CONFLICT, _("Money was paid on the case to be merged "
+                                                     "away; settle it first."),
+                               {"reason": REASON_PAID})
+        Payment.objects.filter(case=dropped, status=PaymentStatus.PLANNED).delete()
+        moved = CaseDocument.objects.filter(case=dropped).update(case=kept)
+        dropped.outcome = Outcome.MERGED
+        dropped.merged_into = kept
+        dropped.save(update_fields=["outcome", "merged_into", "updated_at"])
+        CaseEvent.objects.create(case=dropped, kind=EventKind.MERGED, actor=user, at=now,
+                                 reason=note, data={"pair": pair.pk, "into": kept.pk})
+        CaseEvent.objects.create(case=kept, kind=EventKind.MERGED, actor=user, at=now,
+                                 reason=note, data={"pair": pair.pk, "from": dropped.pk,
+                                                    "documents": moved})
+        DuplicatePair.objects.filter(Q(case_a=dropped) | Q(case_b=dropped),
+                                     status=PairStatus.PENDING).exclude(pk=pair.pk).update(
+            status=PairStatus.DISMISSED, note=_("Closed: one of the cases was merged."),
+            decided_by=user, decided_at=now)
+    return pair

@@ -1,0 +1,574 @@
+"""Bulk import of household lists (花名册) from Excel or CSV: check first, then import.
+
+The file has one row per person: the household's reference (``户编号``), the relation to the
+head (``户主`` for the head), name and ID number, and on the head's row the household's other
+columns, headed by the fields' Chinese labels (``村代码``, ``贫困类型`` …, see
+``import_columns``). A household's rows come together, the head first or not.
+
+* ``import_upload`` stores the file. ``import_validate`` reads it through and records every bad
+  row with its reason (row 17: ID check digit wrong; row 40: village code unknown); nothing else
+  is written. ``import_run`` then imports all households (only if none is bad) or, if the user
+  so chooses, the valid ones only.
+* The run checks every household again (someone may have registered one meanwhile) and writes in
+  **one transaction**: an interrupted import leaves nothing half written and can simply be run
+  again; a finished one cannot run twice (and each household would be refused as registered).
+* Progress (households checked or written) goes to a small file next to the upload, which the
+  import page polls; a database row inside the running transaction would be invisible.
+* Each imported case points to its batch (``Case.import_batch``), which the case timeline shows;
+  the batch row itself is audited. Per-case audit entries are not written for imports.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shidian.core import crypto
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.orgs.models import Division, User
+
+from . import access, engine, services
+from .audit import audited
+from .definitions import CaseTypeDef, FieldDef, case_type_get
+from .models import Case, CasePerson, CaseProgramme, ImportBatch, ImportRowError, ImportStatus
+
+COL_HOUSEHOLD = "户编号"
+COL_RELATION = "与户主关系"
+COL_NAME = "姓名"
+COL_ID = "身份证号"
+HEAD_WORDS = frozenset({"户主", "本人", "head"})
+CHUNK = 2000  # households per validation/write step
+MAX_ROW_ERRORS = 100_000  # stored in detail; the count is always exact
+STALE_SECONDS = 120  # a run silent for this long is taken as interrupted
+
+REASON_COLUMNS = "columns"
+REASON_BAD_ROWS = "bad_rows"
+REASON_STATE = "state"
+REASON_FORMAT = "format"
+
+
+@dataclass
+class RowIssue:
+    row: int
+    column: str
+    message: str
+    household: str = ""
+    code: str = ""
+
+
+@dataclass
+class Household:
+    ref: str
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    scattered: bool = False  # its reference appeared earlier, with other rows between
+
+
+@dataclass
+class Checked:
+    """A household that passed: what ``import_run`` writes."""
+
+    ref: str
+    row: int
+    division: str
+    split: services.Split
+    persons: list[dict[str, Any]]
+
+
+# --- columns and reading ----------------------------------------------------------------------
+
+def household_fields(case_type: CaseTypeDef) -> list[FieldDef]:
+    """The household columns: the village, the fields the first stage may edit, and any
+    other required field; names and ID numbers come from the person columns."""
+    first = case_type.initial_stage
+    keys = [case_type.division, *first.edit]
+    keys += [f.key for f in case_type.fields if f.required]
+    skip = {case_type.subject_name, case_type.subject_id, case_type.members}
+    out: list[FieldDef] = []
+    for key in keys:
+        if key in skip or any(f.key == key for f in out):
+            continue
+        out.append(case_type.field(key))
+    return out
+
+
+def import_columns(case_type: CaseTypeDef) -> list[str]:
+    """The column headers of an import file, in the order of the template."""
+    return [COL_HOUSEHOLD, COL_RELATION, COL_NAME, COL_ID,
+            *(f.column for f in household_fields(case_type))]
+
+
+def import_template(case_type: CaseTypeDef) -> bytes:
+    """An empty Excel file with the headers and one example household."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "花名册"
+    sheet.append(import_columns(case_type))
+    return _xlsx_bytes(book)
+
+
+def _xlsx_bytes(book: Any) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _normal_header(text: Any) -> str:
+    return str(text or "").replace("*", "").replace("＊", "").replace(" ", "").replace(
+        "\u3000", "").strip()
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ShidianError(ErrorCode.BAD_FILE, _("The file is neither UTF-8 nor GBK text."),
+                       {"reason": REASON_FORMAT})
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number as Excel shows it, cells as text) for a .csv or .xlsx file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = _decode(path.read_bytes())
+        for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+            yield number, [c.strip() for c in cells]
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ShidianError(ErrorCode.BAD_FILE, _("The Excel file cannot be read."),
+                               {"reason": REASON_FORMAT}) from exc
+        sheet = book.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(c) for c in cells]
+        book.close()
+    else:
+        raise ShidianError(ErrorCode.BAD_FILE, _("Upload an .xlsx or .csv file."),
+                           {"reason": REASON_FORMAT})
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _households(case_type: CaseTypeDef, path: Path,
+                counts: dict[str, int]) -> Iterator[Household]:
+    """Rows grouped into households (consecutive rows with the same reference)."""
+    rows = read_rows(path)
+    try:
+        _first, header = next(rows)
+    except StopIteration:
+        raise ShidianError(ErrorCode.BAD_FILE, _("The file is empty."),
+                           {"reason": REASON_FORMAT}) from None
+    header = [_normal_header(h) for h in header]
+    wanted = import_columns(case_type)
+    missing = [c for c in wanted if c not in header and not (
+        c == COL_HOUSEHOLD and not case_type.members)]
+    if missing:
+        raise ShidianError(ErrorCode.BAD_FILE,
+                           _("Columns missing from the first row: %(columns)s.")
+                           % {"columns": "、".join(missing)},
+                           {"reason": REASON_COLUMNS, "missing": missing})
+    index = {name: header.index(name) for name in wanted if name in header}
+    seen_refs: set[str] = set()
+    current: Household | None = None
+    for number, cells in rows:
+        if not any(cells):
+            continue
+        counts["rows"] += 1
+        row = {name: (cells[i] if i < len(cells) else "") for name, i in index.items()}
+        ref = row.get(COL_HOUSEHOLD, "") or f"#{number}"
+        if current is not None and ref == current.ref:
+            current.rows.append((number, row))
+            continue
+        if current is not None:
+            yield current
+        current = Household(ref=ref, rows=[(number, row)], scattered=ref in seen_refs)
+        seen_refs.add(ref)
+    if current is not None:
+        yield current
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+class _Checker:
+    """Checks households chunk by chunk, remembering ID numbers seen earlier in the file."""
+
+    def __init__(self, *, user: User, programme: CaseProgramme, case_type: CaseTypeDef):
+        self.user = user
+        self.programme = programme
+        self.case_type = case_type
+        self.fields = household_fields(case_type)
+        self.members = case_type.field(case_type.members) if case_type.members else None
+        self.seen: dict[int, int] = {}  # first 64 bits of an ID hash → row first seen
+        self.villages: dict[str, bool] = {}
+        self.today = timezone.localdate()
+
+    def _village_ok(self, codes: set[str]) -> None:
+        unknown = [c for c in codes if c not in self.villages]
+        for start in range(0, len(unknown), 900):
+            chunk = unknown[start:start + 900]
+            found = set(Division.objects.filter(code__in=chunk, level=5)
+                        .values_list("code", flat=True))
+            for code in chunk:
+                self.villages[code] = code in found
+
+    def check(self, households: list[Household],
+              issues: list[RowIssue]) -> list[Checked]:
+        prepared: list[tuple[Household, dict[str, Any], list[RowIssue]]] = []
+        for household in households:
+            problems: list[RowIssue] = []
+            if household.scattered:
+                problems.append(RowIssue(household.rows[0][0], COL_HOUSEHOLD, _(
+                    "The rows of household %(ref)s are not together; put them one under "
+                    "another.") % {"ref": household.ref}, household.ref, "scattered"))
+            values = self._values(household, problems)
+            prepared.append((household, values, problems))
+        codes = {v.get(self.case_type.division) for _, v, p in prepared
+                 if v.get(self.case_type.division)}
+        self._village_ok({c for c in codes if c})
+        candidates: list[tuple[Household, dict[str, Any], list[RowIssue], services.Split,
+                               list[dict[str, Any]]]] = []
+        for household, values, problems in prepared:
+            head_row = self._head_row(household)
+            code = values.get(self.case_type.division)
+            if code and not problems:
+                if not self.villages.get(code):
+                    problems.append(RowIssue(head_row, self.case_type.field(
+                        self.case_type.division).column, _("Village code %(code)s is unknown.")
+                        % {"code": code}, household.ref, "division"))
+                elif self.programme.division_id and not code.startswith(
+                        self.programme.division_id):
+                    problems.append(RowIssue(head_row, self.case_type.field(
+                        self.case_type.division).column,
+                        _("Village %(code)s is outside the programme's area.") % {"code": code},
+                        household.ref, "division"))
+                elif not access.can_create(self.user, self.case_type, code):
+                    problems.append(RowIssue(head_row, self.case_type.field(
+                        self.case_type.division).column,
+                        _("Village %(code)s is outside your area.") % {"code": code},
+                        household.ref, "scope"))
+            if problems:
+                issues.extend(problems)
+                continue
+            split = services.values_split(self.case_type, values)
+            persons = services.persons_of(self.case_type, split.secrets, split.data)
+            candidates.append((household, values, problems, split, persons))
+        hashes = [p["id_hash"] for c in candidates for p in c[4]]
+        conflicts = services.id_conflicts(case_type=self.case_type, programme=self.programme,
+                                          hashes=hashes)
+        checked: list[Checked] = []
+        for household, values, problems, split, persons in candidates:
+            rows = self._person_rows(household)
+            for person in persons:
+                row = rows[person["position"]] if person["position"] < len(rows) else 0
+                hit = conflicts.get(person["id_hash"])
+                if hit and (hit[1] == services.REASON_RENOVATED or person["position"] == 0):
+                    problems.append(RowIssue(row, COL_ID, services.conflict_message(*hit),
+                                             household.ref, hit[1]))
+                key = int(person["id_hash"][:16], 16)
+                first = self.seen.get(key)
+                if first is not None and first != row:
+                    problems.append(RowIssue(row, COL_ID, _(
+                        "The same ID number is on row %(row)s of this file.") % {"row": first},
+                        household.ref, "file_duplicate"))
+            for person in persons:
+                row = rows[person["position"]] if person["position"] < len(rows) else 0
+                self.seen.setdefault(int(person["id_hash"][:16], 16), row)
+            if problems:
+                issues.extend(problems)
+                continue
+            checked.append(Checked(ref=household.ref, row=self._head_row(household),
+                                   division=values[self.case_type.division], split=split,
+                                   persons=persons))
+        return checked
+
+    def _head_row(self, household: Household) -> int:
+        for number, row in household.rows:
+            if row.get(COL_RELATION, "").strip() in HEAD_WORDS:
+                return number
+        return household.rows[0][0]
+
+    def _person_rows(self, household: Household) -> list[int]:
+        """Row numbers by person position (head first), as ``persons_of`` numbers them."""
+        head = self._head_row(household)
+        return [head] + [n for n, _ in household.rows if n != head]
+
+    def _values(self, household: Household, problems: list[RowIssue]) -> dict[str, Any]:
+        ct = self.case_type
+        heads = [(n, r) for n, r in household.rows
+                 if r.get(COL_RELATION, "").strip() in HEAD_WORDS or not self.members]
+        if len(heads) != 1:
+            number = household.rows[0][0]
+            message = (_("Household %(ref)s has no head (与户主关系 = 户主).") if not heads else
+                       _("Household %(ref)s has more than one head.")) % {"ref": household.ref}
+            problems.append(RowIssue(number, COL_RELATION, message, household.ref, "head"))
+            return {}
+        head_number, head = heads[0]
+        values: dict[str, Any] = {}
+        raw = {ct.subject_name: head.get(COL_NAME), ct.subject_id: head.get(COL_ID)}
+        for f in self.fields:
+            raw[f.key] = head.get(f.column, "")
+        for key, value in raw.items():
+            f = ct.field(key)
+            try:
+                values[key] = engine.field_clean(f, value, today=self.today)
+            except engine.FieldError as exc:
+                column = COL_NAME if key == ct.subject_name else (
+                    COL_ID if key == ct.subject_id else f.column)
+                problems.append(RowIssue(head_number, column, exc.message, household.ref,
+                                         exc.reason))
+        if self.members is not None:
+            members = []
+            for number, row in household.rows:
+                if number == head_number:
+                    continue
+                try:
+                    members.append(engine.member_clean(self.members, {
+                        "name": row.get(COL_NAME), "id_number": row.get(COL_ID),
+                        "relation": row.get(COL_RELATION) or "other"}, today=self.today))
+                except engine.FieldError as exc:
+                    problems.append(RowIssue(number, COL_ID if "id" in exc.reason else
+                                             COL_RELATION, exc.message, household.ref,
+                                             exc.reason))
+            values[ct.members] = members
+            numbers = [m["id_number"] for m in members] + [values.get(ct.subject_id)]
+            if len(set(numbers)) != len(numbers):
+                problems.append(RowIssue(head_number, COL_ID, _(
+                    "The same ID number is listed twice among the members."), household.ref,
+                    "member_twice"))
+        return values
+
+
+# --- progress file ----------------------------------------------------------------------------
+
+def _progress_path(batch: ImportBatch) -> Path:
+    return Path(settings.MEDIA_ROOT) / "cases" / "imports" / f"progress-{batch.pk}.json"
+
+
+def _progress(batch: ImportBatch, *, step: str, done: int, total: int) -> None:
+    path = _progress_path(batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"step": step, "done": done, "total": total, "at": time.time()}))
+    os.replace(tmp, path)
+
+
+def import_progress(batch: ImportBatch) -> dict[str, Any]:
+    """What the page shows while a batch is checked or imported."""
+    try:
+        data = json.loads(_progress_path(batch).read_text())
+    except (OSError, ValueError):
+        data = {"step": "", "done": 0, "total": batch.households_total, "at": 0}
+    data["stale"] = bool(batch.status == ImportStatus.RUNNING and
+                         time.time() - float(data.get("at") or 0) > STALE_SECONDS)
+    data["percent"] = int(100 * data["done"] / data["total"]) if data.get("total") else 0
+    return data
+
+
+# --- services ---------------------------------------------------------------------------------
+
+@audited
+def import_upload(*, user: User, programme: CaseProgramme, name: str,
+                  content: bytes) -> ImportBatch:
+    case_type = case_type_get(programme.case_type)
+    if not access.may_act(user, case_type.create, user.division_id or "") and not (
+            user.is_superuser):
+        raise ShidianError(ErrorCode.FORBIDDEN, _("You may not register cases."),
+                           {"reason": "forbidden"})
+    name = PurePath(name or "").name[:200]
+    if PurePath(name).suffix.lower() not in (".csv", ".xlsx"):
+        raise ShidianError(ErrorCode.BAD_FILE, _("Upload an .xlsx or .csv file."),
+                           {"reason": REASON_FORMAT})
+    if not content:
+        raise ShidianError(ErrorCode.BAD_FILE, _("The file is empty."), {"reason": REASON_FORMAT})
+    with transaction.atomic():
+        batch = ImportBatch(programme=programme, name=name, uploaded_by=user)
+        batch.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{name}", ContentFile(content),
+                        save=False)
+        batch.save()
+    return batch
+
+
+def _scan(batch: ImportBatch, user: User, *, on_chunk: Any) -> tuple[list[RowIssue],
+                                                                      dict[str, int]]:
+    case_type = case_type_get(batch.programme.case_type)
+    checker = _Checker(user=user, programme=batch.programme, case_type=case_type)
+    issues: list[RowIssue] = []
+    counts = {"rows": 0, "households": 0, "valid": 0}
+    chunk: list[Household] = []
+
+    def flush() -> None:
+        checked = checker.check(chunk, issues)
+        counts["households"] += len(chunk)
+        counts["valid"] += len(checked)
+        on_chunk(checked, counts)
+        chunk.clear()
+
+    for household in _households(case_type, Path(batch.file.path), counts):
+        chunk.append(household)
+        if len(chunk) >= CHUNK:
+            flush()
+    if chunk:
+        flush()
+    return issues, counts
+
+
+def _save_issues(batch: ImportBatch, issues: list[RowIssue]) -> None:
+    ImportRowError.objects.filter(batch=batch).delete()
+    issues.sort(key=lambda i: (i.row, i.column))
+    ImportRowError.objects.bulk_create(
+        [ImportRowError(batch=batch, row=i.row, column=i.column[:64], message=i.message[:300],
+                        household=i.household[:64], code=i.code[:32])
+         for i in issues[:MAX_ROW_ERRORS]], batch_size=2000)
+
+
+@audited
+def import_validate(*, user: User, batch_id: int) -> ImportBatch:
+    """Read the whole file and record every bad row; no case is written."""
+    batch = access.access_import_by_id(user=user, batch_id=batch_id)
+    if batch.status in (ImportStatus.RUNNING, ImportStatus.DONE):
+        raise ShidianError(ErrorCode.CONFLICT, _("This file is being imported or was imported."),
+                           {"reason": REASON_STATE})
+
+    def progress(_checked: list[Checked], counts: Mapping[str, int]) -> None:
+        _progress(batch, step="validate", done=counts["households"],
+                  total=max(counts["households"], batch.households_total))
+
+    try:
+        issues, counts = _scan(batch, user, on_chunk=progress)
+    except ShidianError as exc:
+        batch.status = ImportStatus.FAILED
+        batch.error = exc.message
+        batch.save(update_fields=["status", "error"])
+        raise
+    bad_rows = len({i.row for i in issues})
+    with transaction.atomic():
+        _save_issues(batch, issues)
+        batch.status = ImportStatus.VALIDATED
+        batch.rows_total = counts["rows"]
+        batch.households_total = counts["households"]
+        batch.households_valid = counts["valid"]
+        batch.rows_bad = bad_rows
+        batch.error = ""
+        batch.save(update_fields=["status", "rows_total", "households_total",
+                                  "households_valid", "rows_bad", "error"])
+    return batch
+
+
+@audited
+def import_run(*, user: User, batch_id: int, mode: str) -> ImportBatch:
+    """Import the checked file: ``all`` (refused while any row is bad) or ``valid`` only."""
+    if mode not in ("all", "valid"):
+        raise ShidianError(ErrorCode.INVALID, _("Choose to import all or only the valid rows."),
+                           {"reason": REASON_STATE})
+    batch = access.access_import_by_id(user=user, batch_id=batch_id)
+    stale = import_progress(batch)["stale"]
+    if batch.status == ImportStatus.DONE or (batch.status == ImportStatus.RUNNING and not stale):
+        raise ShidianError(ErrorCode.CONFLICT, _("This file is being imported or was imported."),
+                           {"reason": REASON_STATE})
+    if batch.status not in (ImportStatus.VALIDATED, ImportStatus.FAILED,
+                            ImportStatus.RUNNING):
+        raise ShidianError(ErrorCode.CONFLICT, _("Check the file before importing it."),
+                           {"reason": REASON_STATE})
+    if mode == "all" and batch.rows_bad:
+        raise ShidianError(ErrorCode.INVALID, _(
+            "%(n)s rows have problems: correct them, or choose to import only the valid "
+            "households.") % {"n": batch.rows_bad}, {"reason": REASON_BAD_ROWS})
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.RUNNING, mode=mode,
+                                                   started_at=timezone.now(), error="")
+    batch.refresh_from_db()
+    case_type = case_type_get(batch.programme.case_type)
+    stage = case_type.initial_stage
+    due_on, _problem = services._due_on(stage, timezone.localdate())
+    written = 0
+
+    def write(checked: list[Checked], counts: Mapping[str, int]) -> None:
+        nonlocal written
+        now = timezone.now()
+        cases = [Case(programme_id=batch.programme_id, case_type=case_type.key,
+                      division_id=c.division, stage=stage.key, stage_entered_at=now,
+                      due_on=due_on, subject_name=c.split.data[case_type.subject_name],
+                      subject_id_masked=c.persons[0]["id_masked"],
+                      subject_id_hash=c.persons[0]["id_hash"], data=c.split.data,
+                      pii=crypto.encrypt_json(c.split.secrets), import_batch_id=batch.pk,
+                      source_row=c.row, created_by=user, created_at=now) for c in checked]
+        Case.objects.bulk_create(cases, batch_size=500)
+        CasePerson.objects.bulk_create(
+            [CasePerson(case_id=case.pk, division_code=c.division, **person)
+             for case, c in zip(cases, checked, strict=True) for person in c.persons],
+            batch_size=1000)
+        written += len(cases)
+        _progress(batch, step="import", done=counts["households"],
+                  total=max(batch.households_total, counts["households"]))
+
+    try:
+        with transaction.atomic():
+            issues, counts = _scan(batch, user, on_chunk=write)
+            if mode == "all" and issues:
+                raise ShidianError(ErrorCode.CONFLICT, _(
+                    "Some households changed since the check (for example, registered by "
+                    "someone else); nothing was imported. Check the file again."),
+                    {"reason": REASON_BAD_ROWS})
+            _save_issues(batch, issues)
+            batch.status = ImportStatus.DONE
+            batch.imported = written
+            batch.rows_bad = len({i.row for i in issues})
+            batch.households_valid = counts["valid"]
+            batch.finished_at = timezone.now()
+            batch.save(update_fields=["status", "imported", "rows_bad", "households_valid",
+                                      "finished_at"])
+    except ShidianError as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.FAILED,
+                                                       error=exc.message)
+        raise
+    except BaseException as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.FAILED, error=_("The import stopped: %(error)s") % {
+                "error": type(exc).__name__})
+        raise
+    return batch
+
+
+def import_run_job(batch_id: int, user_id: int, mode: str) -> None:
+    """The background form of ``import_run`` (validate then import), for large files."""
+    from django.db import connection
+
+    try:
+        user = User.objects.get(pk=user_id)
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if mode == "validate" or batch.status == ImportStatus.UPLOADED:
+            import_validate(user=user, batch_id=batch_id)
+        if mode in ("all", "valid"):
+            import_run(user=user, batch_id=batch_id, mode=mode)
+    except ShidianError:
+        pass  # recorded on the batch
+    finally:
+        connection.close()

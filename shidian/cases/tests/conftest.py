@@ -1,0 +1,9 @@
+"""Fixtures of the case engine's tests."""
+import pytest
+
+from shidian.cases.testing import ensure_catalogs
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _catalogs_compiled():
+    ensure_catalogs()

@@ -1,0 +1,181 @@
+"""Household lists: every bad row is reported with its reason before anything is imported."""
+import csv
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from shidian.cases import imports, services
+from shidian.cases.models import Case, CasePerson, ImportStatus, Outcome
+from shidian.cases.testing import (
+    OTHER_VILLAGE,
+    VILLAGE,
+    household,
+    id_number,
+    make_programme,
+    make_workers,
+)
+from shidian.core.errors import ShidianError
+
+pytestmark = pytest.mark.django_db
+HEADER = ["户编号", "与户主关系", "姓名", "身份证号", "村代码", "联系电话", "贫困类型",
+          "叠加政策", "改造前建筑面积", "开户银行", "一卡通账号"]
+
+
+def rows_of(ref, values):
+    """A household as the rows of a 花名册: the head's row, then one per member."""
+    head = [ref, "户主", values["head_name"], values["head_id_number"], values["village"],
+            values["phone"], "、".join({"dibao": "低保户", "jdlk": "建档立卡贫困户"}[c]
+                                      for c in values["poverty_categories"]),
+            "", values["area_before"], values["bank_name"], values["bank_account"]]
+    members = [[ref, {"spouse": "配偶", "child": "子女"}[m["relation"]], m["name"],
+                m["id_number"]] + [""] * 7 for m in values["members"]]
+    return [head, *members]
+
+
+def csv_bytes(rows, encoding="utf-8-sig"):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+@pytest.fixture
+def setup():
+    return make_workers(), make_programme()
+
+
+def upload(workers, programme, content, name="花名册.csv", who="township"):
+    batch = imports.import_upload(user=workers[who], programme=programme, name=name,
+                                  content=content)
+    return imports.import_validate(user=workers[who], batch_id=batch.pk)
+
+
+def test_every_bad_row_is_reported_with_its_reason_and_nothing_is_imported(setup):
+    workers, programme = setup
+    good = [household() for _ in range(3)]
+    bad_check_digit = household()
+    bad_check_digit["members"][1]["id_number"] = bad_check_digit["members"][1]["id_number"][
+        :17] + ("0" if bad_check_digit["members"][1]["id_number"][17] != "0" else "1")
+    unknown_village = household(village="510521100099")
+    no_head = household()
+    rows = (rows_of("H1", good[0]) + rows_of("H2", bad_check_digit) + rows_of("H3", good[1])
+            + rows_of("H4", unknown_village) + rows_of("H5", good[2]))
+    headless = rows_of("H6", no_head)
+    headless[0][1] = "配偶"
+    rows += headless
+    batch = upload(workers, programme, csv_bytes(rows))
+    problems = {(e.row, e.column): e.message for e in batch.row_errors.all()}
+    # Row 1 is the header; H2's second member is on row 7, H4's head on row 11.
+    assert "校验位" in problems[(7, "身份证号")]
+    assert "510521100099" in problems[(11, "村代码")]
+    assert any(row == 17 and column == "与户主关系" for row, column in problems)
+    assert (batch.households_total, batch.households_valid, batch.rows_bad) == (6, 3, 3)
+    assert not Case.objects.exists()
+    with pytest.raises(ShidianError) as caught:
+        imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
+    assert caught.value.extra["reason"] == imports.REASON_BAD_ROWS
+    assert not Case.objects.exists()
+    batch = imports.import_run(user=workers["township"], batch_id=batch.pk, mode="valid")
+    assert batch.imported == 3 and batch.status == ImportStatus.DONE
+    imported = Case.objects.filter(import_batch=batch)
+    assert sorted(imported.values_list("source_row", flat=True)) == [2, 8, 14]
+    assert CasePerson.objects.filter(case__in=imported).count() == 9
+    with pytest.raises(ShidianError):
+        imports.import_run(user=workers["township"], batch_id=batch.pk, mode="valid")
+    assert Case.objects.count() == 3
+
+
+def test_households_already_registered_or_renovated_before_are_refused(setup):
+    workers, programme = setup
+    registered = services.case_create(user=workers["village"], programme=programme,
+                                      values=household())
+    earlier = make_programme(name="2019年农村危房改造", year=2019)
+    old = services.case_create(user=workers["village"], programme=earlier, values=household())
+    Case.objects.filter(pk=old.pk).update(outcome=Outcome.COMPLETED, stage="completed")
+    again = household(head_id_number=services.case_secrets(registered)["head_id_number"])
+    member_renovated = household()
+    member_renovated["members"][0]["id_number"] = services.case_secrets(old)["members"][0]
+    twice_in_file = household()
+    batch = upload(workers, programme, csv_bytes(
+        rows_of("A", again) + rows_of("B", member_renovated) + rows_of("C", twice_in_file)
+        + rows_of("D", {**household(), "head_id_number": twice_in_file["head_id_number"]})))
+    errors = list(batch.row_errors.order_by("row"))
+    assert errors[0].row == 2 and "已在本项目中登记" in errors[0].message
+    assert errors[1].row == 6 and "2019" in errors[1].message
+    assert "不能再次申请" in errors[1].message
+    # D's head (row 11) repeats C's head (row 8).
+    assert errors[2].row == 11 and "第8行" in errors[2].message
+    assert batch.households_valid == 1
+
+
+def test_a_clerk_cannot_import_households_of_another_village(setup):
+    workers, programme = setup
+    batch = upload(workers, programme, csv_bytes(rows_of("X", household(village=OTHER_VILLAGE))),
+                   who="village")
+    assert batch.households_valid == 0
+    assert batch.row_errors.get().code == "scope"
+
+
+def test_an_interrupted_import_leaves_nothing_and_can_be_run_again(setup, monkeypatch):
+    workers, programme = setup
+    households = [household() for _ in range(5)]
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    batch = upload(workers, programme, csv_bytes(
+        [row for i, h in enumerate(households) for row in rows_of(f"H{i}", h)]))
+    calls = {"n": 0}
+    real = imports.crypto.encrypt_json
+
+    def fail_on_the_third_chunk(value):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError("disk full")
+        return real(value)
+
+    monkeypatch.setattr(imports.crypto, "encrypt_json", fail_on_the_third_chunk)
+    with pytest.raises(OSError):
+        imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED and not Case.objects.exists()
+    monkeypatch.setattr(imports.crypto, "encrypt_json", real)
+    batch = imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
+    assert batch.imported == 5 and Case.objects.count() == 5
+
+
+def test_excel_files_and_missing_columns(setup):
+    workers, programme = setup
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    values = household()
+    for row in rows_of("1", values):
+        sheet.append(row)
+    content = io.BytesIO()
+    book.save(content)
+    batch = upload(workers, programme, content.getvalue(), name="list.xlsx")
+    assert (batch.households_valid, batch.rows_bad) == (1, 0)
+    batch = imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
+    case = Case.objects.get(import_batch=batch)
+    assert case.data["area_before"] == "48" and case.data["poverty_categories"] == ["dibao"]
+    short = imports.import_upload(user=workers["township"], programme=programme, name="x.csv",
+                                  content="户编号,姓名\n1,张三\n".encode())
+    with pytest.raises(ShidianError) as caught:
+        imports.import_validate(user=workers["township"], batch_id=short.pk)
+    assert "身份证号" in caught.value.message
+
+
+def test_gbk_csv_as_saved_by_chinese_excel(setup):
+    workers, programme = setup
+    batch = upload(workers, programme, csv_bytes(rows_of("1", household()), encoding="gb18030"))
+    assert batch.households_valid == 1
+
+
+def test_the_template_has_the_columns_the_import_reads():
+    from shidian.cases.definitions import case_type_get
+
+    assert imports.import_columns(case_type_get("housing")) == HEADER
+    assert id_number()  # the builder gives valid numbers for the rows above
+    assert VILLAGE.startswith("510521")
+    assert dt.date.today()
