@@ -48,7 +48,7 @@ def plan_tasks(*, plan: Plan, user: User | None = None) -> list[Task]:
         tasks_qs = tasks_qs.filter(pk__in=tasks_visible_to(user=user).values("pk"))
     tasks = list(tasks_qs.select_related("phase", "parent_task", "parent_task__plan")
                  .prefetch_related(_units_prefetch()).order_by("order", "pk"))
-    parents = {t.pk: t.parent_id for t in plan.tasks.only("pk", "parent_id")}
+    parents = dict(Task.objects.filter(plan_id=plan.pk).values_list("pk", "parent_id"))
     for task in tasks:
         depth, up = 0, task.parent_id
         while up is not None and depth < 10:

@@ -371,3 +371,20 @@ def test_browser_office_imports_a_seed_plan_fixes_a_unit_and_publishes(page, liv
     page.click("[data-testid=tab-versions]")
     page.wait_for_selector("[data-testid=versions]")
     page.screenshot(path=str(shots / "5-versions.png"), full_page=True)
+
+
+def test_plan_list_and_review_pages_do_not_query_per_row(client, office, plan,
+                                                         django_assert_max_num_queries):
+    from shidian.plans.testing import make_plan
+
+    for n in range(5):
+        make_plan(f"武汉市第{n}号方案", WUHAN, tasks=[{"title": f"任务{i}"} for i in range(6)])
+    login(client, office)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("plans:list"))
+    assert page.content.decode().count("武汉市第") == 5
+    unresolved = TaskUnit.objects.filter(task__plan=plan, agency__isnull=True) \
+        .values("name").distinct().count()
+    # the rows cost a fixed number of queries; each unmatched name asks for its candidates
+    with django_assert_max_num_queries(25 + 3 * unresolved):
+        client.get(reverse("plans:review", args=[plan.pk]))
