@@ -348,6 +348,9 @@ def _heading_part(seg: str) -> str:
 
 # --------------------------------------------------------------------------- segmentation
 
+_DATE_LINE = re.compile(r"^[\s\u3000]*(?:\d{4}|[〇○零一二]{4})\s*年")
+
+
 def _is_head_line(text: str) -> bool:
     t = text.strip()
     if not (2 <= len(t) <= 24) or cjk_count(t) < 3:
@@ -406,7 +409,8 @@ def build_outline(doc: Document) -> list[OutlineNode]:
         if m is None and heads[li]:
             prev_ok = li == 0 or lines[li - 1][2][-1] in "。；;:：！？!?"
             prev_head = li > 0 and heads[li - 1]
-            next_ok = li + 1 < len(lines) and (not heads[li + 1] or leads[li + 1] is not None)
+            next_ok = li + 1 < len(lines) and (not heads[li + 1] or leads[li + 1] is not None) \
+                and not _DATE_LINE.match(lines[li + 1][2])
             if prev_ok and next_ok and not prev_head:
                 head = text
         _line(b, doc.text, ls, le, folded_lines[li], m, head, dense)

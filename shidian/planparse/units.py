@@ -588,7 +588,13 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
         key = id(node)
         if key in attr_of:
             return attr_of[key]
-        found = find_attributions(text, node.start, node.end)
+        end = node.end
+        if node.children and not node.children[-1].meta.get("line_start", True):
+            # an attribution closing the paragraph of an item whose list is inline
+            # (…。一是…;二是…。(X负责)) belongs to the item; its list items inherit it
+            line_end = text.find("\n", node.start)
+            end = max(end, len(text) if line_end < 0 else line_end)
+        found = find_attributions(text, node.start, end)
         result = None
         if found:
             leads, units, duty = [], [], []
