@@ -393,7 +393,8 @@ class AggregateValue(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["period", "element_id", "option", "code"],
+            # Code before element: an indicator's pivot groups by code in index order.
+            models.UniqueConstraint(fields=["period", "code", "element_id", "option"],
                                     name="aggregate_value_key"),
         ]
         indexes = [models.Index(fields=["period", "parent"], name="aggregate_value_children")]

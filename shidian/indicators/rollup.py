@@ -30,6 +30,7 @@ DV = "indicators_datavalue"
 AGG = "indicators_aggregatevalue"
 IV = "indicators_indicatorvalue"
 LEAF = "indicators_leaf_tmp"
+CASCADE = "indicators_cascade_tmp"
 
 # Significant code length of each level (0 = the country) and of its parent level.
 LENGTHS = (12, 9, 6, 4, 2, 0)
@@ -150,31 +151,41 @@ _COLUMNS = "element_id, opt, code, parent, level, period, total, n, vmin, vmax"
 
 def full_refresh_statements(elements: Sequence[ElementSpec], period: str, start: date,
                             end: date) -> list[str]:
-    """Statements that rebuild every aggregate of ``elements`` for ``period``."""
+    """Statements that rebuild every aggregate of ``elements`` for ``period``.
+
+    The levels are built in a temporary table, each from the one below it (read
+    sequentially), and written to the aggregate table in one insert at the end."""
     if not elements:
         return []
     period = _safe(period)
     ids = _ids(elements)
+    columns = "element_id, opt, code, parent, level, total, n, vmin, vmax"
     statements = [
         f"DROP TABLE IF EXISTS {LEAF}",
+        f"DROP TABLE IF EXISTS {CASCADE}",
         f"CREATE TEMPORARY TABLE {LEAF} AS {leaf_select(elements, start, end)}",
-        f"DELETE FROM {AGG} WHERE period = '{period}' AND element_id IN ({ids})",
-        f"INSERT INTO {AGG} ({_COLUMNS}) SELECT element_id, opt, code, substr(code, 1, 9), 5, "
-        f"'{period}', v, 1, v, v FROM {LEAF} WHERE length(code) = 12",
+        f"CREATE TEMPORARY TABLE {CASCADE} AS SELECT element_id, opt, code, "
+        f"substr(code, 1, 9) AS parent, 5 AS level, v AS total, 1 AS n, v AS vmin, "
+        f"v AS vmax FROM {LEAF} WHERE length(code) = 12",
     ]
     for length in LENGTHS[1:]:
         level = LEVEL_OF_LENGTH[length]
         parent = f"MAX(substr(c, 1, {PARENT_LENGTH[length]}))" if length else f"'{NO_PARENT}'"
         statements.append(
-            f"INSERT INTO {AGG} ({_COLUMNS}) "
-            f"SELECT element_id, opt, c, {parent}, {level}, '{period}', SUM(total), SUM(n), "
+            f"INSERT INTO {CASCADE} ({columns}) "
+            f"SELECT element_id, opt, c, {parent}, {level}, SUM(total), SUM(n), "
             f"MIN(vmin), MAX(vmax) FROM ("
             f"SELECT element_id, opt, substr(code, 1, {length}) AS c, total, n, vmin, vmax "
-            f"FROM {AGG} WHERE period = '{period}' AND level = {level + 1} "
-            f"AND element_id IN ({ids}) "
+            f"FROM {CASCADE} WHERE level = {level + 1} "
             f"UNION ALL SELECT element_id, opt, code AS c, v, 1, v, v FROM {LEAF} "
             f"WHERE length(code) = {length}) x GROUP BY element_id, opt, c")
-    statements.append(f"DROP TABLE IF EXISTS {LEAF}")
+    statements += [
+        f"DELETE FROM {AGG} WHERE period = '{period}' AND element_id IN ({ids})",
+        f"INSERT INTO {AGG} ({_COLUMNS}) SELECT element_id, opt, code, parent, level, "
+        f"'{period}', total, n, vmin, vmax FROM {CASCADE}",
+        f"DROP TABLE IF EXISTS {CASCADE}",
+        f"DROP TABLE IF EXISTS {LEAF}",
+    ]
     return statements
 
 

@@ -238,8 +238,9 @@ def rounded(indicator: Indicator, value: float | None) -> float | None:
 def indicator_drilldown(*, indicator: Indicator, period: Period,
                         code: str) -> tuple[ValueRow, list[ValueRow]]:
     """The area's own value and one row per child division (children without data too)."""
-    values = {row.code: row for row in IndicatorValue.objects.filter(
-        Q(parent=code) | Q(code=code), indicator_id=indicator.pk, period=period.id)}
+    rows = IndicatorValue.objects.filter(indicator_id=indicator.pk, period=period.id)
+    values = {row.code: row for row in rows.filter(parent=code)}   # index: period, id, parent
+    values.update({row.code: row for row in rows.filter(code=code)})
     if code:
         children = list(Division.objects.filter(parent_id=code).values_list("code", "name"))
     else:
