@@ -81,6 +81,9 @@ class Agency(models.Model):
         ordering = ["division_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["division", "name"], name="agency_unique_name"),
+            # A unified social credit code identifies one legal entity (GB 32100).
+            models.UniqueConstraint(fields=["credit_code"], condition=~models.Q(credit_code=""),
+                                    name="agency_unique_credit_code"),
         ]
 
     def __str__(self) -> str:
