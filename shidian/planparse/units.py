@@ -513,6 +513,7 @@ def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
         sent = folded[sent_start:sent_end]
         osent = orig[sent_start:sent_end]
         found: list[tuple[int, int, list[str], bool]] = []  # (pos, end, names, via_by)
+        objects: list[tuple[int, list[str]]] = []  # bodies named after 会同
         cpos = 0
         for cm in list(_CLAUSE_SPLIT.finditer(sent)) + [None]:
             cend = cm.start() if cm else len(sent)
@@ -537,14 +538,17 @@ def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
             for jm in _JOINT.finditer(clause):
                 h = _object_at(clause, jm.end())
                 if h:
-                    units.extend(n for n in h if n not in GENERIC)
+                    objects.append((cpos + jm.end(), [n for n in h if n not in GENERIC]))
             cpos = cend + 1
         found.sort()
+        ordered: list[tuple[int, list[str], bool]] = []
         for i, (p, e, names, _via) in enumerate(found):
             nxt = found[i + 1][0] if i + 1 < len(found) else len(sent)
             tail = sent[e:nxt]
-            is_lead = bool(_LEAD_WORD.match(tail) or re.match(r"^(?:负责|要|应|将)?(?:牵头)", tail)
-                           or _LEAD_WORD.search(tail) or _LEAD_WORD2.search(tail))
+            is_lead = bool(_LEAD_WORD.search(tail) or _LEAD_WORD2.search(tail))
+            ordered.append((p, names, is_lead))
+        ordered.extend((p, names, False) for p, names in objects)
+        for _p, names, is_lead in sorted(ordered, key=lambda x: x[0]):
             (leads if is_lead else units).extend(names)
         sent_start = sent_end + 1
     return _dedupe(leads), [u for u in _dedupe(units) if u not in leads]

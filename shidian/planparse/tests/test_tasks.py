@@ -1,0 +1,76 @@
+"""Tasks: which items are tasks, their paths, titles and text spans, and task tables."""
+from __future__ import annotations
+
+from shidian.planparse import parse_text
+from shidian.planparse.model import Document, PlanDraft
+from shidian.planparse.outline import build_outline
+from shidian.planparse.tasks import extract_tasks
+
+from .seedscore import SEEDS, seeds, task_scores
+
+
+def tasks_of(text: str):
+    doc = Document.from_text("t", text)
+    draft = PlanDraft(id="t")
+    extract_tasks(doc, build_outline(doc), draft)
+    return draft.tasks
+
+
+def test_seed_tasks_match_the_gold():
+    pairs = [(gold["tasks"], [t.to_dict() for t in tasks_of(text)]) for _s, text, gold in seeds()]
+    scores = task_scores(pairs)
+    assert scores["tasks"] >= 0.95
+    assert scores["lead_units"] >= 0.95
+    assert scores["units"] >= 0.85
+
+
+def test_group_headings_and_their_items_are_both_tasks():
+    text = (SEEDS / "15c-zhuhai-grassroots.txt").read_text("utf-8")
+    paths = [t.path for t in tasks_of(text)]
+    assert paths[:6] == ["(一)", "(一)/1", "(一)/2", "(一)/3", "(一)/4", "(二)"]
+    assert "(二)/5" in paths  # the items number on across groups
+
+
+def test_title_is_the_heading_before_the_first_full_stop_or_label_colon():
+    text = ("四、主要措施\n（三）试点实践（2019年10月-2020年10月）。各试点单位要严格按照要求开展试点。\n"
+            "（十一）保障措施\n1.政策保障:政府要制定政策。\n2.运行保障:完善就业准入制度。")
+    assert [t.title for t in tasks_of(text)] == [
+        "试点实践（2019年10月-2020年10月）", "保障措施", "政策保障", "运行保障"]
+
+
+def test_each_task_keeps_its_node_and_the_span_of_its_own_text():
+    text = (SEEDS / "08-hangzhou-hospice.txt").read_text("utf-8")
+    for task in tasks_of(text):
+        start, end = task.span
+        own = text[start:end]
+        assert task.node is not None and (task.node.start, task.node.end) == task.span
+        assert own.lstrip().startswith(task.node.marker.rstrip("、.")[:1]) or task.path.endswith("-")
+        for child in task.node.children:  # children's text is not the parent's
+            assert end <= child.start
+
+
+def test_unnumbered_closing_paragraph_of_a_step_list_is_a_task():
+    text = (SEEDS / "07b-town-housing.txt").read_text("utf-8")
+    closing = [t for t in tasks_of(text) if t.path == "四/-"]
+    assert len(closing) == 1 and closing[0].title.startswith("农村危房改造领导小组办公室提交")
+
+
+def test_a_task_decomposition_table_gives_one_task_per_row():
+    text = ("医养结合试点工作任务分解表\n序号\t重点任务\t具体措施\t牵头单位\t责任单位\t完成时限\n"
+            "1\t建立工作机制\t成立领导小组\t县卫健委\t县民政局、县财政局\t2021年6月底前\n"
+            "2\t推进医养签约\t签约全覆盖\t县民政局\t县卫健委\t2021年12月底前\n")
+    draft = parse_text(text, name="table")
+    got = [(t.path, t.title, t.lead_units, t.units) for t in draft.tasks]
+    assert got == [("1", "建立工作机制", ["县卫健委"], ["县民政局", "县财政局"]),
+                   ("2", "推进医养签约", ["县民政局"], ["县卫健委"])]
+    assert draft.tasks[0].deadline == "2021-06"  # the row's span feeds the deadline step
+
+
+def test_a_notice_whose_top_level_items_are_the_work_items():
+    text = ("关于做好医养结合工作的通知\n各县区卫健局:\n现将有关事项通知如下:\n"
+            "一、提高思想认识。各地要高度重视。\n二、加强组织领导。各县区卫健局要成立专班。\n"
+            "三、强化督导检查。市卫健委将定期督导。\n")
+    tasks = tasks_of(text)
+    assert [(t.path, t.title) for t in tasks] == [
+        ("一", "提高思想认识"), ("二", "加强组织领导"), ("三", "强化督导检查")]
+    assert tasks[1].units == ["各县区卫健局"]
