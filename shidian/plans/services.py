@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy
 
 from shidian.core.errors import ErrorCode, ShidianError
-from shidian.orgs.models import Agency, AgencyKind, Division, User
+from shidian.orgs.access import is_admin
+from shidian.orgs.models import Agency, AgencyAlias, AgencyKind, Division, User
 from shidian.orgs.selectors import agency_resolve, ancestor_codes
 
 from .access import can_write_plans
@@ -521,12 +522,15 @@ def unit_resolve(*, user: User, unit: TaskUnit, agency: Agency, same_name: bool 
 
 
 def _agency_alias_add(*, user: User, agency: Agency, name: str) -> None:
-    try:
-        from shidian.orgs.services import agency_alias_add  # type: ignore[attr-defined]
-    except ImportError:
-        agency.aliases.get_or_create(name=name[:128])
-    else:
-        agency_alias_add(user=user, agency=agency, name=name)
+    """Remember a written name as the agency's alias, unless it is the agency's own name, is
+    known already, or is the name of another agency of the same division."""
+    alias = " ".join((name or "").split())[:128]
+    if not alias or alias == agency.name or agency.aliases.filter(name=alias).exists():
+        return
+    if Agency.objects.filter(division_id=agency.division_id, name=alias).exclude(
+            pk=agency.pk).exists():
+        return
+    AgencyAlias.objects.create(agency=agency, name=alias)
 
 
 def agency_create_for_unit(*, user: User, unit: TaskUnit, name: str, kind: str = "",
@@ -554,14 +558,17 @@ def agency_create_for_unit(*, user: User, unit: TaskUnit, name: str, kind: str =
 
 
 def _agency_create(*, user: User, name: str, kind: str, division: Division) -> Agency:
-    try:
-        from shidian.orgs.services import agency_create  # type: ignore[attr-defined]
-    except ImportError:
-        from pypinyin import Style, lazy_pinyin
+    """An administrator goes through the orgs register's own service. A plan office may
+    register, inside its area, a unit its plan names (the register is otherwise the
+    administrators'): same cleaning, audited through the Agency model."""
+    from shidian.orgs import names
+    from shidian.orgs import services as orgs_services
 
-        initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()[:64]
-        return Agency.objects.create(name=name, kind=kind, division=division, initials=initials)
-    return agency_create(user=user, name=name, kind=kind, division=division)
+    if is_admin(user):
+        return orgs_services.agency_create(actor=user, name=name, kind=kind, division=division)
+    name = orgs_services.clean_name(name)
+    return Agency.objects.create(name=name, kind=orgs_services.clean_kind(kind),
+                                 division=division, initials=names.initials(name))
 
 
 # --- publishing -----------------------------------------------------------------------------

@@ -293,3 +293,13 @@ def test_partial_dates_take_the_end_or_start_of_the_month():
     assert str(services.parse_partial_date("2021-06-15", end=True)) == "2021-06-15"
     assert services.parse_partial_date("2021-13", end=True) is None
     assert services.parse_partial_date("年底", end=True) is None
+
+
+def test_an_administrator_creates_the_agency_through_the_orgs_register(wuhan_plan):
+    admin = make_user("wh-admin", role=Role.ADMIN, division_code=WUHAN)
+    unit = TaskUnit.objects.filter(task__plan=wuhan_plan, name="市残联").first()
+    agency = services.agency_create_for_unit(user=admin, unit=unit, name=" 武汉市残疾人联合会 ",
+                                             kind="mass_org")
+    assert agency.name == "武汉市残疾人联合会" and agency.initials == "whscjrlhh"
+    assert agency.aliases.filter(name="市残联").exists()
+    assert LogEntry.objects.get_for_object(agency).filter(action=LogEntry.Action.CREATE).exists()

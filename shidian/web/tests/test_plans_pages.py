@@ -368,9 +368,23 @@ def test_browser_office_imports_a_seed_plan_fixes_a_unit_and_publishes(page, liv
     assert PlanVersion.objects.filter(plan=plan, number=1).exists()
     page.screenshot(path=str(shots / "4-published.png"), full_page=True)
 
+    # an edit after publishing starts version 2 as a draft; the versions page shows the change
+    row = page.locator("[data-testid=task-row]", has_text="开展基线调查")
+    row.locator("[data-testid=edit-task]").click()
+    page.locator("[data-testid=task-edit-row] input[name=title]").fill("开展安宁疗护基线调查")
+    page.locator("[data-testid=save-task]").click()
+    page.wait_for_selector("[data-testid=task-row] >> text=开展安宁疗护基线调查")
     page.click("[data-testid=tab-versions]")
-    page.wait_for_selector("[data-testid=versions]")
-    page.screenshot(path=str(shots / "5-versions.png"), full_page=True)
+    page.wait_for_selector("[data-testid=diff-changed]")
+    changed = page.inner_text("[data-testid=diff-changed]")
+    assert "开展基线调查" in changed and "开展安宁疗护基线调查" in changed
+    assert "第2版草稿" in page.inner_text("[data-testid=plan-status]")
+    page.screenshot(path=str(shots / "5-versions-diff.png"), full_page=True)
+    task = plan.tasks.get(title="开展安宁疗护基线调查")
+    page.goto(f"{live_server.url}{reverse('plans:task', args=[task.pk])}")
+    history = page.inner_text("[data-testid=history]")
+    assert "lx-office" in history and "127.0.0.1" in history and "开展基线调查" in history
+    page.screenshot(path=str(shots / "6-task-history.png"), full_page=True)
 
 
 def test_plan_list_and_review_pages_do_not_query_per_row(client, office, plan,
