@@ -126,7 +126,8 @@ _PART_WORDS = {
     "principles": ("原则",),
     "goals": ("目标", "指标"),
     "other": ("情况", "成效", "问题", "试点单位", "选取", "遴选", "组织机构", "机构设置", "背景",
-              "意义", "依据", "适用范围", "名单", "附件", "总结", "经验", "培训对象", "申报条件"),
+              "意义", "依据", "范围", "期限", "名单", "附件", "总结", "经验", "培训对象", "申报条件",
+              "附则"),
     "steps": ("步骤", "阶段", "工作安排", "进度安排", "时间安排", "实施计划", "工作计划", "时间表",
               "进度", "安排"),
     "safeguards": ("保障", "组织领导", "工作要求", "要求", "组织实施"),
@@ -165,10 +166,20 @@ def starts_with_task_verb(title: str) -> bool:
     return title.startswith(_TASK_VERBS)
 
 
+_PART_PHRASE = re.compile(
+    r"^(?:(?:总体|指导|主要|基本|工作|试点|建设|具体|实施|保障|组织|进度|时间|推进|重点|改进|资金)?"
+    r"(?:思想|原则|目标|任务|内容|措施|步骤|安排|要求|保障|领导|机构|指标|计划|程序|流程|方式|标准|"
+    r"对象|范围|期限|职责|分工|举措|实施|情况)[和与及、]?){1,3}$")
+
+
 def part_name_kind(title: str) -> str | None:
-    """Kind of a title that is only a part name (指导思想, 基本原则, 保障措施), else None."""
+    """Kind of a title that is only a part name (指导思想, 基本原则, 实施步骤), else None."""
     t = title.strip("。.:：; ")
-    if not t or len(t) > 18 or starts_with_task_verb(t) or "," in t or "，" in t:
+    if not t or len(t) > 18 or "," in t or "，" in t:
+        return None
+    if _PART_PHRASE.match(t):
+        return kind_of_title(t) or "tasks"
+    if starts_with_task_verb(t):
         return None
     return kind_of_title(t)
 
@@ -602,6 +613,7 @@ _CONTINUATION = ("要", "并", "同时", "另外", "此外", "对", "其中", "�
 def _finish(doc: Document, b: _Builder, roots: list[OutlineNode]) -> None:
     text = doc.text
     _trailing_items(text, roots)
+    _trim_closing(text, roots)
     for node in walk(roots):
         node.body = text[node.start:node.end]
     _classify(text, b, roots)
@@ -617,13 +629,15 @@ def _trailing_items(text: str, nodes: list[OutlineNode]) -> None:
         is_last_of_run = i + 1 == len(nodes) or nodes[i + 1].style != node.style
         if (node.role == "item" and is_last_of_run and node.meta.get("inline")
                 and not node.children and node.style not in _LEAF_STYLES + ("para", "head")
-                and node.meta.get("closed_by") in ("higher", None)):
+                and node.meta.get("closed_by") in ("higher", None)
+                and not _closing_part(node, nodes)):
             extra = []
             for (s, e) in node.meta.get("trailing", [])[:]:
                 para = text[s:e].strip()
                 before = text[max(0, s - 16):s].rstrip()
                 if (not para or para.startswith(_CONTINUATION) or not re.search(r"[。.]$", para)
-                        or para.endswith((":", "：")) or not before.endswith(("。", "！", "？"))):
+                        or para.endswith((":", "：")) or not before.endswith(("。", "！", "？"))
+                        or _CLOSING_PARA.search(para)):
                     break
                 title, _ = _title(text, s, e)
                 item = OutlineNode(marker="-", style="para", title=title, body="", start=s, end=e,
@@ -638,6 +652,35 @@ def _trailing_items(text: str, nodes: list[OutlineNode]) -> None:
                 nodes[i + 1:i + 1] = extra
                 i += len(extra)
         i += 1
+
+
+_CLOSING_WORDS = re.compile(r"保障|要求|领导|组织实施|督导|考核")
+_CLOSING_PARA = re.compile(r"本(?:方案|意见|通知|办法|细则)|自印发之日|自发布之日|各地各部门|请各|"
+                           r"^各[^,，。]{0,16}要(?:高度重视|切实|认真|结合实际|加强领导)")
+
+
+def _closing_part(node: OutlineNode, siblings: list[OutlineNode]) -> bool:
+    """Paragraphs after the safeguard items close the plan; they are not items of their own."""
+    first = next((n for n in siblings if n.style == node.style
+                  and n.meta.get("run") == node.meta.get("run")), node)
+    parent_title = node.parent.title if node.parent is not None else ""
+    return bool(_CLOSING_WORDS.search(first.title) or _CLOSING_WORDS.search(parent_title))
+
+
+def _trim_closing(text: str, roots: list[OutlineNode]) -> None:
+    """The plan's closing words (各…要高度重视… / 本方案自印发之日起施行) after its last item are not
+    that item's text."""
+    if not roots:
+        return
+    last = roots[-1]
+    while last.children:
+        last = last.children[-1]
+    if not last.meta.get("inline"):
+        return
+    for (s, e) in last.meta.get("trailing", []):
+        if s >= last.start and _CLOSING_PARA.search(text[s:e].strip()):
+            last.end = max(last.start, min(last.end, _last_text_end(text, last.start, s)))
+            break
 
 
 def _last_text_end(text: str, start: int, end: int) -> int:

@@ -74,3 +74,19 @@ def test_a_notice_whose_top_level_items_are_the_work_items():
     assert [(t.path, t.title) for t in tasks] == [
         ("一", "提高思想认识"), ("二", "加强组织领导"), ("三", "强化督导检查")]
     assert tasks[1].units == ["各县区卫健局"]
+
+
+def test_county_plan_with_steps_safeguards_and_closing_words():
+    text = ("XX县推进医养结合试点工作实施方案\n\n为深入推进医养结合,结合我县实际,制定本方案。\n\n"
+            "一、工作目标\n\n到2022年底,全县养老机构医养签约率达到100%。\n\n二、主要任务\n\n"
+            "(一)建立协作机制。县卫健委、县民政局要建立部门协作机制。\n\n"
+            "(二)发展居家医养服务。各乡镇卫生院要提供上门服务。(县卫健委牵头,县医保局配合)\n\n"
+            "三、实施步骤\n\n(一)启动阶段(2021年3月—4月)。制定实施方案。\n\n"
+            "(二)实施阶段(2021年5月—2022年10月)。全面推进。\n\n四、保障措施\n\n"
+            "(一)加强组织领导。成立领导小组。\n\n(二)强化督导考核。县卫健委每季度开展一次督导。\n\n"
+            "各乡镇、各有关部门要高度重视,确保试点工作取得实效。\n")
+    tasks = tasks_of(text)
+    assert [t.path for t in tasks] == ["二/(一)", "二/(二)", "三/(一)", "三/(二)", "四/(一)", "四/(二)"]
+    assert (tasks[0].lead_units, tasks[0].units) == ([], ["县卫健委", "县民政局"])
+    assert (tasks[1].lead_units, tasks[1].units) == (["县卫健委"], ["县医保局"])
+    assert tasks[-1].units == ["县卫健委"]  # the closing words name no doer of this item
