@@ -340,7 +340,7 @@ def check_password(password: str, *, user: User) -> None:
                        field="password") from None
 
 
-def _clean_scope(actor: User, *, role: str, division: Division | None,
+def clean_user_scope(actor: User, *, role: str, division: Division | None,
                  agencies: Iterable[Agency]) -> list[Agency]:
     """The division must be inside the admin's area (and given unless the admin is national);
     agencies must be the admin's to manage and inside the user's division."""
@@ -373,7 +373,7 @@ def user_create(*, actor: User, username: str, password: str, role: str,
     access.require_admin(actor)
     username = clean_username(username)
     role = clean_role(role)
-    chosen = _clean_scope(actor, role=role, division=division, agencies=agencies)
+    chosen = clean_user_scope(actor, role=role, division=division, agencies=agencies)
     user = User(username=username, role=role, division=division,
                 display_name=" ".join((display_name or "").split())[:64],
                 phone=(phone or "").strip()[:20], email=(email or "").strip(),
@@ -421,7 +421,7 @@ def user_update(*, actor: User, user: User, role: str | None = None,
     if scope_changed:
         target_division = changes.get("division", user.division)
         assert target_division is None or isinstance(target_division, Division)
-        new_agencies = _clean_scope(actor, role=str(changes.get("role", user.role)),
+        new_agencies = clean_user_scope(actor, role=str(changes.get("role", user.role)),
                                     division=target_division, agencies=new_agencies)
     if password:
         check_password(password, user=user)
