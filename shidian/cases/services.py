@@ -327,6 +327,26 @@ def editable_fields(user: User, case_type: CaseTypeDef, case: Case) -> list[Fiel
     return [case_type.field(key) for key in stage.edit]
 
 
+def _keep_members(case_type: CaseTypeDef, values: Mapping[str, Any],
+                  secrets: Mapping[str, Any]) -> dict[str, Any]:
+    """Members given as ``{"keep": n, ...}`` without an ID number keep member n's number, so
+    a page can edit names and relations without showing the full numbers."""
+    values = dict(values)
+    key = case_type.members
+    if not key or not isinstance(values.get(key), list | tuple):
+        return values
+    stored = secrets.get(key) or []
+    members = []
+    for member in values[key]:
+        member = dict(member)
+        keep = member.pop("keep", None)
+        if keep and not member.get("id_number") and 1 <= int(keep) <= len(stored):
+            member["id_number"] = stored[int(keep) - 1]
+        members.append(member)
+    values[key] = members
+    return values
+
+
 @audited
 def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
                 today: dt.date | None = None) -> Case:
@@ -341,11 +361,12 @@ def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
             raise _error(ErrorCode.FORBIDDEN, REASON_FORBIDDEN,
                          _("These fields cannot be changed by you at this stage."),
                          fields=sorted(asked - allowed))
+        secrets = case_secrets(case)
+        values = _keep_members(case_type, values, secrets)
         cleaned, errors = engine.values_clean(case_type, values, only=sorted(asked), today=today)
         if errors:
             raise _error(ErrorCode.INVALID, REASON_FIELDS, _("Some fields need correcting."),
                          errors=errors)
-        secrets = case_secrets(case)
         split = values_split(case_type, cleaned, secrets)
         changes = {k: [case.data.get(k), v] for k, v in split.data.items()
                    if case.data.get(k) != v}
