@@ -136,7 +136,7 @@ class Task(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="children")
+                               related_name="children", verbose_name=_("parent task"))
     order = models.PositiveIntegerField(default=0)
     path = models.CharField(_("number"), max_length=100, blank=True)
     title = models.CharField(_("task"), max_length=500)
@@ -146,7 +146,7 @@ class Task(models.Model):
     recurrence = models.CharField(_("recurrence"), max_length=16, choices=Recurrence.choices,
                                   blank=True)
     phase = models.ForeignKey(Phase, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="tasks")
+                              related_name="tasks", verbose_name=_("phase"))
     status = models.CharField(_("status"), max_length=16, choices=TaskStatus.choices,
                               default=TaskStatus.NOT_STARTED)
     percent = models.PositiveSmallIntegerField(_("percent done"), default=0)

@@ -9,6 +9,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy
 from rapidfuzz import fuzz, process
 
 from shidian.orgs.models import Agency, User
@@ -211,10 +212,15 @@ def plan_coverage(*, user: User, plan: Plan) -> tuple[list[Plan], list[CoverageR
 @dataclass
 class HistoryEntry:
     entry: LogEntry
+    action: str
     what: str
     changes: list[tuple[str, str, str]]
 
 
+ACTIONS = {LogEntry.Action.CREATE: gettext_lazy("Created"),
+           LogEntry.Action.UPDATE: gettext_lazy("Changed"),
+           LogEntry.Action.DELETE: gettext_lazy("Deleted")}
+HIDDEN_FIELDS = {"id", "task", "plan", "order", "source_start", "source_end"}
 FK_MODELS = {"agency": Agency, "phase": Phase, "parent_task": Task, "parent": Task}
 
 
@@ -242,22 +248,29 @@ def task_history(*, task: Task) -> list[HistoryEntry]:
         model = e.content_type.model_class()
         changes = []
         for name, values in (e.changes_dict or {}).items():
-            if name in ("id", "task", "plan", "order", "source_start", "source_end"):
+            if name in HIDDEN_FIELDS:
                 continue
             try:
-                label = str(getattr(model._meta.get_field(name), "verbose_name", name)
-                            if model else name)
+                field = model._meta.get_field(name) if model else None
             except FieldDoesNotExist:  # a field since removed from the model
-                label = name
+                field = None
+            if field is not None and not field.concrete:
+                continue  # reverse relations that auditlog lists on create
+            label = str(getattr(field, "verbose_name", name))
+            choices = dict(field.choices) if field is not None and field.choices else {}
             old, new = (list(values) + ["", ""])[:2]
-            changes.append((label, _shown(name, old, names), _shown(name, new, names)))
+            changes.append((label, _shown(name, old, names, choices),
+                            _shown(name, new, names, choices)))
         what = str(model._meta.verbose_name) if model else ""
-        result.append(HistoryEntry(entry=e, what=f"{what} {e.object_repr}".strip(),
-                                   changes=changes))
+        result.append(HistoryEntry(entry=e, action=str(ACTIONS.get(e.action, e.action)),
+                                   what=f"{what} {e.object_repr}".strip(), changes=changes))
     return result
 
 
-def _shown(field_name: str, value: Any, names: dict[tuple[str, str], str]) -> str:
+def _shown(field_name: str, value: Any, names: dict[tuple[str, str], str],
+           choices: dict[Any, Any]) -> str:
     if value is None or value == "None":
         return ""
+    if value in choices:
+        return str(choices[value])
     return names.get((field_name, str(value)), str(value))
