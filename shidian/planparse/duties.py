@@ -100,7 +100,12 @@ def _clauses(text: str) -> list[tuple[int, str]]:
             start = i + 1
     if start < len(text):
         out.append((start, text[start:]))
+    if any(len(c) > _MAX_CLAUSE for _, c in out):  # run-on text: bounded pieces keep the work linear
+        out = [(o + k, c[k:k + _MAX_CLAUSE]) for o, c in out for k in range(0, len(c), _MAX_CLAUSE)]
     return out
+
+
+_MAX_CLAUSE = 300
 
 
 def _single_bao(clause: str) -> int:
@@ -112,7 +117,7 @@ def _single_bao(clause: str) -> int:
         nxt = clause[i + 1] if i + 1 < len(clause) else ""
         if prev in _BAO_NOT_AFTER or nxt in _BAO_NOT_BEFORE or not nxt:
             continue
-        head = clause[:i]
+        head = clause[max(0, i - 40):i]
         if _RX1.search(head) or _RX2.search(head) or _RX3.search(head[-12:]) \
                 or _RX4.search(head[-16:]):
             return i
@@ -181,7 +186,7 @@ def _timing(clause_list: list[tuple[int, str]], idx: int, sentence: str, a: int 
     for r in find_recurrences(own):
         if r.start <= b and r.end >= a - 1 and (r.end >= a or own[r.end:a] in ("", "一")):
             return r.kind, own[r.start:max(r.end, b)] if r.end >= a - 1 else r.text, True
-    order = [idx] + list(range(idx - 1, -1, -1))
+    order = [idx] + list(range(idx - 1, max(-1, idx - 4), -1))
     for k in order:
         _, clause = clause_list[k]
         cyc = cycle_limit(clause)
@@ -281,11 +286,13 @@ def duties_in(s: Sentence) -> list[_Duty]:
     clause_list = _clauses(work)
     found: list[_Duty] = []
     for idx, (off, clause) in enumerate(clause_list):
-        for kind, a, b in _triggers(clause, work):
+        lo, hi = max(0, off - _MAX_CLAUSE), off + len(clause) + _MAX_CLAUSE
+        around = work[lo:hi]
+        for kind, a, b in _triggers(clause, around):
             rec, due, explicit = _timing(clause_list, idx, work, a, b)
             what, named = _what(kind, clause, a, b)
             if not what and kind == "report":
-                bulletin = _RX27.search(work)
+                bulletin = _RX27.search(around)
                 what, named = (bulletin.group(0), True) if bulletin else ("", False)
                 what = _RX28.sub("", what)
             to = _to(clause, a, b) if kind == "report" else None
@@ -303,15 +310,16 @@ def duties_in(s: Sentence) -> list[_Duty]:
                     rec = "yearly"
                 elif QUARTER_WORDS.search(scope):
                     rec = "quarterly"
-            found.append(_Duty(kind=kind, what=_verbatim(text, work, what), recurrence=rec,
-                               due_text=_verbatim(text, work, due) if due else None,
-                               to=_verbatim(text, work, to) if to else None,
+            found.append(_Duty(kind=kind, what=_verbatim(text, work, what, lo, hi), recurrence=rec,
+                               due_text=_verbatim(text, work, due, lo, hi) if due else None,
+                               to=_verbatim(text, work, to, lo, hi) if to else None,
                                start=s.start + off + a, end=s.start + off + b, timing_explicit=explicit))
     return _merge(found)
 
 
-def _verbatim(text: str, work: str, piece: str) -> str:
-    k = work.find(piece)
+def _verbatim(text: str, work: str, piece: str, lo: int = 0, hi: int | None = None) -> str:
+    """``piece`` (found in the folded text) as the source writes it."""
+    k = work.find(piece, lo, hi if hi is not None else len(work))
     return text[k:k + len(piece)] if k >= 0 else piece
 
 

@@ -293,12 +293,13 @@ def _num_or(text: str) -> float | int:
 # --------------------------------------------------------------------------- indicators
 
 _CLAUSE_BREAK = re.compile(r"[,,;;。:：!?！？]")
+_CLAUSE_REACH = 160  # a clause longer than this is run-on text: look no further
 
 
 def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """The comma-delimited clause around ``pos`` (brackets do not break it)."""
-    depth, start = 0, 0
-    for i in range(pos - 1, -1, -1):
+    depth, start = 0, max(0, pos - _CLAUSE_REACH)
+    for i in range(pos - 1, start - 1, -1):
         ch = text[i]
         if ch in ")）":
             depth += 1
@@ -309,8 +310,8 @@ def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
         elif depth == 0 and _CLAUSE_BREAK.match(ch):
             start = i + 1
             break
-    depth, end = 0, len(text)
-    for i in range(pos, len(text)):
+    depth, end = 0, min(len(text), pos + _CLAUSE_REACH)
+    for i in range(pos, end):
         ch = text[i]
         if ch in "(（":
             depth += 1
@@ -394,12 +395,12 @@ def _dated(exprs: list[TimeExpr]) -> list[TimeExpr]:
     return [e for e in exprs if e.until and e.year_given and e.role not in ("start", "cycle")]
 
 
-def _deadline_for(exprs, q: Quantity, n_targets: int) -> str | None:
+def _deadline_for(exprs, q: Quantity, n_targets: int, ends: list[int]) -> str | None:
     if not exprs:
         return None
     if n_targets >= 2 and len(exprs) >= 2:
-        before = [e for e in exprs if e.end <= q.start]
-        return before[-1].until if before else None
+        i = bisect.bisect_right(ends, q.start)
+        return exprs[i - 1].until if i else None
     limits = [e for e in exprs if e.role in ("limit", "span")] or exprs
     return max(limits, key=lambda e: date_key(e.until)).until
 
@@ -424,6 +425,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
     condition = _is_condition_context(s) and not quota
     allocation = bool(ALLOCATION_WORDS.search(work))
     exprs = _dated(s.times)
+    ends = [e.end for e in exprs]
     candidates = []
     for q in qs:
         cs, ce = _clause_bounds(work, q.start)
@@ -475,7 +477,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             value = value * 10000
         if isinstance(value, float) and value == int(value):
             value = int(value)
-        deadline = _deadline_for(exprs, q, len(candidates)) or inherited
+        deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited
         name = _name_for(work, text, q, clause)
         names = _split_names(name) if _EACH_ALL.search(work, clause[0], q.start) else [name]
         for nm in names:

@@ -8,6 +8,7 @@ that fixes several values gives several rules.
 """
 from __future__ import annotations
 
+import bisect
 import re
 
 from .indicators import CONDITION_HEADINGS, Sentence, quantities, sentences
@@ -38,6 +39,7 @@ PATTERN_RULES: tuple[tuple[str, str], ...] = (
 # one scan for all patterns: group r<i> is PATTERN_RULES[i]
 _PATTERN_ANY = re.compile("|".join(f"(?P<r{i}>{p})" for i, (p, _) in enumerate(PATTERN_RULES)))
 _PATTERN_HINT = re.compile(r"[:：比%级式×x*+\-—~至期联]|一[村户校镇乡社区人]")
+_CONDITION_WORD = re.compile("条件")
 _NORM_LIMIT = re.compile(r"(?:不宜|不得|不应|不能|最多)(?:超过|多于|高于)")
 
 
@@ -51,27 +53,36 @@ _RR6 = re.compile(r"规模.{0,4}$")
 _RR7 = re.compile(r"[\d一二两三四五六七八九十]")
 
 
-def _kind_of_quantity(unit: str, sentence: str) -> str | None:
+class _Flags:
+    """Sentence-wide tests, each run at most once per sentence."""
+
+    def __init__(self, work: str):
+        self.work = work
+        self._seen: dict[str, bool] = {}
+
+    def has(self, name: str, rx: re.Pattern) -> bool:
+        if name not in self._seen:
+            self._seen[name] = bool(rx.search(self.work))
+        return self._seen[name]
+
+
+def _kind_of_quantity(unit: str, flags: _Flags) -> str | None:
     if unit.startswith("个") and unit not in ("个月", "个工作日"):
         unit = unit[1:]
     if unit in ("万元", "亿元", "元"):
-        if PAST_SPENDING.search(sentence) or not SUBSIDY_WORDS.search(sentence):
+        if flags.has("past", PAST_SPENDING) or not flags.has("subsidy", SUBSIDY_WORDS):
             return None
         return "subsidy"
     if unit in ("平方米", "㎡", "亩", "公顷"):
         return "area"
     if unit in ("天", "日", "个工作日", "工作日"):
-        return "notice_period" if NOTICE_WORDS.search(sentence) else None
-    if unit in ("学时", "课时"):
-        return "other"
-    if unit == "小时":
-        return "other"
-    if unit in ("周岁", "岁"):
+        return "notice_period" if flags.has("notice", NOTICE_WORDS) else None
+    if unit in ("学时", "课时", "小时", "周岁", "岁"):
         return "other"
     if unit == "个月":
-        return "other" if _RR1.search(sentence) else None
+        return "other" if flags.has("months", _RR1) else None
     if unit == "年":
-        return "eligibility" if _RR2.search(sentence) else None
+        return "eligibility" if flags.has("years", _RR2) else None
     return None
 
 
@@ -83,9 +94,10 @@ def rules_in(s: Sentence) -> list[Rule]:
     taken: list[tuple[int, int]] = []
 
     def add(kind: str, a: int, b: int, value: str | None = None) -> None:
-        if any(x < b and a < y for x, y in taken):
-            return
-        taken.append((a, b))
+        i = bisect.bisect_left(taken, (a, b))
+        if (i > 0 and taken[i - 1][1] > a) or (i < len(taken) and taken[i][0] < b):
+            return  # overlaps a value already taken
+        taken.insert(i, (a, b))
         out.append(Rule(kind=kind, text=clean, value=(value or text[a:b]).strip(), span=(s.start, s.end)))
 
     if _PATTERN_HINT.search(work):
@@ -96,12 +108,13 @@ def rules_in(s: Sentence) -> list[Rule]:
                 value = _RR3.search(m.group(0)).group(0)
             add(kind, m.start(), m.end(), value)
     condition = any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2])
+    flags = _Flags(work)
     for q in quantities(text, work):
         if q.kind == "rule":
-            kind = _kind_of_quantity(q.unit_word, work)
+            kind = _kind_of_quantity(q.unit_word, flags)
             if kind:
                 end = q.end
-                tail = _RR4.match(work[end:])
+                tail = _RR4.match(work, end)
                 if tail:
                     end += tail.end()
                 add(kind, q.start, end)
@@ -110,10 +123,11 @@ def rules_in(s: Sentence) -> list[Rule]:
             after = work[q.end:q.end + 4]
             if _NORM_LIMIT.search(before):
                 add("ratio", q.start, q.end, str(q.value))
-            elif (condition or CONDITION_WORDS.search(work)) and (
+            elif (condition or flags.has("condition", CONDITION_WORDS)) and (
                     _RR5.search(before) and after.startswith(("以上", "以下"))
                     or _RR6.search(before) and after.startswith(("以上", "以下"))):
-                add("eligibility" if condition or "条件" in work else "other", q.start, q.end, str(q.value))
+                add("eligibility" if condition or flags.has("条件", _CONDITION_WORD) else "other",
+                    q.start, q.end, str(q.value))
     return out
 
 

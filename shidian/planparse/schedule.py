@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ _LINE_MARKER = re.compile(
 _PAREN_TIME = re.compile(r"[(（]([^()（）]{2,40})[)）]")
 _ORDINAL_STAGE = re.compile(r"第[一二三四五六七八九十\d]{1,2}阶段")
 _STAGE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}阶段")
-_FOR_STAGE = re.compile(r"(?:^|[。;;\n])\s*(?P<time>[^,,。;;\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
+_FOR_STAGE = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
 _TIME_CHARS = re.compile(r"^[\d\s\-—~至到年月日号底初末上中下旬*×.]+$")
 _SENT_SPLIT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
 
@@ -105,6 +106,12 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
     return None
 
 
+def _abs_span(heading: str, words: str, offset: int) -> tuple[int, int]:
+    k = heading.find(words)
+    k = max(k, 0)
+    return offset + k, offset + k + len(words)
+
+
 def _phase(name: str | None, expr: TimeExpr | None, text: str, span) -> Phase:
     if expr is None:
         return Phase(name=name, start=None, end=None, text=text, span=span)
@@ -116,36 +123,47 @@ def _phase(name: str | None, expr: TimeExpr | None, text: str, span) -> Phase:
 
 def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> list[_PhaseFound]:
     found: list[_PhaseFound] = []
-    seen_lines: set[int] = set()
-    nodes = [n for r in roots for n in r.walk()]
-    for node in nodes:
+    node_headings: list[tuple[int, int]] = []
+    for node in (n for r in roots for n in r.walk()):
         text = node_text(doc, node)
-        got = _heading_phase(_heading_line(text), node.title)
+        heading = _heading_line(text)
+        got = _heading_phase(heading, node.title)
         if got:
             name, expr = got
-            found.append(_PhaseFound(_phase(name, expr, expr.text, (node.start + expr.start, node.start + expr.end)),
+            found.append(_PhaseFound(_phase(name, expr, expr.text, _abs_span(heading, expr.text, node.start)),
                                      node, True))
-            seen_lines.add(node.start)
-    if not nodes:  # no outline: read numbered lines
-        for line in doc.lines:
-            if _LINE_MARKER.match(line.text):
-                got = _heading_phase(line.text, "")
-                if got:
-                    name, expr = got
-                    found.append(_PhaseFound(_phase(name, expr, expr.text, (line.start, line.end)), None, True))
-                    seen_lines.add(line.start)
-    covered = [(p.phase.span or (0, 0)) for p in found]
+            node_headings.append((node.start, node.start + len(heading)))
+    taken = _Spans(node_headings)
+    # numbered sentences the outline did not take (no outline, or text run into one line)
+    for line in doc.lines:
+        if not has_time(line.text):
+            continue
+        for m in _SENT_SPLIT.finditer(line.text):
+            pos = line.start + m.start()
+            if not _LINE_MARKER.match(m.group(0)) or taken.contains(pos):
+                continue
+            heading = line.text[m.start():m.end() + 40]
+            got = _heading_phase(heading, "")
+            if got:
+                name, expr = got
+                found.append(_PhaseFound(_phase(name, expr, expr.text, _abs_span(heading, expr.text, pos)),
+                                         None, True))
+    static = _Spans(p.phase.span for p in found if p.phase.span)
+    added: list[tuple[int, int]] = []  # in text order
 
     def inside_found(pos: int) -> bool:
-        return any(a <= pos < b for a, b in covered)
+        if static.contains(pos):
+            return True
+        i = bisect.bisect_right(added, (pos, float("inf"))) - 1
+        return i >= 0 and added[i][0] <= pos < added[i][1]
 
-    task_spans = [_span_of(t) for t in tasks]
+    task_spans = _Spans(_span_of(t) for t in tasks)
     for line in doc.lines:
-        if not line.text.strip() or len(line.text) > 20000:
+        if not line.text.strip():
             continue
         if "阶段" not in line.text:
             if (";" in line.text or "；" in line.text) and has_time(line.text):
-                found.extend(_staged_goal(line))
+                found.extend(_staged_goal(line, task_spans))
             continue
         # TIME为X阶段 (the time may be redacted down to a dash: '-为巩固提升阶段')
         for m in _FOR_STAGE.finditer(line.text):
@@ -185,16 +203,49 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
                 name = min(names)[1] if names else None
                 found.append(_PhaseFound(Phase(name=name, start=expr.begin, end=expr.until, text=expr.text,
                                                span=(pos, pos + len(expr.text))), None, False))
-                covered.append((pos, pos + len(expr.text)))
+                added.append((pos, pos + len(expr.text)))
         # a goal staged by year: 2020年…;2021年…;2022年5月…
         if ";" in line.text or "；" in line.text:
-            found.extend(_staged_goal(line))
+            found.extend(_staged_goal(line, task_spans))
     return _dedupe(found)
 
 
-def _staged_goal(line) -> list[_PhaseFound]:
+class _Spans:
+    """Offset ranges with a fast 'is this offset inside one of them' test."""
+
+    def __init__(self, spans):
+        merged: list[list[int]] = []
+        for a, b in sorted((a, b) for a, b in spans if a is not None and b is not None and b > a):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.starts = [a for a, _ in merged]
+        self.ends = [b for _, b in merged]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def contains(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i >= 0 and pos < self.ends[i]
+
+
+def _staged_goal(line, task_spans: _Spans | None = None) -> list[_PhaseFound]:
+    """Goal sentences staged by year, outside the tasks (a task's dated steps are its own)."""
+    out = []
+    for m in _SENT_SPLIT.finditer(line.text):
+        pos = line.start + m.start()
+        if task_spans and task_spans.contains(pos):
+            continue
+        if ";" in m.group(0) or "；" in m.group(0):
+            out.extend(_staged_sentence(m.group(0), line.start + m.start()))
+    return out
+
+
+def _staged_sentence(sentence: str, base: int) -> list[_PhaseFound]:
     clauses, offset = [], 0
-    for part in _RS2.split(line.text):
+    for part in _RS2.split(sentence):
         if part not in (";", "；"):
             clauses.append((offset, part))
         offset += len(part)
@@ -204,19 +255,19 @@ def _staged_goal(line) -> list[_PhaseFound]:
     for off, clause in clauses:
         lead = len(clause) - len(clause.lstrip())
         exprs = find_times(clause[:40])
-        if not exprs:
-            continue
-        expr = exprs[0]
-        if expr.start - lead > 1 or not expr.until or expr.role in ("start", "cycle"):
+        expr = exprs[0] if exprs else None
+        if expr is None or expr.start - lead > 1 or not expr.until or expr.role in ("start", "cycle"):
+            if off == 0:
+                return []  # the sentence must open with its first stage
             continue
         staged.append((off, expr))
-    if len(staged) < 2 or staged[0][0] != 0:
+    if len(staged) < 2:
         return []
     out = []
     for off, expr in staged:
         start = expr.begin if expr.granularity == "year" or expr.is_range else None
         out.append(_PhaseFound(Phase(name=None, start=start, end=expr.until, text=expr.text,
-                                     span=(line.start + off + expr.start, line.start + off + expr.end)),
+                                     span=(base + off + expr.start, base + off + expr.end)),
                                None, True))
     return out
 

@@ -374,6 +374,7 @@ def _point_from(m: re.Match, year_hint: int | None, ctx, ref_year: int | None) -
 
 
 _SENTENCE_END = "。!?！？\n"
+_SENTENCE_END_RE = re.compile("[" + _SENTENCE_END + "]")
 # every expression has one of these (a bracketed year range has the digits and a dash)
 _HAS_TIME = re.compile(r"[年月日号]|\d{4}\s*[-—~至到－～–]")
 
@@ -390,7 +391,7 @@ def find_times(text: str, *, context: tuple[str | None, str | None] | None = Non
         return []
     work = masked if masked is not None else mask_references(fold(text))
     out: list[TimeExpr] = []
-    pos, last_year, last_year_pos = 0, None, -1
+    pos, last_year, last_year_pos, checked_upto = 0, None, -1, 0
     n = len(work)
     while pos < n:
         c = _START_CHARS.search(work, pos)
@@ -401,9 +402,12 @@ def find_times(text: str, *, context: tuple[str | None, str | None] | None = Non
             pos = c.start() + 1
             continue
         start = m.start()
-        # a year named earlier in the same sentence
-        if last_year is not None and any(ch in _SENTENCE_END for ch in work[last_year_pos:start]):
-            last_year = None
+        # a year named earlier in the same sentence (each character is looked at once)
+        if last_year is not None:
+            lo = max(last_year_pos, checked_upto)
+            if lo < start and _SENTENCE_END_RE.search(work, lo, start):
+                last_year = None
+            checked_upto = max(checked_upto, start)
         hint = last_year
         expr = None
         if m.group("ymm"):
