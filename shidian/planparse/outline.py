@@ -623,14 +623,18 @@ def _trailing_items(text: str, nodes: list[OutlineNode]) -> None:
     """Paragraphs after the last inline item of a run, at the end of its part, are unnumbered
     items of their own ('-'), e.g. a closing step or an added training module."""
     i = 0
+    run_first = nodes[0] if nodes else None
     while i < len(nodes):
         node = nodes[i]
+        if i and (nodes[i - 1].style != node.style or
+                  nodes[i - 1].meta.get("run") != node.meta.get("run")):
+            run_first = node
         _trailing_items(text, node.children)
         is_last_of_run = i + 1 == len(nodes) or nodes[i + 1].style != node.style
         if (node.role == "item" and is_last_of_run and node.meta.get("inline")
                 and not node.children and node.style not in _LEAF_STYLES + ("para", "head")
                 and node.meta.get("closed_by") in ("higher", None)
-                and not _closing_part(node, nodes)):
+                and not _closing_part(node, run_first)):
             extra = []
             for (s, e) in node.meta.get("trailing", [])[:]:
                 para = text[s:e].strip()
@@ -659,10 +663,9 @@ _CLOSING_PARA = re.compile(r"本(?:方案|意见|通知|办法|细则)|自印发
                            r"^各[^,，。]{0,16}要(?:高度重视|切实|认真|结合实际|加强领导)")
 
 
-def _closing_part(node: OutlineNode, siblings: list[OutlineNode]) -> bool:
+def _closing_part(node: OutlineNode, first: OutlineNode | None) -> bool:
     """Paragraphs after the safeguard items close the plan; they are not items of their own."""
-    first = next((n for n in siblings if n.style == node.style
-                  and n.meta.get("run") == node.meta.get("run")), node)
+    first = first or node
     parent_title = node.parent.title if node.parent is not None else ""
     return bool(_CLOSING_WORDS.search(first.title) or _CLOSING_WORDS.search(parent_title))
 

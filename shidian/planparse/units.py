@@ -596,8 +596,11 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
         if node.children and not node.children[-1].meta.get("line_start", True):
             # an attribution closing the paragraph of an item whose list is inline
             # (…。一是…;二是…。(X负责)) belongs to the item; its list items inherit it
-            line_end = text.find("\n", node.start)
-            end = max(end, len(text) if line_end < 0 else line_end)
+            last = node.children[-1]
+            while last.children:
+                last = last.children[-1]
+            line_end = text.find("\n", last.start, last.end + 1)
+            end = max(end, last.end if line_end < 0 else line_end)
         found = find_attributions(text, node.start, end)
         result = None
         if found:
