@@ -234,9 +234,10 @@ class _Spans:
 def _staged_goal(line, task_spans: _Spans | None = None) -> list[_PhaseFound]:
     """Goal sentences staged by year, outside the tasks (a task's dated steps are its own)."""
     out = []
+    in_item = bool(_LINE_MARKER.match(line.text))  # a numbered item's dated steps are its own
     for m in _SENT_SPLIT.finditer(line.text):
         pos = line.start + m.start()
-        if task_spans and task_spans.contains(pos):
+        if (task_spans and task_spans.contains(pos)) or (in_item and not task_spans):
             continue
         if ";" in m.group(0) or "；" in m.group(0):
             out.extend(_staged_sentence(m.group(0), line.start + m.start()))
