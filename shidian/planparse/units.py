@@ -345,13 +345,18 @@ def _ends_known(p: str) -> bool:
 
 # --------------------------------------------------------------------------- attributions
 
-_ATTR_LABEL = (r"(?:牵头单位|牵头部门|主责单位|主办单位|责任单位|责任部门|配合单位|配合部门|协办单位|"
-               r"协助单位|参与单位|实施单位|承办单位|责任主体|责任小组单位|责任小组|牵头领导|责任领导)")
+_ATTR_LABEL = (r"(?:牵头单位|牵头部门|主责单位|主责部门|主办单位|主管单位|主管部门|责任单位|责任部门|"
+               r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|参与部门|实施单位|承办单位|"
+               r"责任主体|责任小组单位|责任小组|牵头领导|责任领导|分管领导|责任人|完成时限|完成时间|"
+               r"时间节点|时限要求|进度要求|工作时限)")
+# labels that name persons or times, not bodies
+_NOT_UNIT_LABEL = re.compile(r"领导|责任人|时限|时间|节点|进度")
 _ATTR_LINE = re.compile(r"^[\s\u3000]*[(（]?" + _ATTR_LABEL + r"\s*[:：]")
 _ATTR_WORDS = re.compile(r"牵头|配合|负责|责任单位|责任部门|参与|协助|协办|责任小组")
 _RULE_WORDS = re.compile(r"排名|第一位|首位|排在第一|排第一")
-_ROLE_TAIL = re.compile(r"(?:共同)?(?:负责牵头|牵头负责|牵头)$|(?:配合|参与|协助|协办|负责|落实|实施|"
-                        r"按职责分工负责|分别负责|共同负责)$")
+_ROLE_TAIL = re.compile(r"(?:按职责(?:分工)?|共同|分别|具体|负责|牵头|抓好)*"
+                        r"(?:牵头|配合|参与|协助|协办|落实|实施|负责)$")
+_LEAD_TAG = re.compile(r"[(（]\s*牵头\s*[)）]$")
 _LABEL_SPLIT = re.compile(_ATTR_LABEL + r"\s*[:：]")
 
 
@@ -393,11 +398,17 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
             end = marks[i + 1].start() if i + 1 < len(marks) else len(content)
             pieces.append((m.group(0), content[m.end():end]))
         for label, body in pieces:
+            if _NOT_UNIT_LABEL.search(label):
+                continue
             names = split_unit_list(re.sub(r"[(（][^()（）]*(?:排名|第一位|首位|下同)[^()（）]*[)）]", "",
                                            body))
             if not names:
                 continue
             found = True
+            tagged = [n for n in names if _LEAD_TAG.search(n)]  # 责任单位:X(牵头)、Y
+            if tagged:
+                leads.extend(_LEAD_TAG.sub("", n) for n in tagged)
+                names = [n for n in names if n not in tagged]
             if "牵头" in label or "主责" in label or "主办" in label:
                 leads.extend(names)
             elif label.startswith("责任单位") or label.startswith("责任部门") or \
