@@ -126,9 +126,9 @@ def field_clean(f: FieldDef, value: Any, *, today: dt.date | None = None) -> Any
         if f.maximum is not None and number > f.maximum:
             raise FieldError(_("%(field)s must be at most %(max)s.")
                              % {"field": f.label, "max": f.maximum})
-        return int(number) if kind == "integer" else str(number.normalize()
-                                                         if number == number.to_integral_value()
-                                                         else number)
+        if kind == "integer":
+            return int(number)
+        return format(number.normalize(), "f")  # 40 → "40", 40.50 → "40.5", never "4E+1"
     if kind == "date":
         return parse_date(value).isoformat()
     if kind == "boolean":

@@ -81,7 +81,9 @@ def case_timeline(*, case: Case, case_type: CaseTypeDef) -> list[CaseEvent]:
     events = list(case.events.select_related("actor").order_by("at", "id"))
     labels = {s.key: str(s.label) for s in case_type.stages}
     transitions = {t.key: str(t.label) for t in case_type.transitions}
+    documents = {d.key: str(d.label) for d in case_type.documents}
     for event in events:
+        event.document_label = documents.get((event.data or {}).get("kind", ""), "")  # type: ignore[attr-defined]
         event.from_label = labels.get(event.from_stage, event.from_stage)  # type: ignore[attr-defined]
         event.to_label = labels.get(event.to_stage, event.to_stage)  # type: ignore[attr-defined]
         event.action_label = transitions.get(event.transition, "")  # type: ignore[attr-defined]

@@ -306,6 +306,9 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     actions = services.available_transitions(user=user, case=case, today=today)
     editable = services.editable_fields(user, case_type, case)
     documents = list(case.documents.select_related("uploaded_by").order_by("uploaded_at"))
+    kind_labels = {d.key: d.label for d in case_type.documents}
+    for document in documents:
+        document.kind_label = kind_labels.get(document.kind, document.kind)  # type: ignore[attr-defined]
     have = {d.kind for d in documents}
     kinds = [{"key": d.key, "label": d.label, "needed": d.key in stage.documents,
               "have": d.key in have} for d in case_type.documents]
@@ -336,7 +339,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "members": members,
         "edit_rows": _field_rows(case_type, editable, case.data, editing=True),
         "documents": documents, "kinds": kinds,
-        "payments": list(case.payments.select_related("voucher").order_by("position")),
+        "payments": _payments(case_type, case),
         "can_pay": _can_pay(user, case_type, case),
         "timeline": selectors.case_timeline(case=case, case_type=case_type),
         "can_reveal": access.can_reveal(user, case_type, case),
@@ -344,6 +347,14 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "objections": list(NoticeObjection.objects.filter(case=case).order_by("received_on")),
         "imported_from": case.import_batch,
     }
+
+
+def _payments(case_type: CaseTypeDef, case: Case) -> list[Payment]:
+    labels = {t.key: t.label for t in case_type.table(case.programme.table).tranches}
+    payments = list(case.payments.select_related("voucher").order_by("position"))
+    for payment in payments:
+        payment.label = labels.get(payment.tranche, payment.tranche)  # type: ignore[attr-defined]
+    return payments
 
 
 def _can_pay(user: User, case_type: CaseTypeDef, case: Case) -> bool:
@@ -498,7 +509,7 @@ def case_archive(request: HttpRequest, case_id: int) -> HttpResponse:
         "stage": case_type.stage(case.stage), "today": timezone.localdate(),
         "fields": [(f, _display(f, case.data.get(f.key))) for f in shown],
         "members": _members(case_type, case),
-        "payments": list(case.payments.order_by("position"))})
+        "payments": _payments(case_type, case)})
 
 
 def _members(case_type: CaseTypeDef, case: Case) -> list[dict[str, Any]]:
