@@ -22,7 +22,8 @@ _BAO_NOT_AFTER = set("举申通简专月周季年日情预快海画汇回上呈�
 _BAO_NOT_BEFORE = set("告批审备名销考到道刊纸表送效账复")
 # meetings held on a cycle; 会议/调度 need a cycle word, these are periodic by themselves
 PERIODIC_MEETINGS = re.compile(r"例会|会商|议稳")
-MEETINGS = re.compile(r"(?:[\u4e00-\u9fff]{0,6}?)(?:会议|调度(?!使用|资源|力量|指挥))")
+MEETINGS = re.compile(r"会议|调度(?!使用|资源|力量|指挥)")
+_MEETING_NAME = re.compile(r"[\u4e00-\u9fff]{0,6}(?:会议|调度)$")
 REPORT_NOUNS = re.compile(r"(?:阶段性|专题|工作|年度|试点|季度|月度)?总结(?:报告)?|[\u4e00-\u9fff]{0,8}?报告|简报|专报|"
                           r"月报|周报|季报|年报|日报")
 NOUN_VERBS = re.compile(r"(?:形成|提交|撰写|报送|上报|做好|建立|健全|印发|编发|编写|执行|落实|实行)$")
@@ -37,7 +38,7 @@ ONE_OFF_MEETING = re.compile(r"启动会|推进会|现场会|交流会|研讨会
 CYCLE_WORDS = re.compile(r"本月|上月|当月|月度")
 YEAR_WORDS = re.compile(r"年度|本年|当年|上年")
 QUARTER_WORDS = re.compile(r"本季度|上季度|季度")
-_TO_AFTER = re.compile(r"^(?:送至|至|给|到)?\s*(?P<to>[^,,。;;\s]{2,24}?)(?=审核|审批|备案|研究|$|[,,。;;]|一份)")
+_TO_AFTER = re.compile(r"^(?:报送至|报送|上报|报至|报|送至|至|给|到)?\s*(?P<to>[^,,。;;\s]{2,24}?)(?=审核|审批|备案|研究|$|[,,。;;]|一份)")
 _TO_BEFORE = re.compile(r"向(?P<to>[^,,。;;向]{2,24}?)(?:及时|定期|作|进行|提交|报送|上报|报告|汇报|反映|报)")
 _CLAUSE = re.compile(r"[^,,;;]+[,,;;]?")
 
@@ -170,7 +171,8 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
         out.append(("meeting", m.start(), m.end()))
     else:
         for m in MEETINGS.finditer(masked):
-            if ONE_OFF_MEETING.search(m.group(0)):
+            name = _MEETING_NAME.search(masked, max(0, m.start() - 6), m.end())
+            if name and ONE_OFF_MEETING.search(name.group(0)):
                 continue
             if find_recurrences(masked) or _RX12.search(masked):
                 out.append(("meeting", m.start(), m.end()))
@@ -185,7 +187,7 @@ def _timing(clause_list: list[tuple[int, str]], idx: int, sentence: str, a: int 
     _, own = clause_list[idx]
     for r in find_recurrences(own):
         if r.start <= b and r.end >= a - 1 and (r.end >= a or own[r.end:a] in ("", "一")):
-            return r.kind, own[r.start:max(r.end, b)] if r.end >= a - 1 else r.text, True
+            return r.kind, (r.text if r.end <= a else own[r.start:max(r.end, b)]), True
     order = [idx] + list(range(idx - 1, max(-1, idx - 4), -1))
     for k in order:
         _, clause = clause_list[k]
@@ -228,10 +230,7 @@ def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
     """(what is reported, whether the clause names it)."""
     text = clause.strip(" ,,;;。")
     if kind == "meeting":
-        m = _RX14.search(clause)
-        if m:
-            return _RX15.sub("", m.group(0)), True
-        return text, True
+        return _meeting_name(clause, pos, end), True
     word = clause[pos:end]
     # a report named as a noun: 平安建设报告制度, 工程进度月报制度, 形成专题总结报告
     if word in ("报告", "总结") or word.endswith(("报", "总结报告")) and word not in ("上报", "报送", "呈报", "汇报", "通报"):
@@ -251,21 +250,44 @@ def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
         return m.group("x"), True
     # X于…前上报
     m = _RX20.match(clause)
-    if m and not _RX21.search(m.group("x")):
+    if m and not _RX21.search(m.group("x")) and not _looks_like_body(m.group("x").strip()):
         return m.group("x"), True
     # 报送X, 形成X, 提交X, 汇报X
     if word != "报":
         m = _RX22.match(clause[end:])
         if m:
             x = _RX23.split(m.group("x"), maxsplit=1)[0].strip()
-            if x and not _looks_like_body(x) and len(x) >= 2 and x[0] not in "(（《“":
+            if x and not _looks_like_body(x) and len(x) >= 2 and x[0] not in "(（《“" \
+                    and not _COUNT_OBJECT.match(x):
                 return x, True
     return text, False
 
 
+_MEETING_VERB = re.compile(r"(?:召开|举行|举办|开展|建立|健全|落实|实行|实施|组织|坚持|推行|完善)")
+_MEETING_COUNT = re.compile(r"^(?:[一二两三四五六七八九十\d]+次|至少|定期|每[年季月周]度?|一次|一[月季年周]一)+")
+_LEAD_WORDS = re.compile(r"^(?:并|和|及|同时|要|应|将|建立|健全|落实)")
+_MEETING_SUBJECT = re.compile(r"^[\u4e00-\u9fff]{2,10}?(?=每|定期|至少|要|应|将|召开|一[月季年周]一)")
+
+
+def _meeting_name(clause: str, pos: int, end: int) -> str:
+    """领导小组每年至少召开1次会议 → 领导小组会议; 建立定期例会制度 → 例会."""
+    head = clause[max(0, pos - 16):pos]
+    verbs = list(_MEETING_VERB.finditer(head))
+    noun = head[verbs[-1].end():] if verbs else ""
+    noun = _MEETING_COUNT.sub("", noun) + clause[pos:end]
+    if len(noun) <= 2:
+        subject = _MEETING_SUBJECT.match(clause.lstrip())
+        if subject and not _MEETING_VERB.search(subject.group(0)) and not _LEAD_WORDS.match(subject.group(0)):
+            noun = subject.group(0) + noun
+    return noun
+
+
 def _looks_like_body(x: str) -> bool:
-    return bool(_RX24.match(x)) \
-        or x.startswith(("我司", "我部"))
+    return bool(_RX24.match(x)) or bool(_BODY_END.search(x)) or x.startswith(("我司", "我部"))
+
+
+_COUNT_OBJECT = re.compile(r"[一二两三四五六七八九十\d]+次")
+_BODY_END = re.compile(r"(?:街道|乡镇|镇|村|社区|各地|单位|学校|医院|县|区|市|省|政府|部门|局|委|办|组)$")
 
 
 def _to(clause: str, pos: int, end: int) -> str | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .model import Document, OutlineNode, Phase, PlanDraft, Task
 from .timeexpr import (
     TimeExpr, cycle_limit, date_key, doc_times, find_times, find_vague_limits, fold, has_time, latest,
-    mask_references, recurrence_of,
+    find_recurrences, mask_references,
 )
 
 # --------------------------------------------------------------------------- text helpers
@@ -416,10 +416,19 @@ def _schedule_task(doc: Document, task: Task, by_node, found) -> None:
         exprs = doc_times(doc.text).within(span[0], span[1])
     deadline, words = task_deadline(text, exprs=exprs)
     task.deadline, task.deadline_text = deadline, words
-    task.recurrence = recurrence_of(_without_titles(text))
+    task.recurrence = _task_recurrence(_without_titles(text))
     if task.recurrence and not deadline:
         cyc = cycle_limit(text)
         task.deadline_text = cyc[2] if cyc else None
+
+
+_RATE_AFTER = re.compile(r"[^,,。;;]{0,12}?(?:\d|[一二两三四五六七八九十百千万])\s*(?:万元|亿元|元)")
+
+
+def _task_recurrence(text: str) -> str | None:
+    """The cycle of the duty a task sets up; 每户每月不超过20元 is a rate, not a cycle."""
+    kinds = {r.kind for r in find_recurrences(text) if not _RATE_AFTER.match(text, r.end)}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def _without_titles(text: str) -> str:
