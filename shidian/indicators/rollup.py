@@ -236,7 +236,7 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
     columns = {r: f"c{i}" for i, r in enumerate(known)}
 
     def column(ref: Ref) -> str:
-        return columns.get(ref, "NULL")
+        return columns.get(ref, "CAST(NULL AS DOUBLE PRECISION)")
 
     pivots = ", ".join(
         f"MAX(CASE WHEN element_id = {int(elements[r.code].id)} AND opt = '{_safe(r.option)}' "

@@ -65,8 +65,7 @@ def test_sql_translation_agrees_with_python_evaluation(text, a, b, c, zero):
 
     def literal(ref):
         value = values[ref.code]
-        return "NULL" if value is None else f"CAST({float(value)!r} AS REAL)" \
-            if connection.vendor == "sqlite" else f"CAST({float(value)!r} AS DOUBLE PRECISION)"
+        return f"CAST({'NULL' if value is None else float(value)} AS DOUBLE PRECISION)"
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + formula.to_sql(literal, missing_as_zero=zero))
