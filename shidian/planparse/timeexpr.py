@@ -166,15 +166,15 @@ _MSFX = r"(?:上旬|中旬|下旬|初(?![步级中稿审选见])|底|末)"
 _YSFX = r"(?:底|末|初(?![步级中稿审选见])|上半年|下半年|年中|内(?![容部外涵])|第?[一二三四1-4]季度)"
 
 _POINT = (
-    r"(?:(?P<y>" + _Y + r")年度?"
-    r"(?:(?P<m>" + _MON + r")月份?(?:(?P<d>" + _DAY + r")[日号]|(?P<dn>\d{1,2})"
-    r"(?![\d年月日号个%.:万人名次家户项岁周天份元]))?(?P<ms>" + _MSFX + r")?"
+    r"(?:(?P<y>" + _Y + r") ?年度?"
+    r"(?: ?(?P<m>" + _MON + r") ?月份?(?: ?(?P<d>" + _DAY + r") ?[日号]|(?P<dn>\d{1,2})"
+    r"(?![\d年月日号个%.:万人名次家户项岁周天份元]| ?[日号年月]))?(?P<ms>" + _MSFX + r")?"
     r"|(?P<ys>" + _YSFX + r"))?"
-    r"|(?<!\d)(?<!\d年)(?P<m2>" + _MON + r")月份?(?:(?P<d2>" + _DAY + r")[日号])?(?P<ms2>" + _MSFX + r")?"
+    r"|(?<!\d)(?<!\d年)(?P<m2>" + _MON + r") ?月份?(?: ?(?P<d2>" + _DAY + r") ?[日号])?(?P<ms2>" + _MSFX + r")?"
     r"|(?P<v>年底|年末|年初(?![步级中])|年内|年中(?![小学国央心级等文])|上半年|下半年|当年|今年|本年|"
     r"明年|次年|同年|去年|上年度|上年))"
 )
-_YMM = (r"(?P<y>" + _Y + r")年(?P<ma>" + _MON + r")(?:月份?)?" + _SEP + r"(?P<mb>" + _MON + r")月"
+_YMM = (r"(?P<y>" + _Y + r") ?年 ?(?P<ma>" + _MON + r") ?(?:月份?)?" + _SEP + r"(?P<mb>" + _MON + r") ?月"
         r"(?P<ms>" + _MSFX + r")?")
 _YY = (r"(?P<ya>1[89]\d\d|20\d\d)(?:年度?)?" + _SEP + r"(?P<yb>1[89]\d\d|20\d\d)(?P<yn>年度?)?")
 def _unnamed(pattern: str) -> str:
@@ -511,6 +511,15 @@ def _from_point(mm: re.Match, work: str, text: str, hint, ctx, ref_year) -> Time
 _CYCLE_BEFORE = re.compile(r"每(?:一)?个?(?:年度?|季度?|月|半年)$")
 
 
+def _is_tab_cell(work: str, start: int, end: int) -> bool:
+    """Whether text[start:end] fills a whole cell of a TAB-separated row."""
+    before = work[max(0, start - 3):start].rstrip(" ")
+    after = work[end:end + 3].lstrip(" ")
+    left = before.endswith("\t") or (before.endswith("\n") and after.startswith("\t"))
+    right = after.startswith(("\t", "\n")) or (end >= len(work.rstrip(" "))) or after == ""
+    return left and right and ("\t" in before or "\t" in after)
+
+
 def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
     after = work[expr.end:expr.end + 3]
     suffix = ""
@@ -522,7 +531,7 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
                 continue
             suffix = sfx
             break
-    before = work[max(0, expr.start - 3):expr.start]
+    before = work[max(0, expr.start - 4):expr.start].rstrip(" ")
     prefix = ""
     for pre in START_PREFIXES + LIMIT_PREFIXES:
         if before.endswith(pre):
@@ -549,6 +558,8 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
         role = "limit"
     elif not expr.is_range and _DONE.match(work, expr.end):
         role = "limit"
+    elif not expr.is_range and _is_tab_cell(work, expr.start, expr.end + len(suffix)):
+        role = "limit"  # the 完成时限 cell of a TAB-separated task table
     return TimeExpr(text=expr.text, start=expr.start, end=expr.end, begin=expr.begin,
                     until=expr.until, is_range=expr.is_range, role=role, prefix=prefix,
                     suffix=text[expr.end:expr.end + len(suffix)], year_given=expr.year_given,
