@@ -154,7 +154,8 @@ def _issuer(doc: Document, title: str, title_line: int | None) -> str | None:
     for para in _preamble(doc, title_line):
         for m in _ISSUER_SUBJECT.finditer(fold(para)):
             name = m.group(1)
-            if len(name) >= 3 and not name.startswith(("为", "按照", "根据", "依据", "结合", "贯彻", "落实", "由")):
+            if len(name) >= 3 and not name.startswith(
+                    ("为", "按照", "根据", "依据", "结合", "贯彻", "落实", "由")):
                 return para[m.start(1):m.end(1)]
     m = _ORG_PREFIX.match(title)
     if m:

@@ -222,7 +222,8 @@ class _Builder:
         elif self.last_event is not None and self.last_event[0] == "rootpara":
             node.meta["prev_para"] = self.last_event[1]
         elif (self.last_event is not None and self.last_event[0] == "para" and siblings
-              and siblings[-1] is not node and node.meta.get("run") != siblings[-1].meta.get("run")):
+              and siblings[-1] is not node
+              and node.meta.get("run") != siblings[-1].meta.get("run")):
             # a paragraph ending with ':' before a new run introduces that run (…如下:)
             ps, pe = self.last_event[1]
             para = self.text[ps:pe].rstrip()
@@ -325,16 +326,13 @@ _SPACED_HEAD = re.compile(r"^([^\s。]{2,25}?)[ \u3000]{1,}(?=\S)")
 
 def _title(text: str, start: int, end: int) -> tuple[str, bool]:
     """Heading of an item whose text runs from ``start`` to ``end``; and whether that is all."""
-    seg = text[start:end]
-    lead = len(seg) - len(seg.lstrip(" \t\u3000"))
-    seg = seg.strip(" \t\u3000\r")
+    seg = text[start:end].strip(" \t\u3000\r")
     if not seg:
         return "", True
     head = _heading_part(seg)
     rest = seg[len(head):].strip(" \t\u3000\r。.;；:：,，")
     title = head.strip(" \t\u3000\r").rstrip("。.;；:：,，、 ")
     heading_only = not rest or bool(_BRACKET_ONLY.fullmatch(rest))
-    del lead
     return title, heading_only
 
 
@@ -512,9 +510,7 @@ def _line(b: _Builder, text: str, ls: int, le: int, folded: str, m, head: str | 
     first_end = cuts[0]
     if start_marker:
         style, raw, vtext, _ = start_marker
-        node = b.new_node(style, text[ls:ls + len(raw)] if False else raw, vtext, ls, ls + first_end,
-                          True)
-        node.meta["raw_len"] = len(raw)
+        node = b.new_node(style, raw, vtext, ls, ls + first_end, True)
         b._place(node, True)
         b.last_event = ("node", node)
     elif head is not None:

@@ -435,7 +435,8 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
     return (leads, units, duty) if found else None
 
 
-def find_attributions(text: str, start: int, end: int) -> list[tuple[list[str], list[str], list[str]]]:
+def find_attributions(text: str, start: int, end: int
+                      ) -> list[tuple[list[str], list[str], list[str]]]:
     """Attribution lines and parentheticals inside ``text[start:end]``."""
     out = []
     seg = text[start:end]
@@ -708,7 +709,8 @@ _TUAN = re.compile(r"^团([省市区县])委$")
 
 _PARTY_PREFIX = re.compile(
     r"^(.{0,8}?[省市区县镇乡])委(?=" + "|".join(
-        sorted({re.escape(o) for organ in _PARTY_ORGANS for o in (organ, ABBREVIATIONS.get(organ, organ))},
+        sorted({re.escape(o) for organ in _PARTY_ORGANS
+                for o in (organ, ABBREVIATIONS.get(organ, organ))},
                key=len, reverse=True)) + ")")
 
 
