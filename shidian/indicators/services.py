@@ -65,6 +65,10 @@ def data_element_create(*, user: User, code: str, name: str,
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,48}", code or ""):
         raise ShidianError(ErrorCode.INVALID,
                            _("An element code uses only letters, digits, - and _."))
+    if not (name or "").strip():
+        raise ShidianError(ErrorCode.INVALID, _("Give a name."))
+    if value_type not in ValueType.values or aggregation not in Aggregation.values:
+        raise ShidianError(ErrorCode.INVALID, _("Choose a value type and an aggregation."))
     if DataElement.objects.filter(code=code).exists():
         raise ShidianError(ErrorCode.DUPLICATE, _("An element with this code exists already."))
     return DataElement.objects.create(code=code, name=name, value_type=value_type,
@@ -80,6 +84,10 @@ def data_set_create(*, user: User, name: str, period_type: str,
     _require_manager(user)
     if division is not None and not access.readable_code(user=user, code=division.code):
         raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+    if period_type not in PeriodType.values:
+        raise ShidianError(ErrorCode.INVALID, _("Choose a period type."))
+    if level is not None and level not in range(1, 6):
+        raise ShidianError(ErrorCode.INVALID, _("Choose a reporting level."))
     if level is not None and division is not None and level < division.level:
         raise ShidianError(ErrorCode.INVALID,
                            _("The reporting level must lie below the data set's area."))
@@ -97,6 +105,8 @@ def validation_rule_create(*, user: User, data_set: DataSet, left: str, operator
                            right: str, message: str,
                            severity: str = Severity.BLOCK) -> ValidationRule:
     _require_manager(user)
+    if operator not in Comparator.values:
+        raise ShidianError(ErrorCode.INVALID, _("Choose a comparator."))
     codes = set(data_set.elements.values_list("code", flat=True))
     for text in (left, right):
         unknown = parse(text).codes - codes
@@ -125,6 +135,11 @@ def indicator_create(*, user: User, name: str, numerator: str, denominator: str 
                      period_type: str = PeriodType.MONTH, missing_as_zero: bool = False,
                      plan: Plan | None = None) -> Indicator:
     _require_manager(user)
+    if not (name or "").strip():
+        raise ShidianError(ErrorCode.INVALID, _("Give a name."))
+    if period_type not in PeriodType.values:
+        raise ShidianError(ErrorCode.INVALID, _("Choose a period type."))
+    parse(numerator)
     _check_formula_codes(numerator, denominator)
     with transaction.atomic():
         indicator = Indicator.objects.create(

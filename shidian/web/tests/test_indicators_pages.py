@@ -285,3 +285,30 @@ def test_browser_a_clerk_enters_a_value_and_the_county_attainment_changes(page, 
     assert "85.0%" in page.inner_text("[data-testid=own-value]")
     page.screenshot(path=str(shots / "5-indicator.png"), full_page=True)
     assert Target.objects.get(pk=target.pk).status == TargetStatus.CONFIRMED
+
+
+def test_the_office_defines_elements_a_data_set_a_rule_and_an_indicator(client, world):
+    client.force_login(world.county)
+    url = reverse("indicators:define")
+    client.post(url, {"action": "element", "code": "trained", "name": "参训人数",
+                      "value_type": "integer", "aggregation": "sum", "unit": "人"})
+    page = client.get(url).content.decode()
+    assert "已保存：参训人数" in page
+    from shidian.indicators.models import DataElement, DataSet, Indicator
+    trained = DataElement.objects.get(code="trained")
+    client.post(url, {"action": "data_set", "name": "培训季报", "period_type": "Q",
+                      "level": "4", "due_days": "10", "expiry_days": "",
+                      "elements": [trained.pk, world.villages.pk]})
+    data_set = DataSet.objects.get(name="培训季报")
+    assert data_set.division_id == "510521" and data_set.level == 4
+    response = client.post(url, {"action": "rule", "data_set": data_set.pk,
+                                 "left": "#{trained}", "operator": ">=", "right": "0",
+                                 "message": "人数不能为负", "severity": "block"})
+    assert response.status_code == 302 and data_set.validation_rules.count() == 1
+    response = client.post(url, {"action": "indicator", "name": "人均参训",
+                                 "numerator": "#{trained} /", "factor": "1",
+                                 "decimals": "1", "period_type": "Q"})
+    assert "公式不完整" in response.content.decode()
+    assert not Indicator.objects.filter(name="人均参训").exists()
+    client.force_login(world.clerk)
+    assert client.get(url).status_code == 404

@@ -5,6 +5,7 @@ from shidian.web.views import indicators as views
 app_name = "indicators"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("define/", views.define, name="define"),
     path("datasets/<int:data_set_id>/entry/", views.entry, name="entry"),
     path("datasets/<int:data_set_id>/upload/", views.upload, name="upload"),
     path("datasets/<int:data_set_id>/template.xlsx", views.template_download, name="template"),

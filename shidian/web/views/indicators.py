@@ -384,3 +384,79 @@ def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
         "series": selectors.target_series(target=target),
         "shares": Target.objects.filter(parent=target).select_related("division"),
     })
+
+
+# -- definitions ----------------------------------------------------------------------------------
+def _int_or_none(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@_not_found_as_404
+@require_http_methods(["GET", "POST"])
+def define(request: HttpRequest) -> HttpResponse:
+    """The office defines data elements, data sets, validation rules and indicators."""
+    from shidian.indicators.models import (Aggregation, DataElement, Severity, ValueType)
+
+    user = request.user
+    if not access.can_manage(user):
+        raise Http404
+    area = user.division
+    if request.method == "POST":
+        post = request.POST
+        action_name = post.get("action")
+        try:
+            if action_name == "element":
+                made = services.data_element_create(
+                    user=user, code=post.get("code", "").strip(),
+                    name=post.get("name", "").strip(), value_type=post.get("value_type", ""),
+                    aggregation=post.get("aggregation", ""), unit=post.get("unit", "").strip())
+            elif action_name == "data_set":
+                elements = list(DataElement.objects.filter(pk__in=post.getlist("elements")))
+                if not elements or not post.get("name", "").strip():
+                    raise ShidianError(ErrorCode.INVALID,
+                                       _("Give the data set a name and at least one element."))
+                made = services.data_set_create(
+                    user=user, name=post["name"].strip(),
+                    period_type=post.get("period_type", PeriodType.MONTH), elements=elements,
+                    division=area, level=_int_or_none(post.get("level")),
+                    due_days=_int_or_none(post.get("due_days")) or 0,
+                    expiry_days=_int_or_none(post.get("expiry_days")))
+            elif action_name == "rule":
+                data_set = access.access_data_set_by_id(user=user,
+                                                        data_set_id=post.get("data_set"))
+                if not access.readable_code(user=user, code=data_set.division_id or ""):
+                    raise ShidianError(ErrorCode.NOT_FOUND, "data set not found")
+                made = services.validation_rule_create(
+                    user=user, data_set=data_set, left=post.get("left", ""),
+                    operator=post.get("operator", ""), right=post.get("right", ""),
+                    message=post.get("message", "").strip() or _("Check the values."),
+                    severity=post.get("severity", Severity.BLOCK))
+            elif action_name == "indicator":
+                made = services.indicator_create(
+                    user=user, name=post.get("name", "").strip(),
+                    numerator=post.get("numerator", ""),
+                    denominator=post.get("denominator", ""),
+                    factor=_float(post.get("factor") or "1", name=_("Factor")),
+                    decimals=_int_or_none(post.get("decimals")) or 0,
+                    unit=post.get("unit", "").strip(),
+                    period_type=post.get("period_type", PeriodType.MONTH))
+            else:
+                raise ShidianError(ErrorCode.INVALID, _("Choose what to define."))
+        except ShidianError as error:
+            if error.code == ErrorCode.NOT_FOUND:
+                raise
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Saved: %(name)s.") % {"name": str(made)})
+            return redirect("indicators:define")
+    return render(request, "web/indicators/define.html", {
+        "area": area, "elements": DataElement.objects.order_by("code"),
+        "data_sets": access.data_sets_visible_to(user=user).order_by("name"),
+        "value_types": ValueType.choices, "aggregations": Aggregation.choices,
+        "period_types": PeriodType.choices, "comparators": Comparator.choices,
+        "severities": Severity.choices,
+        "levels": [(v, label) for v, label in _level_choices()
+                   if area is None or v > area.level],
+        "post": request.POST if request.method == "POST" else {},
+    })
