@@ -116,7 +116,7 @@ def rules_in(s: Sentence) -> list[Rule]:
                 end = q.end
                 tail = _RR4.match(work, end)
                 if tail:
-                    end += tail.end()
+                    end = tail.end()
                 add(kind, q.start, end)
         elif q.kind == "count":
             before = work[max(0, q.start - 8):q.start]

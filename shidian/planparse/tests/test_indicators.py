@@ -1,0 +1,130 @@
+"""Quantified targets: the seed plans' gold indicators, and the phrasings of NOTES.md 2."""
+import json
+
+import pytest
+
+from shidian.planparse.indicators import Sentence, extract_indicators, indicators_in, quantities
+from shidian.planparse.model import Document
+from shidian.planparse.timeexpr import doc_times
+
+
+def _sentence(text, part_kind="tasks", headings=()):
+    times = doc_times(text).within(0, len(text))
+    return Sentence(text=text, start=0, end=len(text), part_kind=part_kind, headings=list(headings),
+                    work=text, all_times=times)
+
+
+def _one(text, **kw):
+    found = indicators_in(_sentence(text, **kw))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("text, comparator, target, unit", [
+    ("以村(社区)为单位,心理咨询室或社会工作室建成率达80%以上。", ">=", 80, "%"),
+    ("城市、农村人群心理健康核心知识知晓率达到50%以上。", ">=", 50, "%"),
+    ("县域就诊率力争达90%", ">=", 90, "%"),
+    ("100%精神专科医院设立心理门诊", ">=", 100, "%"),
+    ("每年对教师不少于两次心理评估,根据评估结果开展疏导。", ">=", 2, "other"),
+    ("各区、县(市)至少明确一家基层医疗机构开设临终关怀科。", ">=", 1, "other"),
+    ("3000人次以上。", ">=", 3000, "other"),
+    ("发展培养5000名掌握基本心理咨询技能的社会工作者(师)队伍。", ">=", 5000, "人"),
+    ("户均建筑面积所占比例控制在60%以内。", "<=", 60, "%"),
+    ("空置率不超过5%。", "<=", 5, "%"),
+    ("就业率保持在60%—70%。", ">=", 60, "%"),
+])
+def test_comparator_target_and_unit(text, comparator, target, unit):
+    ind = _one(text)
+    assert (ind.comparator, ind.target, ind.unit) == (comparator, target, unit)
+
+
+def test_text_is_the_sentence_without_item_number_and_full_stop():
+    ind = _one("(一)城市、农村人群心理健康核心知识知晓率达到50%以上。")
+    assert ind.text == "城市、农村人群心理健康核心知识知晓率达到50%以上"
+    assert "知晓率" in ind.name
+
+
+def test_allocations_are_fixed_quantities_in_households():
+    found = indicators_in(_sentence(
+        "2016年全省计划完成5万户(含建档立卡贫困户2.37万户)农村危房改造任务,其中:中央下达改造任务3.13万户,"
+        "省级统筹安排18700户。", part_kind="goals"))
+    assert sorted(i.target for i in found) == [18700, 23700, 31300, 50000]
+    assert {(i.comparator, i.unit, i.deadline) for i in found} == {("=", "户", "2016-12")}
+
+
+def test_quotas_under_a_pilot_selection_heading_are_fixed():
+    found = indicators_in(_sentence("国有和国有控股企业30家,规模以上非公有制企业70家。",
+                                    headings=["试点对象的分布", "企业基层团组织建设试点", "试点的选取"]))
+    assert [(i.comparator, i.target, i.unit) for i in found] == [("=", 30, "other"), ("=", 70, "other")]
+
+
+def test_lists_of_rates_sharing_one_target_are_split():
+    found = indicators_in(_sentence("使在册患者规范管理率、在册患者治疗率、精神分裂症治疗率均达到80%以上。"))
+    assert [i.name for i in found] == ["在册患者规范管理率", "在册患者治疗率", "精神分裂症治疗率"]
+    found = indicators_in(_sentence("基层门急诊人次和住院人次占比分别较试点前提升不少于5个百分点。"))
+    assert [(i.comparator, i.target, i.unit) for i in found] == [(">=", 5, "other")] * 2
+    # one name: 城市、农村 are not rates
+    assert len(indicators_in(_sentence("城市、农村普通人群心理健康核心知识知晓率达到50%以上。"))) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "开展涉农不稳定问题等5个专项治理活动,坚持和完善每月滚动排查机制。",   # listed items
+    "2015年底前,选择一个区开展整合公共服务平台建设试点。",                  # a one-off choice
+    "2015年8月底前确定1个有代表性的镇作为党组织设置试点单位。",
+    "通过实施六大社会心理工程,落实十八个工作项目。",
+    "各单位确定一名联络员与试点工作办公室及时对接。",
+    "领导小组每年至少召开1次会议,研究试点相关政策措施。",                    # a meeting: reporting
+    "每年按照10%的比例排查整顿,形成常态化机制。",                             # a ratio rule
+    "一般一个师傅不宜超过三个学生。",                                          # a norm
+    "规模达到4000人以上应当设立专职心理咨询服务人员。",                        # a condition
+    "修缮加固户均补助不低于0.5万元。",                                         # money: a rule
+    "改造后住房建筑面积要达到人均13平方米以上。",                              # area: a rule
+])
+def test_numbers_that_are_not_targets(text):
+    assert indicators_in(_sentence(text)) == []
+
+
+def test_staged_targets_take_their_own_clause_dates():
+    found = indicators_in(_sentence(
+        "2015年9月底,完成资金分配任务20%;2015年12月底,完成资金分配任务50%;2016年3月底,完成资金分配任务75%。"))
+    assert [(i.target, i.deadline) for i in found] == [(20, "2015-09"), (50, "2015-12"), (75, "2016-03")]
+    found = indicators_in(_sentence(
+        "精神卫生专科医院开设心理门诊实现100%全覆盖;二级以上综合医院开设心理门诊,2020年底之前开设率达到20%以上,"
+        "2021年底之前达到40%以上。"))
+    assert [(i.target, i.deadline) for i in found] == [(100, None), (20, "2020-12"), (40, "2021-12")]
+
+
+def test_a_single_target_takes_the_latest_limit_of_its_sentence():
+    ind = _one("2012年省下达我市农村危房改造任务7000户,并细化分解到县(市、区),在2012年底前全面动工改造,"
+               "2015年6月底前全面完成任务。")
+    assert (ind.comparator, ind.target, ind.deadline) == ("=", 7000, "2015-06")
+
+
+def test_a_dated_list_intro_lends_its_date_until_the_numbering_restarts():
+    text = ("到2021年底,逐步建立健全社会心理服务体系。具体工作指标包括:\n"
+            "(一)普遍设立心理咨询室。以村(社区)为单位,心理咨询室建成率达80%以上。\n"
+            "(二)中小学设立心理辅导室。\n"
+            "(一)搭建基层心理服务平台。特殊人群个性化心理疏导的覆盖率达到60%以上。\n")
+    found = extract_indicators(Document.from_text("t", text), [])
+    assert [(i.target, i.deadline) for i in found] == [(80, "2021-12"), (60, None)]
+
+
+def test_quantities_reads_chinese_numerals_and_ten_thousands():
+    qs = quantities("新增5万户,培训不少于两次,达到百分之八十")
+    assert [(q.value, q.unit_word) for q in qs] == [(50000, "户"), (2, "次"), (80, "%")]
+
+
+GOLD_DOCS = ["05-luxian-hospice", "06-sichuan-medical-community", "09-youth-league", "11-helinger-psych",
+             "12e-wuzhong-psych", "12f-wuhan-psych", "15c-zhuhai-grassroots"]
+
+
+@pytest.mark.parametrize("stem", GOLD_DOCS)
+def test_seed_indicators_match_the_gold(seed_dir, stem):
+    """Parsed with the whole pipeline: same (comparator, target, unit, deadline) multiset as the gold."""
+    from shidian.planparse import parse_file
+    gold = json.loads((seed_dir / f"{stem}.gold.json").read_text(encoding="utf-8"))
+    draft = parse_file(seed_dir / f"{stem}.txt")
+
+    def key(i):
+        return (i["comparator"], float(i["target"]), i["unit"], i["deadline"] or "")
+    assert sorted(key(i.to_dict()) for i in draft.indicators) == sorted(key(i) for i in gold["indicators"])
