@@ -605,7 +605,8 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
         if key in attr_of:
             return attr_of[key]
         end = node.end
-        if node.children and not node.children[-1].meta.get("line_start", True):
+        if node.children and not node.children[-1].meta.get("line_start", True) and \
+                node.children[-1].style in ("cn是", "di"):
             # an attribution closing the paragraph of an item whose list is inline
             # (…。一是…;二是…。(X负责)) belongs to the item; its list items inherit it
             last = node.children[-1]
