@@ -304,7 +304,7 @@ def _to(clause: str, pos: int, end: int) -> str | None:
 
 def duties_in(s: Sentence) -> list[_Duty]:
     text = s.text
-    work = s.work or fold(text)
+    work = _without_heading(s, s.work or fold(text))
     clause_list = _clauses(work)
     found: list[_Duty] = []
     for idx, (off, clause) in enumerate(clause_list):
@@ -337,6 +337,19 @@ def duties_in(s: Sentence) -> list[_Duty]:
                                to=_verbatim(text, work, to, lo, hi) if to else None,
                                start=s.start + off + a, end=s.start + off + b, timing_explicit=explicit))
     return _merge(found)
+
+
+_ITEM_HEAD = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))"
+                        r"[\u4e00-\u9fff]{2,12}?(?:制度|机制)(?![,,、和与及])")
+
+
+def _without_heading(s: Sentence, work: str) -> str:
+    """A heading such as (七)健全信息报告制度 names a topic, not a duty (it may run into its text
+    when line breaks are lost)."""
+    m = _ITEM_HEAD.match(work)
+    if not m:
+        return work
+    return "□" * m.end() + work[m.end():]
 
 
 def _verbatim(text: str, work: str, piece: str, lo: int = 0, hi: int | None = None) -> str:

@@ -405,12 +405,15 @@ def _deadline_for(exprs, q: Quantity, n_targets: int, ends: list[int]) -> str | 
     return max(limits, key=lambda e: date_key(e.until)).until
 
 
+_HEADING_WORDS = 16  # a heading's own words; a longer title is heading and text run together
+
+
 def _is_quota_context(s: Sentence) -> bool:
-    return any(QUOTA_HEADINGS.search(h or "") for h in s.headings[:3])
+    return any(QUOTA_HEADINGS.search((h or "")[:_HEADING_WORDS]) for h in s.headings[:3])
 
 
 def _is_condition_context(s: Sentence) -> bool:
-    return any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2]) or \
+    return any(CONDITION_HEADINGS.search((h or "")[:_HEADING_WORDS]) for h in s.headings[:2]) or \
         bool(_CONDITION_LEAD.search(s.text[:12]))
 
 
@@ -486,7 +489,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
     return out
 
 
-_INTRO = re.compile(r"(?:指标|目标|任务)[^,,。]{0,8}(?:包括|如下|是|为)?[:：]\s*$")
+_INTRO = re.compile(r"(?:指标|目标|任务)[^,,。]{0,8}(?:包括|如下|是|为)?[:：]\s*(?P<item>$|[(（]?(?:一|1)[)）、.．])")
 
 
 def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sentence] | None = None
@@ -505,11 +508,14 @@ def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sent
                 firsts += 1
                 if firsts > 1:
                     intro_deadline = None
-        if _INTRO.search(stripped):
+        intro = _INTRO.search(stripped)
+        if intro:
             line = doc.lines[s.line_index]
-            dates = _dated(doc_times(doc.text).within(line.start, s.end))
+            # the paragraph up to the intro (a run-on line: its last 300 characters)
+            lo = max(line.start, s.start - 300)
+            dates = _dated(doc_times(doc.text).within(lo, s.start + intro.start()))
             intro_deadline = max((e.until for e in dates), key=date_key) if dates else None
-            intro_kind, firsts = s.part_kind, 0
+            intro_kind, firsts = s.part_kind, (1 if intro.group("item") else 0)
         out.extend(indicators_in(s, inherited=intro_deadline))
     return out
 

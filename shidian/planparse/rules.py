@@ -107,7 +107,7 @@ def rules_in(s: Sentence) -> list[Rule]:
             if kind == "ratio" and "%" in m.group(0):
                 value = _RR3.search(m.group(0)).group(0)
             add(kind, m.start(), m.end(), value)
-    condition = any(CONDITION_HEADINGS.search(h or "") for h in s.headings[:2])
+    condition = any(CONDITION_HEADINGS.search((h or "")[:16]) for h in s.headings[:2])
     flags = _Flags(work)
     for q in quantities(text, work):
         if q.kind == "rule":

@@ -27,7 +27,7 @@ _LINE_MARKER = re.compile(
 _PAREN_TIME = re.compile(r"[(（]([^()（）]{2,40})[)）]")
 _ORDINAL_STAGE = re.compile(r"第[一二三四五六七八九十\d]{1,2}阶段")
 _STAGE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}阶段")
-_FOR_STAGE = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
+_FOR_STAGE = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;:：\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
 _TIME_CHARS = re.compile(r"^[\d\s\-—~至到年月日号底初末上中下旬*×.]+$")
 _SENT_SPLIT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
 
@@ -277,9 +277,10 @@ def _dedupe(found: list[_PhaseFound]) -> list[_PhaseFound]:
     out, seen = [], set()
     for f in sorted(found, key=lambda f: (f.phase.span or (0, 0))[0]):
         key = (f.phase.start, f.phase.end, f.phase.name) if f.phase.end else (f.phase.text, f.phase.name)
-        if key in seen:
+        where = ("at", f.phase.span[0]) if f.phase.span else None
+        if key in seen or where in seen:
             continue
-        seen.add(key)
+        seen.update((key, where))
         out.append(f)
     return out
 
