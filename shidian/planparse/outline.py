@@ -320,6 +320,7 @@ class _Builder:
         self.last_event = ("para", (start, end))
 
 
+_ATTR_LABEL_END = re.compile(r"(?:牵头单位|责任单位|责任部门|责任小组|牵头部门)$")
 _BRACKET_ONLY = re.compile(r"[(（][^()（）]{0,30}[)）][。.]?")
 _SPACED_HEAD = re.compile(r"^([^\s。]{2,25}?)[ \u3000]{1,}(?=\S)")
 
@@ -348,6 +349,8 @@ def _heading_part(seg: str) -> str:
         c = sent.find(colon)
         if 0 < c <= 40 and not sent[:c].endswith(("如下", "包括", "强调", "指出", "要求")):
             sent = sent[:c]
+            # single-line text: "…基层治理责任单位:…" — the label belongs to the attribution
+            sent = _ATTR_LABEL_END.sub("", sent) or sent
     # single-line OCR text: a short heading followed by a run of spaces, then the body
     m = _SPACED_HEAD.match(sent)
     if m and len(sent) > len(m.group(0)) + 10:

@@ -448,6 +448,12 @@ def find_attributions(text: str, start: int, end: int
             if parsed:
                 out.append(parsed)
             continue
+        for m in _ATTR_MID.finditer(line):
+            # single-line text: "…基层治理 责任单位:党群办、各村(居)委会 进一步强化…"
+            words = _mid_attribution_words(line, m.start())
+            parsed = parse_attribution(words)
+            if parsed:
+                out.append(tuple(_trim_tail(x) for x in parsed))
         for (s, e) in _paren_groups(line):
             inner = line[s + 1:e - 1]
             if not _ATTR_WORDS.search(inner) or (_RULE_WORDS.search(inner) and "下同" in inner
@@ -459,6 +465,45 @@ def find_attributions(text: str, start: int, end: int
             parsed = parse_attribution(inner)
             if parsed and (parsed[0] or parsed[1] or parsed[2]):
                 out.append(parsed)
+    return out
+
+
+_ATTR_MID = re.compile(r"(?<=.)(?:牵头单位|牵头部门|责任单位|责任部门|责任小组|配合单位|协办单位|参与单位)"
+                       r"\s*[:：]")
+
+
+def _mid_attribution_words(line: str, start: int) -> str:
+    """The attribution words from ``start`` to the sentence end or a run of spaces."""
+    depth = 0
+    limit = min(len(line), start + 200)
+    label_end = line.find(":", start, limit)
+    label_end2 = line.find("：", start, limit)
+    i = max(label_end, label_end2) + 1 if max(label_end, label_end2) >= 0 else start
+    while i < limit:
+        ch = line[i]
+        if ch in "(（〈":
+            depth += 1
+        elif ch in ")）〉" and depth:
+            depth -= 1
+        elif depth == 0 and (ch in "。!?！？" or ch in " \t\u3000"):
+            break
+        i += 1
+    return line[start:i]
+
+
+def _trim_tail(names: list[str]) -> list[str]:
+    """A list read from running text may run into the next words: the list ends at the first
+    piece that is not a body name, keeping the name that piece starts with (…委会进一步… -> …委会)."""
+    out = []
+    for name in names:
+        hit = _subject_at(fold(name), 0)  # a body name followed by the verb of the next sentence
+        if hit is not None and hit[0] < len(name):
+            out.append(name[:hit[0]])
+            break
+        if element_kind(name):
+            out.append(name)
+            continue
+        break
     return out
 
 

@@ -103,3 +103,11 @@ def test_parsed_plan_carries_the_unit_index():
             "（二）完善服务网络。区教育局应将心理健康教育纳入规划。（区教育局牵头,区卫生健康委配合）\n")
     index = parse_text(text, name="t").to_dict()["unit_index"]
     assert sorted(index[canonical_unit("区卫健委")]) == ["区卫健委", "区卫生健康委"]
+
+
+def test_attribution_lines_inside_single_line_text():
+    text = ("(一)强化党建引领基层治理责任单位:党群办、各村(居)委会进一步强化社区党委的领导核心作用。"
+            "(二)健全基层协商议事制度 责任单位:人大办 加强对本辖区协商民主的统筹协调。")
+    tasks = _tasks(text * 8)
+    assert (tasks[0].title, tasks[0].units) == ("强化党建引领基层治理", ["党群办", "各村(居)委会"])
+    assert (tasks[1].title, tasks[1].units) == ("健全基层协商议事制度", ["人大办"])
