@@ -11,16 +11,58 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shidian.core.periods import Period, PeriodKind, period_containing, periods_between
 from shidian.orgs.models import CODE_LENGTHS, Agency, Division
 
-from .models import (CompleteReport, Comparator, DataSet, DataValue, DataValueHistory,
-                     Indicator, IndicatorValue, Target, TargetStatus)
-from .services import Field, data_set_fields, local_today
+from .models import (CompleteReport, Comparator, DataElement, DataSet, DataValue,
+                     DataValueHistory, DisaggregationOption, Indicator, IndicatorValue, Target,
+                     TargetStatus)
 
 COUNTRY = ""
+
+
+def local_today() -> date:
+    return timezone.localdate()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form: an element, or one option of a disaggregated element."""
+
+    element: DataElement
+    option: str = ""
+    option_name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.element.code}.{self.option}" if self.option else self.element.code
+
+    @property
+    def label(self) -> str:
+        if self.option_name:
+            return f"{self.element.name}（{self.option_name}）"
+        return self.element.name
+
+
+def data_set_fields(data_set: DataSet) -> list[Field]:
+    fields = []
+    members = data_set.members.select_related("element", "element__disaggregation")
+    options: dict[int, list[DisaggregationOption]] = {}
+    for option in DisaggregationOption.objects.filter(
+            disaggregation__elements__members__data_set=data_set).distinct():
+        options.setdefault(option.disaggregation_id, []).append(option)
+    for member in members:
+        element = member.element
+        if element.disaggregation_id:
+            for option in sorted(options.get(element.disaggregation_id, []),
+                                 key=lambda o: (o.order, o.code)):
+                fields.append(Field(element, option.code, option.name))
+        else:
+            fields.append(Field(element))
+    return fields
 
 
 def division_names(codes: Sequence[str]) -> dict[str, str]:

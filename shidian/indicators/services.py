@@ -24,6 +24,7 @@ from shidian.orgs.models import Agency, Division, User
 from shidian.plans.models import Plan
 
 from . import access, rollup
+from .selectors import Field, data_set_fields, local_today
 from .formula import parse, parse_or_one
 from .models import (Aggregation, Comparator, CompleteReport, DataElement, DataSet,
                      DataSetElement, DataValue, DataValueHistory, Disaggregation,
@@ -38,10 +39,6 @@ COUNT_UNITS = {"个", "户", "人", "万元", "元", "平方米", "家", "次", 
 def _require_manager(user: User) -> None:
     if not access.can_manage(user):
         raise ShidianError(ErrorCode.FORBIDDEN, _("Only the plan office may do this."))
-
-
-def local_today() -> date:
-    return timezone.localdate()
 
 
 # -- definitions ------------------------------------------------------------------------------
@@ -303,43 +300,6 @@ def target_discard(*, user: User, target: Target) -> None:
 class EntryResult:
     changed: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One input of a form: an element, or one option of a disaggregated element."""
-
-    element: DataElement
-    option: str = ""
-    option_name: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.element.code}.{self.option}" if self.option else self.element.code
-
-    @property
-    def label(self) -> str:
-        if self.option_name:
-            return f"{self.element.name}（{self.option_name}）"
-        return self.element.name
-
-
-def data_set_fields(data_set: DataSet) -> list[Field]:
-    fields = []
-    members = data_set.members.select_related("element", "element__disaggregation")
-    options: dict[int, list[DisaggregationOption]] = {}
-    for option in DisaggregationOption.objects.filter(
-            disaggregation__elements__members__data_set=data_set).distinct():
-        options.setdefault(option.disaggregation_id, []).append(option)
-    for member in members:
-        element = member.element
-        if element.disaggregation_id:
-            for option in sorted(options.get(element.disaggregation_id, []),
-                                 key=lambda o: (o.order, o.code)):
-                fields.append(Field(element, option.code, option.name))
-        else:
-            fields.append(Field(element))
-    return fields
 
 
 def parse_cell(element: DataElement, raw: object) -> tuple[float | None, str]:
