@@ -16,6 +16,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    """Compile the translation catalogs before Django loads them (a fresh clone has no .mo)."""
+    from shidian.core.i18n import compile_catalogs
+
+    compile_catalogs()
+
+
 @pytest.fixture(scope="session")
 def seed_dir() -> Path:
     return SEED_DIR
@@ -25,6 +32,11 @@ def seed_dir() -> Path:
 def _media_root(settings, tmp_path):
     """Uploaded files of a test go to its own folder, never to var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["shidian.core.testing.FastArgon2PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
