@@ -46,8 +46,17 @@ RULE_UNITS: dict[str, str] = {
     "个学时": "other", "个课时": "other", "个小时": "other",
     "个工作日": "notice_period", "工作日": "notice_period", "天": "notice_period",
     "日": "notice_period", "个月": "other", "周岁": "eligibility", "岁": "eligibility",
-    "年": "other",
+    "年": "other", "分钟": "other",
 }
+# a money, time or area figure is a target (not a norm) when it measures an outcome
+# (人均可支配收入达到2万元, 平均住院日控制在8天以内) and no norm word is near
+OUTCOME_WORDS = re.compile(r"收入|产值|投资|总额|总量|增加值|营业额|营收|产量|寿命|住院日|等待时间|时长|天数|周期|耗时|"
+                           r"办结时间|办理时限|用时|经费投入|资金投入")
+NORM_WORDS = re.compile(r"补助|补贴|奖补|奖励|标准|公示|不得|不宜|年满|原则上|户均|每户|每人|面积")
+# a percentage that fixes a share of costs is a ratio rule, not a target
+SHARE_WORDS = re.compile(r"(?:补助|补贴|报销|自付|分担|配套|承担|奖励|缴费|缴纳)[^,,。;;]{0,8}$")
+RULE_TARGET_UNITS = {"万元": "万元", "亿元": "万元", "天": "天", "日": "天", "个工作日": "天", "工作日": "天",
+                     "平方米": "平方米", "学时": "学时", "个学时": "学时"}
 GE_BEFORE = ("不少于", "不低于", "至少", "达到", "达", "力争达到", "力争达", "力争", "确保", "提高到",
              "提升到", "提高至", "提升至", "增加到", "增长到", "超过", "高于", "实现", "保持在")
 LE_BEFORE = ("不超过", "不高于", "控制在", "低于", "少于", "不多于", "压缩到", "降低到", "降至", "下降到")
@@ -421,7 +430,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
     """The indicators a sentence sets."""
     text = s.text
     work = s.work or fold(text)
-    qs = [q for q in quantities(text, work) if q.kind in ("percent", "count", "points")]
+    qs = [q for q in quantities(text, work) if q.kind in ("percent", "count", "points", "rule")]
     if not qs:
         return []
     quota = _is_quota_context(s)
@@ -437,9 +446,15 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             continue
         before = work[cs:q.start]
         after_word = work[q.end:q.end + 2]
+        if q.kind == "rule":
+            if comp and OUTCOME_WORDS.search(before) and not NORM_WORDS.search(work, cs, ce):
+                candidates.append((q, comp, (cs, ce)))
+            continue
         if q.kind == "percent":
             if _BY_RATIO.search(before) and work[q.end:q.end + 4].lstrip("的").startswith("比例"):
                 continue  # 按照10%的比例: a ratio rule
+            if SHARE_WORDS.search(before):
+                continue  # 财政补助比例为30%: a ratio rule
             candidates.append((q, comp or ">=", (cs, ce)))
             continue
         counted = work[q.end:min(ce, q.end + 14)]
@@ -473,9 +488,14 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             candidates.append((q, ">=", (cs, ce)))
     out = []
     for q, comp, clause in candidates:
-        unit = "%" if q.kind == "percent" else ("other" if q.kind == "points" else
-                                                COUNT_UNITS.get(q.unit_word.lstrip("万"), "other"))
         value = q.value
+        if q.kind == "rule":
+            unit = RULE_TARGET_UNITS.get(q.unit_word, "other")
+            if q.unit_word == "亿元":
+                value = value * 10000
+        else:
+            unit = "%" if q.kind == "percent" else ("other" if q.kind == "points" else
+                                                    COUNT_UNITS.get(q.unit_word.lstrip("万"), "other"))
         if q.kind == "count" and q.unit_word.startswith("万"):
             value = value * 10000
         if isinstance(value, float) and value == int(value):

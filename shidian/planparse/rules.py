@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from .indicators import CONDITION_HEADINGS, Sentence, quantities, sentences
+from .indicators import CONDITION_HEADINGS, SHARE_WORDS, Sentence, quantities, sentences
 from .model import Document, OutlineNode, PlanDraft, Rule
 from .timeexpr import fold
 
@@ -77,7 +77,7 @@ def _kind_of_quantity(unit: str, flags: _Flags) -> str | None:
         return "area"
     if unit in ("天", "日", "个工作日", "工作日"):
         return "notice_period" if flags.has("notice", NOTICE_WORDS) else None
-    if unit in ("学时", "课时", "小时", "周岁", "岁"):
+    if unit in ("学时", "课时", "小时", "周岁", "岁", "分钟"):
         return "other"
     if unit == "个月":
         return "other" if flags.has("months", _RR1) else None
@@ -118,6 +118,9 @@ def rules_in(s: Sentence) -> list[Rule]:
                 if tail:
                     end = tail.end()
                 add(kind, q.start, end)
+        elif q.kind == "percent":
+            if SHARE_WORDS.search(work, max(0, q.start - 14), q.start):
+                add("ratio", q.start, q.end)  # 财政补助比例为30%, 报销比例不低于70%
         elif q.kind == "count":
             before = work[max(0, q.start - 8):q.start]
             after = work[q.end:q.end + 4]

@@ -32,6 +32,11 @@ def _one(text, **kw):
     ("户均建筑面积所占比例控制在60%以内。", "<=", 60, "%"),
     ("空置率不超过5%。", "<=", 5, "%"),
     ("就业率保持在60%—70%。", ">=", 60, "%"),
+    # money, days and years measure an outcome here: targets, not norms
+    ("到2025年,农村居民人均可支配收入达到2万元以上。", ">=", 2, "万元"),
+    ("全市固定资产投资总额达到1.5亿元。", ">=", 15000, "万元"),
+    ("平均住院日控制在8天以内。", "<=", 8, "天"),
+    ("人均预期寿命达到80岁。", ">=", 80, "other"),
 ])
 def test_comparator_target_and_unit(text, comparator, target, unit):
     ind = _one(text)
@@ -79,6 +84,7 @@ def test_lists_of_rates_sharing_one_target_are_split():
     "规模达到4000人以上应当设立专职心理咨询服务人员。",                        # a condition
     "修缮加固户均补助不低于0.5万元。",                                         # money: a rule
     "改造后住房建筑面积要达到人均13平方米以上。",                              # area: a rule
+    "医保报销比例不低于70%。",                                                  # a cost share: a rule
 ])
 def test_numbers_that_are_not_targets(text):
     assert indicators_in(_sentence(text)) == []
