@@ -48,7 +48,7 @@ _SUFFIX = re.compile(r"(?:维吾尔自治区|壮族自治区|回族自治区|自
 
 
 @functools.lru_cache(maxsize=1)
-def _places() -> tuple[frozenset[str], dict[str, str]]:
+def _places() -> tuple[frozenset[str], dict[str, dict[str, str]]]:
     """Full place names (provinces, prefectures, counties), and the short forms of provinces and
     prefectures (甘肃, 杭州) -> full name. County short forms are left out: many are common words."""
     full: set[str] = set()
@@ -66,7 +66,7 @@ def _places() -> tuple[frozenset[str], dict[str, str]]:
         if level in ("P", "C"):
             s = _SUFFIX.sub("", name)
             if len(s) >= 2:
-                short.setdefault(s, name)
+                short.setdefault(s[:2], {}).setdefault(s, name)
     return frozenset(full), short
 
 
@@ -85,10 +85,13 @@ def _place(text: str) -> str:
             if len(name) == k and name in full:
                 counts[name] = counts.get(name, 0) + 1
                 break
-    for s, name in short.items():
-        n = text.count(s)
-        if n:
-            counts[name] = counts.get(name, 0) + n - text.count(name)
+    # short forms (甘肃, 杭州) not followed by their suffix, found through their first two characters
+    for i in range(len(text) - 1):
+        group = short.get(text[i:i + 2])
+        if group:
+            for s, name in group.items():
+                if text.startswith(s, i) and not text.startswith(name, i):
+                    counts[name] = counts.get(name, 0) + 1
     best = max(counts.items(), key=lambda kv: (kv[1], len(kv[0])), default=("", 0))
     return best[0] if best[1] >= 2 else ""
 
