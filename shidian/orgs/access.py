@@ -14,6 +14,9 @@ from .models import Agency, Division, Role, User
 
 # Roles that see everything inside their division subtree (not only their own agencies' work).
 SUBTREE_ROLES = frozenset({Role.OFFICE, Role.LEADER, Role.ADMIN})
+# A condition that keeps every row and survives ``|``: an empty ``Q()`` is dropped when
+# combined with ``|`` (``Q() | Q(pk__in=own)`` would keep only ``own``). Compiles to no WHERE.
+EVERYTHING = ~Q(pk__in=[])
 
 
 def is_admin(user: User) -> bool:
@@ -31,7 +34,7 @@ def division_q(user: User, field: str = "division") -> Q:
     division scope sees every division only if they are a superuser or a national office.
     """
     if user.is_superuser or (user.division_id is None and sees_subtree(user)):
-        return Q()
+        return EVERYTHING
     if user.division_id is None:
         return Q(pk__in=[])
     return Q(**{f"{field}__code__startswith": user.division_id})

@@ -89,7 +89,7 @@ USER_COLUMNS = (
     Column("role", gettext_noop("Role"), True, gettext_lazy("One of the listed roles"), 14),
     Column("division", gettext_noop("Division code or name"), True,
            gettext_lazy("The division code (510521) or a name that is unique in your area"), 16),
-    Column("agencies", gettext_noop("Agencies"), False,
+    Column("agencies", gettext_noop("Agencies acted for"), False,
            gettext_lazy("Names of the agencies the user acts for, separated by 、 (required for "
                         "liaisons and pilot sites)"), 30),
     Column("phone", gettext_noop("Phone"), False, "", 14),
@@ -305,7 +305,7 @@ def _choice(value: str, choices: Any) -> str | None:
     return None
 
 
-def _split_list(value: str) -> list[str]:
+def split_list(value: str) -> list[str]:
     items = [value]
     for separator in LIST_SEPARATORS:
         items = [part for item in items for part in item.split(separator)]
@@ -402,7 +402,7 @@ def agencies_import(*, actor: User, upload: IO[bytes], partial: bool = False) ->
             issues.append(ImportIssue(row, label("credit_code"), record["credit_code"],
                                       exc.message))
         values["short_name"] = record.get("short_name", "")
-        values["aliases"] = _split_list(record.get("aliases", ""))
+        values["aliases"] = split_list(record.get("aliases", ""))
         if "name" in values and "division" in values:
             key = (values["division"].code, values["name"])
             if key in seen_names:
@@ -518,7 +518,7 @@ def users_import(*, actor: User, upload: IO[bytes], partial: bool = False) -> Im
             else:
                 issues.append(ImportIssue(row, label("division"), record["division"], found))
         chosen = []
-        for name in _split_list(record.get("agencies", "")):
+        for name in split_list(record.get("agencies", "")):
             agency = agencies.get(name, division)
             if isinstance(agency, Agency):
                 chosen.append(agency)

@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 from rapidfuzz import fuzz
 
 from . import access, names
-from .models import CODE_LENGTHS, Agency, Division, Role, User
+from .models import CODE_LENGTHS, Agency, Division, User
 
 # Scores of agency_candidates, best first. Fuzzy similarity never reaches an exact reading.
 SCORE_NAME = 1.0
@@ -121,8 +123,29 @@ def user_list(*, user: User, query: str = "", role: str = "",
     return users.select_related("division").prefetch_related("agencies").order_by("username")
 
 
-def roles() -> list[tuple[str, str]]:
-    return list(Role.choices)
+def agency_counts(*, user: User, divisions: list[Division]) -> dict[str, int]:
+    """How many agencies the user sees in each division's subtree (divisions of one level)."""
+    if not divisions:
+        return {}
+    length = len(divisions[0].code)
+    codes = [d.code for d in divisions if len(d.code) == length]
+    rows = (access.agencies_visible_to(user=user)
+            .annotate(prefix=Substr("division_id", 1, length))
+            .filter(prefix__in=codes)
+            .values("prefix").annotate(n=Count("id")).order_by())
+    return {row["prefix"]: row["n"] for row in rows}
+
+
+def users_locked(*, usernames: list[str]) -> set[str]:
+    """The user names that django-axes has locked (failures counted per user name)."""
+    from axes.models import AccessAttempt
+
+    if not usernames:
+        return set()
+    rows = (AccessAttempt.objects.filter(username__in=usernames).values("username")
+            .annotate(failures=Sum("failures_since_start"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT))
+    return {row["username"] for row in rows}
 
 
 @dataclass

@@ -34,9 +34,12 @@ def make_divisions() -> dict[str, Division]:
 
 def make_agency(name: str, division_code: str, *, kind: str = AgencyKind.GOVERNMENT,
                 aliases: tuple[str, ...] = ()) -> Agency:
+    from .names import initials
+
     make_divisions()
     agency, _ = Agency.objects.get_or_create(name=name, division_id=division_code,
-                                             defaults={"kind": kind})
+                                             defaults={"kind": kind,
+                                                       "initials": initials(name)})
     for alias in aliases:
         agency.aliases.get_or_create(name=alias)
     return agency
