@@ -22,8 +22,9 @@ _BAO_NOT_AFTER = set("举申通简专月周季年日情预快海画汇回上呈�
 _BAO_NOT_BEFORE = set("告批审备名销考到道刊纸表送效账复")
 # meetings held on a cycle; 会议/调度 need a cycle word, these are periodic by themselves
 PERIODIC_MEETINGS = re.compile(r"例会|会商|议稳")
-MEETINGS = re.compile(r"会议|调度(?!使用|资源|力量|指挥)")
-_MEETING_NAME = re.compile(r"[\u4e00-\u9fff]{0,6}(?:会议|调度)$")
+MEETINGS = re.compile(r"会议|调度(?!使用|资源|力量|指挥)|(?<=召开)[^,,。;;会]{0,8}?会(?![议商同签审计员长场所])|"
+                      r"(?<=举行)[^,,。;;会]{0,8}?会(?![议商同签审计员长场所])")
+_MEETING_NAME = re.compile(r"[\u4e00-\u9fff]{0,6}(?:会议|调度|会)$")
 REPORT_NOUNS = re.compile(r"(?:阶段性|专题|工作|年度|试点|季度|月度)?总结(?:报告)?|[\u4e00-\u9fff]{0,8}?报告|简报|专报|"
                           r"月报|周报|季报|年报|日报")
 NOUN_VERBS = re.compile(r"(?:形成|提交|撰写|报送|上报|做好|建立|健全|印发|编发|编写|执行|落实|实行)$")
@@ -170,13 +171,16 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
         m = PERIODIC_MEETINGS.search(masked)
         out.append(("meeting", m.start(), m.end()))
     else:
+        cycle = bool(find_recurrences(masked) or _RX12.search(masked))
         for m in MEETINGS.finditer(masked):
             name = _MEETING_NAME.search(masked, max(0, m.start() - 6), m.end())
-            if name and ONE_OFF_MEETING.search(name.group(0)):
+            held = masked[m.start():m.end()]
+            if not cycle or (ONE_OFF_MEETING.search(held) and not cycle):
                 continue
-            if find_recurrences(masked) or _RX12.search(masked):
-                out.append(("meeting", m.start(), m.end()))
-                break
+            if name and ONE_OFF_MEETING.search(name.group(0)) and not cycle:
+                continue
+            out.append(("meeting", m.start(), m.end()))
+            break
     return out
 
 
@@ -274,7 +278,7 @@ def _meeting_name(clause: str, pos: int, end: int) -> str:
     head = clause[max(0, pos - 16):pos]
     verbs = list(_MEETING_VERB.finditer(head))
     noun = head[verbs[-1].end():] if verbs else ""
-    noun = _MEETING_COUNT.sub("", noun) + clause[pos:end]
+    noun = _MEETING_COUNT.sub("", noun + clause[pos:end])
     if len(noun) <= 2:
         subject = _MEETING_SUBJECT.match(clause.lstrip())
         if subject and not _MEETING_VERB.search(subject.group(0)) and not _LEAD_WORDS.match(subject.group(0)):
@@ -390,11 +394,21 @@ def _compatible(a: _Duty, b: _Duty) -> bool:
     return True
 
 
+_HEADING_BODY = re.compile(r"[,,;;:：]")
+
+
+_MAY_HOLD_DUTY = re.compile(r"会|调度|总结|议稳|反映|提交")
+
+
 def _is_heading(s: Sentence) -> bool:
     """A heading line alone ((七)健全信息报告制度) names a topic; the duty is in its text."""
     text = s.text.strip()
-    return len(text) <= 30 and not text.endswith(("。", ".", ";", "；")) and bool(
-        _RX30.match(text))
+    m = _RX30.match(text)
+    if not m:
+        return False
+    if not text.endswith(("。", ".", ";", "；")):
+        return len(text) <= 30
+    return len(text) - m.end() <= 12 and not _HEADING_BODY.search(text)  # (二)按时报送。
 
 
 def extract_reporting(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
@@ -404,8 +418,7 @@ def extract_reporting(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
     for s in sents:
         if s.part_kind in ("guiding", "principles") or _is_heading(s):
             continue
-        if not REPORT_VERBS.search(s.text) and "报" not in s.text and not re.search(
-                r"例会|会商|议稳|会议|调度|总结", s.text):
+        if "报" not in s.text and not _MAY_HOLD_DUTY.search(s.text):
             continue
         for d in duties_in(s):
             out.append(Reporting(what=d.what.strip(" ,,。;;"), recurrence=d.recurrence,

@@ -28,6 +28,9 @@ _PAREN_TIME = re.compile(r"[(（]([^()（）]{2,40})[)）]")
 _ORDINAL_STAGE = re.compile(r"第[一二三四五六七八九十\d]{1,2}阶段")
 _STAGE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}阶段")
 _FOR_STAGE = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;:：\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
+# TIME,X阶段 / TIME:X阶段 (the time words alone before the comma)
+_STAGE_AFTER_TIME = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;:：\n]{4,30}?)[,,:：]\s*"
+                               r"(?P<name>[\u4e00-\u9fff]{2,10}?阶段)(?=[。.,,;;:：\s(（]|$)")
 _TIME_CHARS = re.compile(r"^[\d\s\-—~至到年月日号底初末上中下旬*×.]+$")
 _SENT_SPLIT = re.compile(r"[^。!?！？\n]+[。!?！？]?")
 
@@ -96,7 +99,11 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
         if len(exprs) == 1 and exprs[0].role in ("span", "point", "limit") \
                 and exprs[0].text.strip() == inner and exprs[0].suffix == "":
             name = _title_without_time(title or body[:m.start()], inner) or body[:m.start()].strip(" 。.")
-            return _title_without_time(name, inner), exprs[0]
+            name = _title_without_time(name, inner)
+            if not name:  # 第一阶段(2021年1月—6月):动员部署
+                after = _RS1.split(body[m.end():].lstrip(" :："), maxsplit=1)[0].strip(" 。.")
+                name = after[:20] or (marker.group(0).strip(" :：、") if marker else "")
+            return name, exprs[0]
     k = masked.find("阶段")
     if 0 <= k < 20:
         for expr in find_times(body[:120], masked=masked):
@@ -188,6 +195,16 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
                 words = line.text[m.start("time"):m.end("name")].strip()
                 found.append(_PhaseFound(Phase(name=m.group("name"), start=None, end=None, text=words,
                                                span=(pos, line.start + m.end("name"))), None, True))
+        for m in _STAGE_AFTER_TIME.finditer(line.text):
+            time_part = m.group("time").strip()
+            exprs = find_times(time_part)
+            pos = line.start + m.start("time")
+            if len(exprs) != 1 or exprs[0].text != time_part or inside_found(pos) or exprs[0].role == "cycle":
+                continue
+            expr = exprs[0]
+            found.append(_PhaseFound(Phase(name=m.group("name"), start=expr.begin, end=expr.until, text=expr.text,
+                                           span=(pos, pos + len(time_part))), None, True))
+            added.append((pos, pos + len(time_part)))
         # a dated range in a sentence about a 阶段
         for sm in _SENT_SPLIT.finditer(line.text):
             sentence = sm.group(0)

@@ -58,6 +58,7 @@ def test_cycles_attached_to_the_duty_word():
     ("各专项责任小组要明确工作任务和完成时限,建立工作台账,每个月召开一次专题会议。", "monthly", "专题会议"),
     ("建立定期会商制度,对各村各成员单位工作进展情况定期开展督查。", None, "会商"),
     ("落实党委定期议稳机制和涉稳突出问题分类归口处理机制。", None, "党委定期议稳"),
+    ("各乡镇要全面推进改革,每季度末召开一次推进会。", "quarterly", "推进会"),
 ])
 def test_meetings_on_a_cycle(text, recurrence, what):
     d = one(text)
@@ -75,6 +76,7 @@ def test_meetings_on_a_cycle(text, recurrence, what):
     "填写《福建省农村住宅建设和用地申请表》,并上报乡(镇)政府。",               # a procedure step
     "县(市、区)业务主管部门接到乡(镇)上报的材料后,组织专业技术人员进行鉴定。",
     "要广泛收集并及时调查和处理群众举报的信息。",
+    "(二)按时报送。",                                                              # a heading
     "建立报告和周期总结相结合的评价方式。",
 ])
 def test_not_duties(text):

@@ -115,3 +115,22 @@ def test_step_items_take_the_end_of_their_step_and_recurring_tasks_keep_cycle_wo
     assert got == [("2020-07", "2020年6-7月", None), ("2020-07", "2020年6-7月", None),
                    (None, "每月月底前", "monthly"), ("2016-11", "2016年11月底前", None)]
     assert [(p.name, p.start, p.end) for p in draft.phases] == [("试点启动阶段", "2020-06", "2020-07")]
+
+
+def test_phase_forms_of_other_plans():
+    text = ("四、实施步骤\n"
+            "第一阶段(2021年1月—2021年6月):动员部署。成立领导小组。\n"
+            "2021年7月至2022年6月为全面推进阶段。各乡镇要全面推进改革。\n"
+            "2022年7月—12月,总结评估阶段。县卫健委组织开展评估。\n")
+    doc = Document.from_text("t", text)
+    found = [f.phase for f in find_phases(doc, [], [])]
+    assert [(p.name, p.start, p.end) for p in found] == [
+        ("动员部署", "2021-01", "2021-06"), ("全面推进阶段", "2021-07", "2022-06"),
+        ("总结评估阶段", "2022-07", "2022-12")]
+    draft = PlanDraft(id="t")
+    extract_schedule(doc, [], draft)
+    assert (draft.period_start, draft.period_end) == ("2021-01", "2022-12")
+
+
+def test_a_date_in_the_deadline_column_of_a_task_table_is_the_limit():
+    assert task_deadline("2\t建立监测平台\t市大数据局\t2022年6月") == ("2022-06", "2022年6月")
