@@ -312,3 +312,34 @@ def test_the_office_defines_elements_a_data_set_a_rule_and_an_indicator(client, 
     assert not Indicator.objects.filter(name="人均参训").exists()
     client.force_login(world.clerk)
     assert client.get(url).status_code == 404
+
+
+def test_an_agency_reports_its_own_figures_and_completeness_counts_it(client, world):
+    from shidian.orgs.testing import make_agency, make_user
+
+    health = make_agency("泸县卫生健康局", "510521")
+    civil = make_agency("泸县民政局", "510521")
+    liaison = make_user("health-liaison", role="liaison", agencies=(health,))
+    other = make_user("civil-liaison", role="liaison", agencies=(civil,))
+    patients = services.data_element_create(user=world.office, code="patients",
+                                            name="在册患者数", unit="人")
+    data_set = services.data_set_create(user=world.office, name="部门月报", period_type="M",
+                                        elements=[patients],
+                                        division=Division.objects.get(code="5105"), level=None,
+                                        agencies=[health, civil])
+    url = reverse("indicators:entry", args=[data_set.pk])
+    client.force_login(liaison)
+    page = client.get(url).content.decode()
+    assert "泸县卫生健康局" in page and "泸县民政局" not in page
+    response = client.post(url, {"agency": health.pk, "period": last_month().id,
+                                 "v-patients": "120"})
+    assert response.status_code == 302
+    assert DataValue.objects.get(element=patients).agency == health
+    client.force_login(other)
+    assert client.post(url, {"agency": health.pk, "period": last_month().id,
+                             "v-patients": "1"}).status_code == 404
+    assert DataValue.objects.get(element=patients).value == 120
+    client.force_login(world.office)
+    page = client.get(reverse("indicators:completeness", args=[data_set.pk])
+                      + f"?period={last_month().id}").content.decode()
+    assert "1/2" in page

@@ -92,14 +92,26 @@ def entry(request: HttpRequest, data_set_id: int) -> HttpResponse:
     period = _period(params.get("period"), data_set.period_type,
                      default=_default_period(data_set.period_type))
     choices = access.divisions_for_entry(user=user, data_set=data_set).order_by("code")
+    agencies = list(access.agencies_for_entry(user=user, data_set=data_set).order_by("name"))
+    agency = None
     code = (params.get("division") or "").strip()
+    if params.get("agency"):
+        agency = access.access_agency_for_entry(user=user, data_set=data_set,
+                                                agency_id=params["agency"])
+        code = agency.division_id
     if not code:
         first = choices.values_list("code", flat=True)[:1]
         code = first[0] if first else ""
+    if not code and agencies:
+        agency = agencies[0]
+        code = agency.division_id
     if not code:
         return render(request, "web/indicators/entry.html", {
             "data_set": data_set, "period": period, "form": None, "nothing": True})
-    division = access.access_division_for_entry(user=user, data_set=data_set, code=code)
+    if agency is None:
+        division = access.access_division_for_entry(user=user, data_set=data_set, code=code)
+    else:
+        division = agency.division
     errors: list[dict[str, str]] = []
     submitted: dict[str, str] = {}
     if request.method == "POST":
@@ -107,7 +119,7 @@ def entry(request: HttpRequest, data_set_id: int) -> HttpResponse:
         submitted = {f.key: request.POST.get(f"v-{f.key}", "") for f in fields}
         try:
             result = services.values_save(user=user, data_set=data_set, division=division,
-                                          period=period.id, values=submitted)
+                                          period=period.id, values=submitted, agency=agency)
         except ShidianError as error:
             errors = error.extra.get("errors") or [{"field": "", "message": error.message}]
             messages.error(request, error.message)
@@ -115,11 +127,14 @@ def entry(request: HttpRequest, data_set_id: int) -> HttpResponse:
             for warning in result.warnings:
                 messages.warning(request, warning)
             messages.success(request, _("Saved %(count)s values for %(division)s, %(period)s.")
-                             % {"count": result.changed, "division": division.name,
+                             % {"count": result.changed,
+                                "division": agency.name if agency else division.name,
                                 "period": period.label})
+            who = f"agency={agency.pk}" if agency else f"division={division.code}"
             return redirect(f"{reverse('indicators:entry', args=[data_set.pk])}"
-                            f"?division={division.code}&period={period.id}")
-    form = selectors.entry_form(data_set=data_set, division=division, period=period)
+                            f"?{who}&period={period.id}")
+    form = selectors.entry_form(data_set=data_set, division=division, period=period,
+                                agency=agency)
     field_errors = {e.get("field"): e["message"] for e in errors if e.get("field")}
     rows = [{"row": row, "value": submitted.get(row.field.key, row.value),
              "error": field_errors.get(row.field.key, "")} for row in form.rows]
@@ -131,7 +146,8 @@ def entry(request: HttpRequest, data_set_id: int) -> HttpResponse:
         "too_many_divisions": choices.count() > ENTRY_SELECT_LIMIT,
         "rule_errors": [e["message"] for e in errors if not e.get("field")],
         "history": selectors.value_history(data_set=data_set, division=division,
-                                           period=period)[:20],
+                                           period=period, agency=agency)[:20],
+        "agencies": agencies, "agency": agency,
     })
 
 
