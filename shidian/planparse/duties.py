@@ -307,6 +307,8 @@ def _to(clause: str, pos: int, end: int) -> str | None:
 
 
 def duties_in(s: Sentence) -> list[_Duty]:
+    if _is_heading(s):
+        return []
     text = s.text
     work = _without_heading(s, s.work or fold(text))
     clause_list = _clauses(work)
