@@ -8,6 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from shidian.orgs.models import Role
+
+# Where each role starts its day: the page it would open first anyway.
+ROLE_HOME = {
+    Role.LIAISON: "reporting:workspace",
+    Role.PILOT_SITE: "reporting:workspace",
+    Role.OFFICE: "reporting:plans",
+    Role.LEADER: "reporting:plans",
+    Role.CASE_WORKER: "cases:programmes",
+    Role.ADMIN: "orgs:index",
+}
+
 
 class ShidianLoginView(LoginView):
     template_name = "web/account/login.html"
@@ -22,4 +34,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    target = ROLE_HOME.get(request.user.role)
+    if target is None:
+        return render(request, "web/home.html")
+    return redirect(target)

@@ -277,7 +277,11 @@ def _period_of(request: HttpRequest, plan: Plan) -> Period:
         if period.kind != rule.period_kind:
             raise Http404("not a period of this plan")
         return period
-    return rule.period_due(today) or rule.current_period(today)
+    if due := rule.period_due(today):
+        return due
+    # A plan whose time is over shows its last period, not an empty current one.
+    recent = rule.recent_periods(today, 1)
+    return recent[0] if recent else rule.current_period(today)
 
 
 @login_required
