@@ -1,7 +1,10 @@
 """Quantified targets: the seed plans' gold indicators, and the phrasings of NOTES.md 2."""
 import json
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shidian.planparse.indicators import Sentence, extract_indicators, indicators_in, quantities
 from shidian.planparse.model import Document
@@ -134,3 +137,48 @@ def test_seed_indicators_match_the_gold(seed_dir, stem):
     def key(i):
         return (i["comparator"], float(i["target"]), i["unit"], i["deadline"] or "")
     assert sorted(key(i.to_dict()) for i in draft.indicators) == sorted(key(i) for i in gold["indicators"])
+
+
+def _run_steps(text):
+    from shidian.planparse.duties import extract_reporting
+    from shidian.planparse.indicators import extract_goals_and_indicators
+    from shidian.planparse.model import PlanDraft
+    from shidian.planparse.rules import extract_rules
+    from shidian.planparse.schedule import extract_schedule
+    doc = Document.from_text("t", text)
+    draft = PlanDraft(id="t")
+    extract_schedule(doc, [], draft)
+    extract_goals_and_indicators(doc, [], draft)
+    extract_reporting(doc, [], draft)
+    extract_rules(doc, [], draft)
+    return draft
+
+
+PLAN_ALPHABET = st.sampled_from(list("一二三四五六七八九十()（）、.:：,，;；。\n\t 0123456789%年月日底前每季度报送会议达到以上户个"
+                                     "《》〔〕**—-至到不少于万元平方米第阶段为"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=PLAN_ALPHABET, max_size=400)))
+def test_the_steps_never_crash(text):
+    draft = _run_steps(text)
+    for ind in draft.indicators:
+        assert ind.comparator in (">=", "<=", "=", ">", "<")
+    for rep in draft.reporting:
+        assert rep.recurrence in (None, "once", "daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
+
+
+def test_the_steps_take_linear_time_on_run_on_text():
+    unit = "2019年8月底前完成率达到80%以上,每月月底前将进度报送省厅,国有企业30家、5万户、公示期不少于3天、"
+    timings = []
+    for n in (20_000, 80_000):
+        text = unit * (n // len(unit))
+        t0 = time.process_time()
+        _run_steps(text)
+        timings.append(time.process_time() - t0)
+    assert timings[1] < timings[0] * 4 * 2.5  # 4x the text, well under 16x (quadratic) the time
+
+
+def test_empty_text_gives_nothing():
+    draft = _run_steps("")
+    assert (draft.phases, draft.indicators, draft.reporting, draft.rules, draft.goals) == ([], [], [], [], [])
