@@ -343,3 +343,24 @@ def test_an_agency_reports_its_own_figures_and_completeness_counts_it(client, wo
     page = client.get(reverse("indicators:completeness", args=[data_set.pk])
                       + f"?period={last_month().id}").content.decode()
     assert "1/2" in page
+
+
+def test_a_city_splits_its_target_among_its_counties(client, world):
+    households = services.indicator_create(user=world.office, name="完成改造户数",
+                                           numerator="#{rooms}", decimals=0, unit="户")
+    whole = services.target_create(user=world.office, indicator=households, value=5000,
+                                   deadline=date(2021, 12, 31), cumulative=True,
+                                   division=Division.objects.get(code="5105"))
+    client.force_login(world.office)
+    page = client.get(reverse("indicators:target", args=[whole.pk])).content.decode()
+    assert "泸县" in page and "合江县" in page
+    client.post(reverse("indicators:target_allocate", args=[whole.pk]),
+                {"share-510521": "3000", "share-510522": "1500"})
+    shares = {t.division_id: t.value for t in Target.objects.filter(parent=whole)}
+    assert shares == {"510521": 3000, "510522": 1500}
+    page = client.get(reverse("indicators:target", args=[whole.pk])).content.decode()
+    assert "分解数合计为4500，目标为5000" in page
+    client.force_login(world.county)                 # a county cannot re-split the city's
+    assert client.post(reverse("indicators:target_allocate", args=[whole.pk]),
+                       {"share-510521": "1"}).status_code == 404
+    assert Target.objects.get(parent=whole, division_id="510521").value == 3000

@@ -17,4 +17,5 @@ urlpatterns = [
     path("plans/<int:plan_id>/board.xlsx", views.plan_board_export, name="plan_board_export"),
     path("targets/<int:target_id>/", views.target_detail, name="target"),
     path("targets/<int:target_id>/confirm/", views.target_confirm, name="target_confirm"),
+    path("targets/<int:target_id>/allocate/", views.target_allocate, name="target_allocate"),
 ]

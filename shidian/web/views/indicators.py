@@ -23,7 +23,7 @@ from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.periods import Period, PeriodKind, parse_period, period_containing
 from shidian.indicators import access, excel, selectors, services
 from shidian.indicators.models import Comparator, PeriodType, Target, TargetStatus
-from shidian.orgs.models import DivisionLevel
+from shidian.orgs.models import Division, DivisionLevel
 from shidian.plans.access import access_plan_by_id
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -395,11 +395,42 @@ def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
     board = selectors.target_board(target=target)
     board.rows = [r for r in board.rows if access.readable_code(user=user, code=r.code)
                   or r.code == (target.division_id or "")]
+    shares = {t.division_id: t for t in Target.objects.filter(parent=target).select_related(
+        "division")}
+    writable = access.targets_writable_by(user=user).filter(pk=target.pk).exists()
+    children = []
+    if writable and target.level is None:
+        below = (Division.objects.filter(parent=target.division) if target.division
+                 else Division.objects.filter(parent__isnull=True))
+        children = [(d, shares.get(d.code)) for d in below.order_by("code")]
     return render(request, "web/indicators/target.html", {
         "target": target, "board": board, "rule": selectors.projection_rule(),
         "series": selectors.target_series(target=target),
-        "shares": Target.objects.filter(parent=target).select_related("division"),
+        "shares": list(shares.values()), "allocation": children,
     })
+
+
+@_not_found_as_404
+@require_POST
+def target_allocate(request: HttpRequest, target_id: int) -> HttpResponse:
+    """Save the allocation table: the target's share for each division one level below."""
+    user = request.user
+    target = access.access_target_by_id(user=user, target_id=target_id, for_write=True)
+    shares = {}
+    try:
+        for key, value in request.POST.items():
+            if key.startswith("share-") and value.strip():
+                shares[key[len("share-"):]] = _float(value, name=key[len("share-"):])
+        made, warnings = services.target_allocate(user=user, target=target, shares=shares)
+    except ShidianError as error:
+        if error.code == ErrorCode.NOT_FOUND:
+            raise
+        messages.error(request, error.message)
+    else:
+        for warning in warnings:
+            messages.warning(request, warning)
+        messages.success(request, _("%(count)s shares saved.") % {"count": len(made)})
+    return redirect("indicators:target", target_id=target.pk)
 
 
 # -- definitions ----------------------------------------------------------------------------------
