@@ -171,6 +171,8 @@ _POINT = (
     r"(?![\d年月日号个%.:万人名次家户项岁周天份元]| ?[日号年月]))?(?P<ms>" + _MSFX + r")?"
     r"|(?P<ys>" + _YSFX + r"))?"
     r"|(?<!\d)(?<!\d年)(?P<m2>" + _MON + r") ?月份?(?: ?(?P<d2>" + _DAY + r") ?[日号])?(?P<ms2>" + _MSFX + r")?"
+    r"|(?P<ny>(?:19|20)\d\d)[./](?P<nm>1[0-2]|0?[1-9])(?:[./](?P<nd>3[01]|[12]\d|0?[1-9]))?(?![\d%])"
+    r"|(?P<iy>(?:19|20)\d\d)-(?P<im>1[0-2]|0[1-9])-(?P<id>3[01]|[12]\d|0[1-9])(?![\d%])"
     r"|(?P<v>年底|年末|年初(?![步级中])|年内|年中(?![小学国央心级等文])|上半年|下半年|当年|今年|本年|"
     r"明年|次年|同年|去年|上年度|上年))"
 )
@@ -329,6 +331,11 @@ class _Point:
 
 def _point_from(m: re.Match, year_hint: int | None, ctx, ref_year: int | None) -> _Point | None:
     g = m.groupdict()
+    if g.get("ny") or g.get("iy"):  # 2021.12.31, 2021.6, 2021-06-30
+        year = int(g.get("ny") or g["iy"])
+        return _Point(year=year, month=int(g.get("nm") or g["im"]),
+                      day=int(g["nd"]) if g.get("nd") else (int(g["id"]) if g.get("id") else None),
+                      year_given=True)
     if g.get("y"):
         red = _is_red(g["y"])
         year = _num(g["y"])
@@ -376,7 +383,7 @@ def _point_from(m: re.Match, year_hint: int | None, ctx, ref_year: int | None) -
 _SENTENCE_END = "。!?！？\n"
 _SENTENCE_END_RE = re.compile("[" + _SENTENCE_END + "]")
 # every expression has one of these (a bracketed year range has the digits and a dash)
-_HAS_TIME = re.compile(r"[年月日号]|\d{4}\s*[-—~至到－～–]")
+_HAS_TIME = re.compile(r"[年月日号]|\d{4}\s*[-—~至到－～–]|(?:19|20)\d\d[./]\d")
 
 
 def find_times(text: str, *, context: tuple[str | None, str | None] | None = None,
@@ -475,7 +482,8 @@ def _from_point(mm: re.Match, work: str, text: str, hint, ctx, ref_year) -> Time
         if second_m and second_m.end() > sep.end():
             hint2 = first.year if first.year is not None else hint
             second = _point_from(second_m, hint2, ctx, ref_year)
-            if second is not None and second_m.group("m2") is None and second_m.group("y") is None:
+            if second is not None and second_m.group("m2") is None and second_m.group("y") is None \
+                    and second_m.group("ny") is None and second_m.group("iy") is None:
                 second = None  # 至今年底… keep ranges to explicit dates
             s_end = second_m.end() if second is not None else None
         if second is None and first.month is not None:
@@ -554,7 +562,7 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
         role = "start"
     elif suffix in LIMIT_SUFFIXES or prefix in LIMIT_PREFIXES:
         role = "limit"
-    elif core.endswith(("底", "末")) or (not expr.is_range and ("年底" in core or "月底" in core)):
+    elif core.endswith(("底", "末", "年内")) or (not expr.is_range and ("年底" in core or "月底" in core)):
         role = "limit"
     elif not expr.is_range and _DONE.match(work, expr.end):
         role = "limit"
