@@ -368,7 +368,7 @@ def agencies_import(*, actor: User, upload: IO[bytes], partial: bool = False) ->
     if result.issues:
         raise ImportFailed(result)
     divisions = _Divisions(actor)
-    kinds = ", ".join(str(label) for label in AgencyKind.labels)
+    kinds = "、".join(str(label) for label in AgencyKind.labels)
     seen_names: dict[tuple[str, str], int] = {}
     seen_codes: dict[str, int] = {}
     cleaned: dict[int, dict[str, Any]] = {}
@@ -479,7 +479,7 @@ def users_import(*, actor: User, upload: IO[bytes], partial: bool = False) -> Im
         raise ImportFailed(result)
     divisions = _Divisions(actor)
     agencies = _Agencies(actor)
-    roles = ", ".join(str(label) for label in Role.labels)
+    roles = "、".join(str(label) for label in Role.labels)
     seen: dict[str, int] = {}
     cleaned: dict[int, dict[str, Any]] = {}
     label = lambda key: _label(USER_COLUMNS, key)  # noqa: E731

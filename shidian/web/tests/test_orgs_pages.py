@@ -319,3 +319,53 @@ def test_agency_list_queries_do_not_grow_with_rows(client, world, django_assert_
     as_user(client, world["lx_admin"])
     with django_assert_max_num_queries(12):
         client.get(reverse("orgs:agencies"))
+
+
+@pytest.mark.browser
+def test_browser_admin_imports_agencies_and_sees_the_error_table(page, live_server,
+                                                                 transactional_db, tmp_path):
+    """泸州市's administrator uploads an agency list with two bad rows: the page lists them by
+    row and column and saves nothing; the corrected file imports, and the list shows the units."""
+    make_divisions()
+    admin = make_user("lz_admin", role=Role.ADMIN, division_code="5105")
+    shots = page.artifacts
+    head = ["单位名称", "所属区划", "单位类型", "简称", "统一社会信用代码", "别名"]
+    rows = [["泸县卫生健康局", "510521", "政府部门", "", "", "县卫健局"],
+            ["泸县民政局", "510599", "政府部门", "", "", ""],
+            ["合江县卫生健康局", "合江县", "衙门", "", "", "合江卫健局"]]
+    bad = tmp_path / "单位-有错误.xlsx"
+    bad.write_bytes(xlsx([head, *rows]).getvalue())
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=current-user]")
+    page.click("[data-testid=nav-orgs]")
+    page.click("[data-testid=nav-import-agencies]")
+    page.wait_for_selector("[data-testid=import-form]")
+    page.set_input_files("#id_file", str(bad))
+    page.click("[data-testid=import-submit]")
+    table = page.wait_for_selector("[data-testid=import-errors]")
+    page.screenshot(path=str(shots / "1-errors.png"), full_page=True)
+    cells = [[td.inner_text() for td in tr.query_selector_all("td")]
+             for tr in table.query_selector_all("tbody tr")]
+    assert [(c[0], c[1], c[2]) for c in cells] == [("3", "所属区划", "510599"),
+                                                  ("4", "单位类型", "衙门")]
+    assert "未保存任何数据" in page.inner_text("main")
+    assert not Agency.objects.exists()
+
+    rows[1][1], rows[2][2] = "510521", "政府部门"
+    good = tmp_path / "单位.xlsx"
+    good.write_bytes(xlsx([head, *rows]).getvalue())
+    page.set_input_files("#id_file", str(good))
+    page.click("[data-testid=import-submit]")
+    page.wait_for_selector("text=已导入 3 行")
+    assert page.query_selector("[data-testid=import-errors]") is None
+    page.screenshot(path=str(shots / "2-imported.png"), full_page=True)
+
+    page.goto(f"{live_server.url}{reverse('orgs:agencies')}?q=hjx")
+    page.wait_for_selector("[data-testid=agency-table]")
+    listed = page.inner_text("[data-testid=agency-table]")
+    assert "合江县卫生健康局" in listed and "合江卫健局" in listed and "泸县民政局" not in listed
+    page.screenshot(path=str(shots / "3-search-by-initials.png"), full_page=True)
