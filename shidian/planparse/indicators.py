@@ -64,6 +64,7 @@ GE_AFTER = ("及以上", "以上")
 LE_AFTER = ("及以下", "以下", "以内", "之内")
 NORM_BEFORE = ("不宜", "不得", "不应", "不能", "原则上")  # 不宜超过三个学生: a norm, not a target
 GROWTH_VERBS = re.compile(r"(?:培养|培训|培育|新增|发展|招募|建成|建设|打造|创建|组建|扶持|认定|改造|完成)$")
+_MADE = re.compile(r"培养|培训|培育|新增|新建|建成|打造|创建|组建|扶持|认定|招募|发展")
 MEETING_WORDS = re.compile(r"会议|例会|会商|调度会|汇报|报告|通报|座谈")
 
 _NUM = r"(?:\d+(?:\.\d+)?(?:[万亿](?!元))?|[零〇一二两三四五六七八九十百千万]{1,6})"
@@ -337,6 +338,11 @@ def _comparator(work: str, q: Quantity, clause_start: int) -> tuple[str | None, 
     after = work[q.end:q.end + 3]
     before = work[clause_start:q.start]
     near = before[-14:]
+    symbol = near.rstrip()[-2:]
+    for sym, comp in (("≥", ">="), (">=", ">="), ("≤", "<="), ("<=", "<="), ("＞", ">"), (">", ">"),
+                      ("＜", "<"), ("<", "<")):
+        if symbol.endswith(sym):
+            return comp, False
     for word in NORM_BEFORE:
         if word in near and ("超过" in near or "低于" in near or "少于" in near or "高于" in near):
             return None, True
@@ -483,8 +489,9 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             if GROWTH_VERBS.search(before.rstrip()[-4:] if before else ""):
                 candidates.append((q, ">=", (cs, ce)))
             continue
-        # X N个 at the end of a clause: a target when the sentence is a dated goal
-        if exprs or s.part_kind == "goals":
+        # X N个 at the end of a clause: a target when the sentence is a dated goal, or what is
+        # counted is made (培训基层医生500人次, 新建学校10所)
+        if exprs or s.part_kind == "goals" or _MADE.search(before):
             candidates.append((q, ">=", (cs, ce)))
     out = []
     for q, comp, clause in candidates:

@@ -205,7 +205,9 @@ _DONE = re.compile(r"\s*[,，]?\s*(?:基本|全面|全部|初步|顺利|如期|�
                    r"(?:完成|实现|建成|达到|竣工|覆盖|结束|完工|落实到位)")
 _VAGUE_LIMITS = re.compile(r"(?:今年|明年|本年度?)?(?:暑期|暑假|寒假|春节|国庆|年终|秋季学期|春季学期)(?:前|之前)?"
                            r"|力争用\s*[\d一二三两四五六七八九十]+\s*年左右的?时间"
-                           r"|用\s*[\d一二三两四五六七八九十]+\s*年左右的?时间")
+                           r"|用\s*[\d一二三两四五六七八九十]+\s*年左右的?时间"
+                           r"|(?:(?<=完成时限[:：])|(?<=时间节点[:：])|(?<=完成时间[:：]))"
+                           r"(?:长期坚持|持续推进|持续开展|长期|常态化推进|常态化|逐年推进|按年度推进)")
 
 _SEASON_MONTHS = {"一": (1, 3), "1": (1, 3), "二": (4, 6), "2": (4, 6), "三": (7, 9), "3": (7, 9),
                   "四": (10, 12), "4": (10, 12)}
@@ -519,6 +521,9 @@ def _from_point(mm: re.Match, work: str, text: str, hint, ctx, ref_year) -> Time
 _CYCLE_BEFORE = re.compile(r"每(?:一)?个?(?:年度?|季度?|月|半年)$")
 
 
+_DEADLINE_LABEL = re.compile(r"(?:完成时限|完成时间|时间节点|时限要求|截止时间|办结时限|时限)[为是]?\s*[:：]?\s*$")
+
+
 def _is_tab_cell(work: str, start: int, end: int) -> bool:
     """Whether text[start:end] fills a whole cell of a TAB-separated row."""
     before = work[max(0, start - 3):start].rstrip(" ")
@@ -566,6 +571,8 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
         role = "limit"
     elif not expr.is_range and _DONE.match(work, expr.end):
         role = "limit"
+    elif _DEADLINE_LABEL.search(work, max(0, expr.start - 10), expr.start):
+        role = "limit"  # 完成时限:2021年6月
     elif not expr.is_range and _is_tab_cell(work, expr.start, expr.end + len(suffix)):
         role = "limit"  # the 完成时限 cell of a TAB-separated task table
     return TimeExpr(text=expr.text, start=expr.start, end=expr.end, begin=expr.begin,
@@ -581,7 +588,7 @@ def find_vague_limits(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _VAGUE_LIMITS.finditer(fold(text))]
 
 
-_HAS_VAGUE = re.compile(r"暑|寒假|春节|国庆|年终|学期|年左右")
+_HAS_VAGUE = re.compile(r"暑|寒假|春节|国庆|年终|学期|年左右|完成时限|时间节点|完成时间")
 
 
 def has_time(text: str) -> bool:

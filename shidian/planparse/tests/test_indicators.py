@@ -40,6 +40,10 @@ def _one(text, **kw):
     ("全市固定资产投资总额达到1.5亿元。", ">=", 15000, "万元"),
     ("平均住院日控制在8天以内。", "<=", 8, "天"),
     ("人均预期寿命达到80岁。", ">=", 80, "other"),
+    ("覆盖率\t≥90%", ">=", 90, "%"),                                   # table cells with symbols
+    ("不良事件发生率≤5%", "<=", 5, "%"),
+    ("每年培训基层医生500人次。", ">=", 500, "other"),
+    ("新建学校10所。", ">=", 10, "个"),
 ])
 def test_comparator_target_and_unit(text, comparator, target, unit):
     ind = _one(text)

@@ -134,3 +134,8 @@ def test_phase_forms_of_other_plans():
 
 def test_a_date_in_the_deadline_column_of_a_task_table_is_the_limit():
     assert task_deadline("2\t建立监测平台\t市大数据局\t2022年6月") == ("2022-06", "2022年6月")
+
+
+def test_deadline_labels_of_task_lines():
+    assert task_deadline("完善分类设施。(牵头单位:区城管局)完成时限:2021年6月") == ("2021-06", "2021年6月")
+    assert task_deadline("加强宣传。完成时限:长期坚持") == (None, "长期坚持")
