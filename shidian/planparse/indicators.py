@@ -95,7 +95,7 @@ _AT_END = re.compile(r"在$")
 _ABOVE_NOUN = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
 _EACH_ALL = re.compile(r"均|分别|都")
 _RESTART = re.compile(r"^\s*(?:[(（](?:一|1)[)）]|一[、.．]|1[.．、](?!\d))")
-_GOAL_WORDS = re.compile(r"(?:到|至)\s*20\d\d年|总目标|目标是|目标为")
+_GOAL_WORDS = re.compile(r"(?:到|至)\s*20\d\d年|总目标[是为:：,,]|目标是|目标为|力争用|用[\d一二三四五六七八九十]+年")
 _DIGIT = re.compile(r"\d")
 _PART_KIND_RES = tuple((kind, re.compile(words)) for kind, words in PART_KIND_WORDS)
 _HEADING_LINE = re.compile(
@@ -556,24 +556,35 @@ def _restarts(text: str) -> bool:
 _GOAL_PART = re.compile(r"目标")
 
 
+# a goal sentence states something to reach; procedure sentences of a goals part do not
+GOAL_CUES = re.compile(r"\d|建立|健全|设立|形成|建成|实现|达到|提高|提升|完善|基本|初步|力争|确保|目标|覆盖|培育|打造|"
+                       r"推进|推动|满足|减少|降低|下降|增强|开设|配备|普及|获得|通过|总结出|探索|掌握|熟悉|了解|能够")
+
+
 def extract_goals(doc: Document, sents: list[Sentence]) -> list[str]:
     goals = [s.clean for s in sents if s.part_kind == "goals" and s.clean
-             and not _is_heading_only(s)]
+             and not _is_heading_only(s) and GOAL_CUES.search(s.clean)]
     if goals:
         return goals
-    # no goals part: dated target sentences outside the tasks (到2022年,…)
+    # no goals part: dated or staged target sentences outside the tasks (到2022年,…)
     out = []
     for s in sents:
-        if s.part_kind in ("tasks", "steps", "safeguards", "principles"):
+        if s.part_kind in ("tasks", "steps", "safeguards", "principles", "guiding"):
             continue
-        if _GOAL_WORDS.search(s.text) and len(s.clean) > 8:
+        if (_GOAL_WORDS.search(s.text) or _STAGED_GOAL.match(s.clean)) and len(s.clean) > 8:
             out.append(s.clean)
     return out
 
 
+_STAGED_GOAL = re.compile(r"20\d\d年[^;；。]{4,}[;；]\s*20\d\d年")
+
+
 def _is_heading_only(s: Sentence) -> bool:
     clean = s.clean
-    return len(clean) <= 12 and bool(_GOAL_PART.search(clean)) and not _DIGIT.search(clean)
+    if _DIGIT.search(clean):
+        return False
+    return (len(clean) <= 12 and bool(_GOAL_PART.search(clean))) or (
+        len(clean) <= 8 and s.text.strip() == clean and not _HAS_CLAUSE_PUNCT.search(clean))
 
 
 def extract_goals_and_indicators(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
