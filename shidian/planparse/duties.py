@@ -399,7 +399,7 @@ def _compatible(a: _Duty, b: _Duty) -> bool:
 _HEADING_BODY = re.compile(r"[,,;;:：]")
 
 
-_MAY_HOLD_DUTY = re.compile(r"会|调度|总结|议稳|反映|提交")
+_MAY_HOLD_DUTY = re.compile(r"会议|会商|例会|议稳|调度|召开|举行|总结|反映|提交")
 
 
 def _is_heading(s: Sentence) -> bool:
