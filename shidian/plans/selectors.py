@@ -159,14 +159,28 @@ def plan_findings(*, plan: Plan) -> QuerySet:
 
 
 def plan_parent_choices(*, user: User, plan: Plan) -> QuerySet[Plan]:
-    """The plans of higher divisions this plan may be linked to (visible to the user)."""
+    """The plans this plan may be linked to: of its own or a higher division (national plans
+    above all), visible to the user, neither the plan itself nor one linked below it."""
     from shidian.orgs.selectors import ancestor_codes
 
     plans = plans_visible_to(user=user).exclude(pk=plan.pk).select_related("division")
     if plan.division_id is None:
-        return plans.none()
-    above = Q(division_id__in=ancestor_codes(plan.division_id)) | Q(division__isnull=True)
-    return plans.filter(above).order_by("division_id", "title")
+        above = Q(division__isnull=True)
+    else:
+        above = (Q(division_id__in=[*ancestor_codes(plan.division_id), plan.division_id])
+                 | Q(division__isnull=True))
+    below = _plans_below(plan)
+    return plans.filter(above).exclude(pk__in=below).order_by("division_id", "title")
+
+
+def _plans_below(plan: Plan) -> set[int]:
+    found: set[int] = set()
+    frontier = {plan.pk}
+    while frontier:
+        frontier = set(Plan.objects.filter(parent_id__in=frontier)
+                       .values_list("pk", flat=True)) - found
+        found |= frontier
+    return found
 
 
 def mapping_suggestions(*, plan: Plan) -> dict[int, tuple[Task, float]]:

@@ -73,7 +73,7 @@ MSG_VERSION_FROZEN = gettext_lazy(
     "Published version %(version)s cannot be changed. Edit the plan: your changes become the "
     "next version.")
 MSG_PARENT_NOT_HIGHER = gettext_lazy(
-    "A plan can only be linked to a plan of a higher division.")
+    "A plan can only be linked to a plan of its own or a higher division.")
 MSG_PARENT_SELF = gettext_lazy("A plan cannot be its own higher-level plan.")
 MSG_NO_PARENT = gettext_lazy("Link the plan to a higher-level plan first.")
 MSG_PARENT_TASK_OTHER_PLAN = gettext_lazy("The higher-level task is not in the linked plan.")
@@ -621,17 +621,20 @@ def plan_version_refuse_change(*, version: PlanVersion) -> None:
 
 
 def plan_link_parent(*, user: User, plan: Plan, parent: Plan | None) -> Plan:
-    """Link a plan to the higher-level plan it implements (county → city); a new link drops
-    the task mappings made against the old one."""
+    """Link a plan to the higher-level plan it implements (county → city, a pilot college's
+    → the ministry's); a new link drops the task mappings made against the old one."""
     _require_writer(user)
     if parent is not None:
         if parent.pk == plan.pk:
             raise _error(ErrorCode.INVALID, MSG_PARENT_SELF)
-        higher = parent.division_id is None and plan.division_id is not None or (
-            parent.division_id is not None and plan.division_id is not None
-            and parent.division_id in ancestor_codes(plan.division_id))
-        if not higher:
+        if not _is_higher_or_same(parent.division_id, plan.division_id):
             raise _error(ErrorCode.INVALID, MSG_PARENT_NOT_HIGHER)
+        up, seen = parent, set()
+        while up is not None and up.pk not in seen:  # no loops: a plan under its own child
+            if up.pk == plan.pk:
+                raise _error(ErrorCode.INVALID, MSG_PARENT_SELF)
+            seen.add(up.pk)
+            up = up.parent
     if plan.parent_id == (parent.pk if parent else None):
         return plan
     with _audited(user):
@@ -643,6 +646,16 @@ def plan_link_parent(*, user: User, plan: Plan, parent: Plan | None) -> Plan:
         locked.save(update_fields=["parent", "updated_at"])
     plan.parent = parent
     return plan
+
+
+def _is_higher_or_same(parent_code: str | None, child_code: str | None) -> bool:
+    """A national plan is above every plan; otherwise the parent's division is the child's
+    (a pilot institution's plan under its county's) or one above it."""
+    if parent_code is None:
+        return True
+    if child_code is None:
+        return False
+    return parent_code == child_code or parent_code in ancestor_codes(child_code)
 
 
 def plan_tasks_map(*, user: User, plan: Plan, mapping: dict[int, int | None]) -> int:

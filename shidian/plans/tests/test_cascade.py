@@ -30,7 +30,7 @@ def city_office():
     return make_user("lz-office", role=Role.OFFICE, division_code="5105")
 
 
-def test_only_a_plan_of_a_higher_division_can_be_the_parent(plans, city_office):
+def test_only_a_plan_of_the_same_or_a_higher_division_can_be_the_parent(plans, city_office):
     city, luxian, hejiang = plans
     assert list(plan_parent_choices(user=city_office, plan=luxian)) == [city]
     for parent in (hejiang, luxian):
@@ -41,6 +41,20 @@ def test_only_a_plan_of_a_higher_division_can_be_the_parent(plans, city_office):
         services.plan_link_parent(user=city_office, plan=city, parent=luxian)
     luxian.refresh_from_db()
     assert luxian.parent is None
+
+
+def test_plans_of_one_division_link_without_loops(city_office):
+    """A pilot hospital's plan sits under its county's plan, both of 泸县; the county plan
+    cannot then be put under the hospital's."""
+    county = make_plan("泸县安宁疗护试点实施方案", "510521")
+    hospital = make_plan("泸县人民医院安宁疗护试点工作方案", "510521")
+    services.plan_link_parent(user=city_office, plan=hospital, parent=county)
+    assert county not in plan_parent_choices(user=city_office, plan=county)
+    assert list(plan_parent_choices(user=city_office, plan=county)) == []
+    with pytest.raises(ShidianError):
+        services.plan_link_parent(user=city_office, plan=county, parent=hospital)
+    county.refresh_from_db()
+    assert county.parent is None
 
 
 def test_mapping_suggestions_follow_the_titles_and_coverage_lists_what_is_not_taken_up(
