@@ -147,6 +147,8 @@ def test_vague_limits_are_found_for_deadline_text():
     ("按年度设置重点工作任务", "yearly"),
     ("建立工作周报制度", "weekly"),
     ("每天报送", "daily"),
+    ("每学年开展一次体质监测", "yearly"),
+    ("形成半年度总结报告", "half-yearly"),
 ])
 def test_recurrence_words(text, kind):
     assert recurrence_of(text) == kind
