@@ -392,9 +392,25 @@ def extract_schedule(doc: Document, roots: list[OutlineNode], draft: PlanDraft) 
     draft.phases = [f.phase for f in found]
     draft.period_start, draft.period_end = _plan_period(doc, roots, found, draft.tasks)
     by_node = {id(f.node): f.phase for f in found if f.node is not None}
-    by_start = {f.phase.span[0]: f.phase for f in found if f.phase.span}
+    year = _plan_year(doc, draft) if not any(f.phase.end for f in found) else None
     for task in draft.tasks:
-        _schedule_task(doc, task, by_node, found)
+        _schedule_task(doc, task, by_node, found, year)
+
+
+_TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年度?(?![\d\-—~至到])")
+
+
+def _plan_year(doc: Document, draft: PlanDraft) -> tuple[str, str] | None:
+    """The one year a plan is for (《2016年农村危房改造实施方案》): the year of a month it leaves out."""
+    title = draft.title or next((line.text for line in doc.lines[:5] if line.text.strip()), "")
+    years = set(_TITLE_YEAR.findall(fold(title[:80])))
+    if len(years) != 1 or not _PLAN_WORDS.search(title):
+        return None
+    y = years.pop()
+    return f"{y}-01", f"{y}-12"
+
+
+_PLAN_WORDS = re.compile(r"方案|计划|安排|要点|通知|意见")
 
 
 def _phase_of(task: Task, by_node: dict[int, Phase], found: list[_PhaseFound]) -> tuple[Phase | None, bool]:
@@ -414,7 +430,7 @@ def _phase_of(task: Task, by_node: dict[int, Phase], found: list[_PhaseFound]) -
     return None, False
 
 
-def _schedule_task(doc: Document, task: Task, by_node, found) -> None:
+def _schedule_task(doc: Document, task: Task, by_node, found, year=None) -> None:
     text = task_text(doc, task)
     phase, itself = _phase_of(task, by_node, found)
     if phase is not None:
@@ -432,7 +448,10 @@ def _schedule_task(doc: Document, task: Task, by_node, found) -> None:
     span = _span_of(task)
     if span[0] is not None and doc.text[span[0]:span[1]] == text:
         exprs = doc_times(doc.text).within(span[0], span[1])
-    deadline, words = task_deadline(text, exprs=exprs)
+    if year is not None and exprs and any(not e.year_given and e.until is None and not e.redacted
+                                          and e.role == "limit" for e in exprs):
+        exprs = None  # months without a year: resolve them in the plan's year
+    deadline, words = task_deadline(text, exprs=exprs, context=year if exprs is None else None)
     task.deadline, task.deadline_text = deadline, words
     task.recurrence = _task_recurrence(_without_titles(text))
     if task.recurrence and not deadline:

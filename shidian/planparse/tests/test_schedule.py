@@ -139,3 +139,13 @@ def test_a_date_in_the_deadline_column_of_a_task_table_is_the_limit():
 def test_deadline_labels_of_task_lines():
     assert task_deadline("完善分类设施。(牵头单位:区城管局)完成时限:2021年6月") == ("2021-06", "2021年6月")
     assert task_deadline("加强宣传。完成时限:长期坚持") == (None, "长期坚持")
+
+
+def test_months_without_a_year_take_the_year_of_a_one_year_plan():
+    text = "2016年农村危房改造工作实施方案\n一、工作要求\n(一)开展摸底。各乡镇11月底前完成摸底。\n"
+    doc = Document.from_text("t", text)
+    line = doc.lines[2]
+    node = OutlineNode(marker="(一)", style="", title="开展摸底", body=line.text, start=line.start, end=line.end)
+    draft = PlanDraft(id="t", tasks=[Task(path="一/(一)", title="开展摸底", node=node)])
+    extract_schedule(doc, [], draft)
+    assert (draft.tasks[0].deadline, draft.tasks[0].deadline_text) == ("2016-11", "11月底前")
