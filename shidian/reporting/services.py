@@ -268,12 +268,13 @@ def report_submit(*, user: User, task_id: int | str, agency_id: int | str | None
 
 def report_return(*, user: User, report_id: int | str, reason: str) -> ProgressReport:
     """The office sends a report back for rework, saying why; the unit resubmits it."""
+    # Scope first: someone who may not see the report learns nothing from validation.
+    report = access.access_report_for_review(user=user, report_id=report_id)
     reason = (reason or "").strip()
     if not reason:
         raise ShidianError(ErrorCode.INVALID, _("Say why the report goes back for rework."))
     if len(reason) > 500:
         raise ShidianError(ErrorCode.INVALID, _("The reason holds at most 500 characters."))
-    report = access.access_report_for_review(user=user, report_id=report_id)
     with transaction.atomic():
         report = ProgressReport.objects.select_for_update().get(pk=report.pk)
         if report.status != ReportStatus.SUBMITTED:
