@@ -423,7 +423,6 @@ class IndicatorValue(models.Model):
         indexes = [
             models.Index(fields=["period", "indicator_id", "parent"],
                          name="indicator_value_children"),
-            models.Index(fields=["indicator_id", "code"], name="indicator_value_series"),
         ]
 
     def __str__(self) -> str:
