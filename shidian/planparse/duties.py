@@ -41,40 +41,37 @@ YEAR_WORDS = re.compile(r"年度|本年|当年|上年")
 QUARTER_WORDS = re.compile(r"本季度|上季度|季度")
 _TO_AFTER = re.compile(r"^(?:报送至|报送|上报|报至|报|送至|至|给|到)?\s*(?P<to>[^,,。;;\s]{2,24}?)(?=审核|审批|备案|研究|$|[,,。;;]|一份)")
 _TO_BEFORE = re.compile(r"向(?P<to>[^,,。;;向]{2,24}?)(?:及时|定期|作|进行|提交|报送|上报|报告|汇报|反映|报)")
-_CLAUSE = re.compile(r"[^,,;;]+[,,;;]?")
 
 
-# inline patterns, compiled once
-_RX1 = re.compile(r"将|把")
-_RX2 = re.compile(r"前$|前[,,]?\s*$")
-_RX3 = re.compile(r"前")
-_RX4 = re.compile(r"总结|报告|计划|方案|名单|材料|情况|进度")
-_RX5 = re.compile(r"报送|提交|报[^告批审申]")
-_RX6 = re.compile(r"简报|专报|快报|通报|信息")
-_RX7 = re.compile(r"简报|专报|快报")
-_RX8 = re.compile(r"文件|通知|方案")
-_RX9 = re.compile(r"每[年季月周天日]|定期|及时|向|并|要|应|每月|按时")
-_RX10 = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实)[\u4e00-\u9fff]{0,10}$")
-_RX11 = re.compile(r"制度|报表")
-_RX12 = re.compile(r"定期|一[月季年周]一")
-_RX13 = re.compile(r"[^,,。;;]{0,6}?(?:一次|1次|至少召开\d次|召开一次)")
-_RX14 = re.compile(r"[\u4e00-\u9fff()（）]{0,12}?(?:例会|会商|议稳|会议|调度)")
-_RX15 = re.compile(r"^(?:建立|召开|落实|实行|坚持|定期|每[年季月周]|至少|一次)+")
-_RX16 = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实|实行|做好)(?P<x>[\u4e00-\u9fff]{0,12}$)")
-_RX17 = re.compile(r"(?:机制|制度)")
-_RX18 = re.compile(r"(?P<x>[\u4e00-\u9fff]{0,6})$")
-_RX19 = re.compile(r"将(?P<x>[^,,。;;]{2,40}?)(?:向[^,,。;;]{2,24}?)?(?:报送|上报|报告|汇报|报|提交)")
-_RX20 = re.compile(r"\s*(?P<x>[^,,。;;]{2,30}?)于[^,,。;;]{2,16}?(?:报送|上报|报)")
-_RX21 = re.compile(r"[要应将请]")
-_RX22 = re.compile(r"(?:至|给|到)?(?P<x>[^,,。;;]{2,40})")
-_RX23 = re.compile(r"报送|上报|报|审核|审批")
-_RX24 = re.compile(r"[\u4e00-\u9fff()（）]{2,24}?(?:部|委|厅|局|办|处|室|院|司|组|会|府|中心|部门)$")
-_RX25 = re.compile(r"(?:情况|进展|工作|信息|材料|制度|机制|有关|送)")
-_RX26 = re.compile(r"[部委厅局办处室院司组会府中心]|我司|@")
-_RX27 = re.compile(r"[\u4e00-\u9fff]{0,16}(?:简报|专报|快报)(?:、(?:简报|专报|快报))?")
-_RX28 = re.compile(r"^(?:建立|编发|印发|编写)")
-_RX29 = re.compile(r"阶段性|定期|进展|进度")
-_RX30 = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、])")
+# patterns used below, compiled once
+_HANDS_OVER = re.compile(r"将|把")
+_ENDS_WITH_BEFORE = re.compile(r"前$|前[,,]?\s*$")
+_BEFORE_WORD = re.compile(r"前")
+_REPORTABLE_NOUN = re.compile(r"总结|报告|计划|方案|名单|材料|情况|进度")
+_SUBMIT_VERB = re.compile(r"报送|提交|报[^告批审申]")
+_BULLETIN_BEFORE = re.compile(r"简报|专报|快报|通报|信息")
+_BULLETIN = re.compile(r"简报|专报|快报")
+_DOCUMENT_AFTER = re.compile(r"文件|通知|方案")
+_VERBAL_BEFORE = re.compile(r"每[年季月周天日]|定期|及时|向|并|要|应|每月|按时")
+_NOUN_REPORT_BEFORE = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实)[\u4e00-\u9fff]{0,10}$")
+_SYSTEM_AFTER = re.compile(r"制度|报表")
+_PERIODIC_WORD = re.compile(r"定期|一[月季年周]一")
+_ONCE_AFTER = re.compile(r"[^,,。;;]{0,6}?(?:一次|1次|至少召开\d次|召开一次)")
+_REPORT_NOUN_PHRASE = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实|实行|做好)(?P<x>[\u4e00-\u9fff]{0,12}$)")
+_SYSTEM_WORD = re.compile(r"(?:机制|制度)")
+_NOUN_TAIL = re.compile(r"(?P<x>[\u4e00-\u9fff]{0,6})$")
+_HAND_OVER_OBJECT = re.compile(r"将(?P<x>[^,,。;;]{2,40}?)(?:向[^,,。;;]{2,24}?)?(?:报送|上报|报告|汇报|报|提交)")
+_TOPIC_DUE = re.compile(r"\s*(?P<x>[^,,。;;]{2,30}?)于[^,,。;;]{2,16}?(?:报送|上报|报)")
+_MODAL = re.compile(r"[要应将请]")
+_OBJECT_AFTER = re.compile(r"(?:至|给|到)?(?P<x>[^,,。;;]{2,40})")
+_OBJECT_END = re.compile(r"报送|上报|报|审核|审批")
+_BODY_NAME = re.compile(r"[\u4e00-\u9fff()（）]{2,24}?(?:部|委|厅|局|办|处|室|院|司|组|会|府|中心|部门)$")
+_NOT_A_RECEIVER = re.compile(r"(?:情况|进展|工作|信息|材料|制度|机制|有关|送)")
+_RECEIVER_HINT = re.compile(r"[部委厅局办处室院司组会府中心]|我司|@")
+_BULLETIN_NAME = re.compile(r"[\u4e00-\u9fff]{0,16}(?:简报|专报|快报)(?:、(?:简报|专报|快报))?")
+_BULLETIN_VERB = re.compile(r"^(?:建立|编发|印发|编写)")
+_RECURRING_HINT = re.compile(r"阶段性|定期|进展|进度")
+_ITEM_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、])")
 
 
 @dataclass
@@ -120,15 +117,15 @@ def _single_bao(clause: str) -> int:
         if prev in _BAO_NOT_AFTER or nxt in _BAO_NOT_BEFORE or not nxt:
             continue
         head = clause[max(0, i - 40):i]
-        if _RX1.search(head) or _RX2.search(head) or _RX3.search(head[-12:]) \
-                or _RX4.search(head[-16:]):
+        if _HANDS_OVER.search(head) or _ENDS_WITH_BEFORE.search(head) or _BEFORE_WORD.search(head[-12:]) \
+                or _REPORTABLE_NOUN.search(head[-16:]):
             return i
     return -1
 
 
 def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
     """(kind, start, end) of the duty words of a clause."""
-    if NOT_A_DUTY.search(clause) and not _RX5.search(NOT_A_DUTY.sub("", clause)):
+    if NOT_A_DUTY.search(clause) and not _SUBMIT_VERB.search(NOT_A_DUTY.sub("", clause)):
         return []
     out = []
     masked = NOT_A_DUTY.sub(lambda m: "□" * len(m.group(0)), clause)
@@ -141,15 +138,15 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
             if "向" in masked[:m.start()]:
                 out.append(("report", m.start(), m.end()))
         elif word in ("印发", "编发"):
-            if _RX6.search(masked[:m.start()]) or (
-                    _RX7.search(sentence) and not _RX8.search(masked[m.end():])):
+            if _BULLETIN_BEFORE.search(masked[:m.start()]) or (
+                    _BULLETIN.search(sentence) and not _DOCUMENT_AFTER.search(masked[m.end():])):
                 out.append(("report", m.start(), m.end()))
         elif word == "报告":
             before = masked[:m.start()]
             after = masked[m.end():m.end() + 3]
-            verbish = _RX9.search(before[-8:]) or \
+            verbish = _VERBAL_BEFORE.search(before[-8:]) or \
                 after.startswith(("情况", "进展", "工作", "试点"))
-            nounish = _RX10.search(before) \
+            nounish = _NOUN_REPORT_BEFORE.search(before) \
                 or after.startswith("制度")
             if verbish or nounish:
                 out.append(("report", m.start(), m.end()))
@@ -162,7 +159,7 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
         for m in REPORT_NOUNS.finditer(masked):
             noun = m.group(0)
             before = masked[:m.start()]
-            if noun.endswith(("月报", "周报", "季报", "年报", "日报")) and _RX11.search(masked[m.end():m.end() + 3]):
+            if noun.endswith(("月报", "周报", "季报", "年报", "日报")) and _SYSTEM_AFTER.search(masked[m.end():m.end() + 3]):
                 out.append(("report", m.start(), m.end()))
             elif NOUN_VERBS.search(before) and ("总结" in noun or "报告" in noun or noun in ("简报", "专报")):
                 if "报告" in noun or "总结" in noun:
@@ -171,7 +168,7 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
         m = PERIODIC_MEETINGS.search(masked)
         out.append(("meeting", m.start(), m.end()))
     else:
-        cycle = bool(find_recurrences(masked) or _RX12.search(masked))
+        cycle = bool(find_recurrences(masked) or _PERIODIC_WORD.search(masked))
         for m in MEETINGS.finditer(masked):
             name = _MEETING_NAME.search(masked, max(0, m.start() - 6), m.end())
             held = masked[m.start():m.end()]
@@ -220,7 +217,7 @@ def _cycle_words(clause: str, recs) -> str:
     """The cycle words as the clerk copies them: 一月一调度, 每季度, 至少每3个月听取一次."""
     first, last = recs[0], recs[-1]
     start, end = first.start, last.end
-    m = _RX13.match(clause[end:])
+    m = _ONCE_AFTER.match(clause[end:])
     words = clause[start:end]
     pre = clause[max(0, start - 2):start]
     if pre.endswith("至少"):
@@ -238,29 +235,29 @@ def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
     word = clause[pos:end]
     # a report named as a noun: 平安建设报告制度, 工程进度月报制度, 形成专题总结报告
     if word in ("报告", "总结") or word.endswith(("报", "总结报告")) and word not in ("上报", "报送", "呈报", "汇报", "通报"):
-        m = _RX16.search(clause[:pos])
+        m = _REPORT_NOUN_PHRASE.search(clause[:pos])
         if m:
             return m.group("x") + word, True
     # 请示汇报机制, 信息报送制度
-    if _RX17.match(clause[end:]):
-        m = _RX18.search(clause[:pos])
+    if _SYSTEM_WORD.match(clause[end:]):
+        m = _NOUN_TAIL.search(clause[:pos])
         return (m.group("x") if m else "") + word, True
     # 印发 a bulletin named earlier in the sentence
     if word in ("印发", "编发"):
         return "", False
     # 将X报…
-    m = _RX19.search(clause)
+    m = _HAND_OVER_OBJECT.search(clause)
     if m:
         return m.group("x"), True
     # X于…前上报
-    m = _RX20.match(clause)
-    if m and not _RX21.search(m.group("x")) and not _looks_like_body(m.group("x").strip()):
+    m = _TOPIC_DUE.match(clause)
+    if m and not _MODAL.search(m.group("x")) and not _looks_like_body(m.group("x").strip()):
         return m.group("x"), True
     # 报送X, 形成X, 提交X, 汇报X
     if word != "报":
-        m = _RX22.match(clause[end:])
+        m = _OBJECT_AFTER.match(clause[end:])
         if m:
-            x = _RX23.split(m.group("x"), maxsplit=1)[0].strip()
+            x = _OBJECT_END.split(m.group("x"), maxsplit=1)[0].strip()
             if x and not _looks_like_body(x) and len(x) >= 2 and x[0] not in "(（《“" \
                     and not _COUNT_OBJECT.match(x):
                 return x, True
@@ -287,7 +284,7 @@ def _meeting_name(clause: str, pos: int, end: int) -> str:
 
 
 def _looks_like_body(x: str) -> bool:
-    return bool(_RX24.match(x)) or bool(_BODY_END.search(x)) or x.startswith(("我司", "我部"))
+    return bool(_BODY_NAME.match(x)) or bool(_BODY_END.search(x)) or x.startswith(("我司", "我部"))
 
 
 _COUNT_OBJECT = re.compile(r"[一二两三四五六七八九十\d]+次")
@@ -299,9 +296,9 @@ def _to(clause: str, pos: int, end: int) -> str | None:
     if m:
         return m.group("to")
     m = _TO_AFTER.match(clause[end:])
-    if m and not _RX25.match(m.group("to")):
+    if m and not _NOT_A_RECEIVER.match(m.group("to")):
         to = m.group("to")
-        if _RX26.search(to):
+        if _RECEIVER_HINT.search(to):
             return to
     return None
 
@@ -320,15 +317,15 @@ def duties_in(s: Sentence) -> list[_Duty]:
             rec, due, explicit = _timing(clause_list, idx, work, a, b)
             what, named = _what(kind, clause, a, b)
             if not what and kind == "report":
-                bulletin = _RX27.search(around)
+                bulletin = _BULLETIN_NAME.search(around)
                 what, named = (bulletin.group(0), True) if bulletin else ("", False)
-                what = _RX28.sub("", what)
+                what = _BULLETIN_VERB.sub("", what)
             to = _to(clause, a, b) if kind == "report" else None
             if kind == "report" and not named and not explicit:
                 continue  # 并上报乡(镇)政府: a step of a procedure, nothing reported
             if kind == "report" and rec is None and not explicit:
                 noun_scope = clause + "".join(c for _, c in clause_list[max(0, idx - 1):idx])
-                if ONE_OFF.search(noun_scope) and not _RX29.search(noun_scope):
+                if ONE_OFF.search(noun_scope) and not _RECURRING_HINT.search(noun_scope):
                     rec = "once"
             if kind == "report" and rec in (None, "once"):
                 scope = clause[:b + 20]
@@ -405,7 +402,7 @@ _MAY_HOLD_DUTY = re.compile(r"会议|会商|例会|议稳|调度|召开|举行|�
 def _is_heading(s: Sentence) -> bool:
     """A heading line alone ((七)健全信息报告制度) names a topic; the duty is in its text."""
     text = s.text.strip()
-    m = _RX30.match(text)
+    m = _ITEM_MARK.match(text)
     if not m:
         return False
     if not text.endswith(("。", ".", ";", "；")):

@@ -43,14 +43,14 @@ _CONDITION_WORD = re.compile("条件")
 _NORM_LIMIT = re.compile(r"(?:不宜|不得|不应|不能|最多)(?:超过|多于|高于)")
 
 
-# inline patterns, compiled once
-_RR1 = re.compile(r"学习|实践|不超过|期限|为期|试用|培训")
-_RR2 = re.compile(r"成立|工作经验|从事|年限")
-_RR3 = re.compile(r"\d+(?:\.\d+)?\s*%")
-_RR4 = re.compile(r"\s*/\s*[户人间套]")
-_RR5 = re.compile(r"在$|达到$|至少$|超过$")
-_RR6 = re.compile(r"规模.{0,4}$")
-_RR7 = re.compile(r"[\d一二两三四五六七八九十]")
+# patterns used below, compiled once
+_MONTHS_RULE = re.compile(r"学习|实践|不超过|期限|为期|试用|培训")
+_YEARS_RULE = re.compile(r"成立|工作经验|从事|年限")
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
+_PER_UNIT = re.compile(r"\s*/\s*[户人间套]")
+_THRESHOLD_BEFORE = re.compile(r"在$|达到$|至少$|超过$")
+_SIZE_BEFORE = re.compile(r"规模.{0,4}$")
+_ANY_NUMERAL = re.compile(r"[\d一二两三四五六七八九十]")
 
 
 class _Flags:
@@ -80,9 +80,9 @@ def _kind_of_quantity(unit: str, flags: _Flags) -> str | None:
     if unit in ("学时", "课时", "小时", "周岁", "岁", "分钟"):
         return "other"
     if unit == "个月":
-        return "other" if flags.has("months", _RR1) else None
+        return "other" if flags.has("months", _MONTHS_RULE) else None
     if unit == "年":
-        return "eligibility" if flags.has("years", _RR2) else None
+        return "eligibility" if flags.has("years", _YEARS_RULE) else None
     return None
 
 
@@ -105,7 +105,7 @@ def rules_in(s: Sentence) -> list[Rule]:
             kind = PATTERN_RULES[int(m.lastgroup[1:])][1]
             value = text[m.start():m.end()]
             if kind == "ratio" and "%" in m.group(0):
-                value = _RR3.search(m.group(0)).group(0)
+                value = _PERCENT.search(m.group(0)).group(0)
             add(kind, m.start(), m.end(), value)
     condition = any(CONDITION_HEADINGS.search((h or "")[:16]) for h in s.headings[:2])
     flags = _Flags(work)
@@ -114,7 +114,7 @@ def rules_in(s: Sentence) -> list[Rule]:
             kind = _kind_of_quantity(q.unit_word, flags)
             if kind:
                 end = q.end
-                tail = _RR4.match(work, end)
+                tail = _PER_UNIT.match(work, end)
                 if tail:
                     end = tail.end()
                 add(kind, q.start, end)
@@ -127,8 +127,8 @@ def rules_in(s: Sentence) -> list[Rule]:
             if _NORM_LIMIT.search(before):
                 add("ratio", q.start, q.end, str(q.value))
             elif (condition or flags.has("condition", CONDITION_WORDS)) and (
-                    _RR5.search(before) and after.startswith(("以上", "以下"))
-                    or _RR6.search(before) and after.startswith(("以上", "以下"))):
+                    _THRESHOLD_BEFORE.search(before) and after.startswith(("以上", "以下"))
+                    or _SIZE_BEFORE.search(before) and after.startswith(("以上", "以下"))):
                 add("eligibility" if condition or flags.has("条件", _CONDITION_WORD) else "other",
                     q.start, q.end, str(q.value))
     return out
@@ -141,7 +141,7 @@ def extract_rules(doc: Document, roots: list[OutlineNode], draft: PlanDraft,
     for s in sents:
         if s.part_kind in ("guiding",):
             continue
-        if not _RR7.search(s.text):
+        if not _ANY_NUMERAL.search(s.text):
             continue
         out.extend(rules_in(s))
     draft.rules = out

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from .model import Document, OutlineNode, Phase, PlanDraft, Task
 from .timeexpr import (
-    TimeExpr, cycle_limit, date_key, doc_times, find_times, find_vague_limits, fold, has_time, latest,
-    find_recurrences, mask_references,
+    TimeExpr, cycle_limit, date_key, doc_times, find_recurrences, find_times, find_vague_limits, fold,
+    has_time, latest, mask_references,
 )
 
 # --------------------------------------------------------------------------- text helpers
@@ -42,9 +42,9 @@ class _PhaseFound:
     plan_level: bool  # counts for the plan's period
 
 
-# inline patterns, compiled once
-_RS1 = re.compile(r"[。:：]")
-_RS2 = re.compile(r"([;；])")
+# patterns used below, compiled once
+_HEAD_STOP = re.compile(r"[。:：]")
+_SEMICOLON = re.compile(r"([;；])")
 
 
 def node_text(doc: Document, node: OutlineNode) -> str:
@@ -89,7 +89,7 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
     marker = _LINE_MARKER.match(heading)
     body = heading[marker.end():] if marker else heading
     masked = mask_references(fold(body[:120]))
-    stop = _RS1.search(masked)
+    stop = _HEAD_STOP.search(masked)
     head_end = stop.end() if stop else len(masked)
     for m in _PAREN_TIME.finditer(masked):
         if m.start() > head_end:
@@ -101,7 +101,7 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
             name = _title_without_time(title or body[:m.start()], inner) or body[:m.start()].strip(" 。.")
             name = _title_without_time(name, inner)
             if not name:  # 第一阶段(2021年1月—6月):动员部署
-                after = _RS1.split(body[m.end():].lstrip(" :："), maxsplit=1)[0].strip(" 。.")
+                after = _HEAD_STOP.split(body[m.end():].lstrip(" :："), maxsplit=1)[0].strip(" 。.")
                 name = after[:20] or (marker.group(0).strip(" :：、") if marker else "")
             return name, exprs[0]
     k = masked.find("阶段")
@@ -122,10 +122,7 @@ def _abs_span(heading: str, words: str, offset: int) -> tuple[int, int]:
 def _phase(name: str | None, expr: TimeExpr | None, text: str, span) -> Phase:
     if expr is None:
         return Phase(name=name, start=None, end=None, text=text, span=span)
-    start, end = expr.begin, expr.until
-    if expr.role == "limit" and not expr.is_range:
-        start = start if expr.granularity != "year" else start
-    return Phase(name=name, start=start, end=end, text=text, span=span)
+    return Phase(name=name, start=expr.begin, end=expr.until, text=text, span=span)
 
 
 def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> list[_PhaseFound]:
@@ -263,7 +260,7 @@ def _staged_goal(line, task_spans: _Spans | None = None) -> list[_PhaseFound]:
 
 def _staged_sentence(sentence: str, base: int) -> list[_PhaseFound]:
     clauses, offset = [], 0
-    for part in _RS2.split(sentence):
+    for part in _SEMICOLON.split(sentence):
         if part not in (";", "；"):
             clauses.append((offset, part))
         offset += len(part)
@@ -313,7 +310,6 @@ def _span_of(task: Task) -> tuple[int | None, int | None]:
 # --------------------------------------------------------------------------- period
 
 _PERIOD_WORDS = re.compile(r"历时|为期|期限|周期|试点期|实施期|时间为|时间跨度|起止")
-_GOAL_LIMIT = re.compile(r"到|至|截至|年底|年末|完成")
 
 
 def _plan_period(doc: Document, roots: list[OutlineNode], phases: list[_PhaseFound],

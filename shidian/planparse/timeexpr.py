@@ -659,7 +659,6 @@ def date_key(value: str | None) -> str:
 # --------------------------------------------------------------------------- recurrences
 
 RECURRENCES = ("daily", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
-_N = r"(?:[1-9]\d?|[一二两三四五六七八九十]{1,2})"
 
 # (pattern, recurrence): 每/一X一/X报/按X/年度考评; order does not matter (longest match wins)
 RECURRENCE_TABLE: tuple[tuple[str, str | None], ...] = (
