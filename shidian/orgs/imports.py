@@ -25,8 +25,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from shidian.core.errors import ErrorCode, ShidianError
 
-from . import access, services
-from .models import CODE_LENGTHS, Agency, AgencyKind, Division, Role, User
+from . import access, selectors, services
+from .models import Agency, AgencyKind, Division, Role, User
 
 MAX_AGENCY_ROWS = 5000
 # Every password is hashed with Argon2 (~50 ms each): keep one import within a request's time.
@@ -43,9 +43,6 @@ MISSING_COLUMNS = gettext_lazy(
 UNKNOWN_COLUMN = gettext_lazy("Unknown column %(column)s: it is not in the template.")
 DUPLICATE_COLUMN = gettext_lazy("The column %(column)s appears twice.")
 REQUIRED = gettext_lazy("Required.")
-DIVISION_UNKNOWN = gettext_lazy("No division with the code or name %(value)s in your area.")
-DIVISION_AMBIGUOUS = gettext_lazy(
-    "Several divisions are named %(value)s (%(examples)s): give the code instead.")
 KIND_UNKNOWN = gettext_lazy("Unknown kind %(value)s; use one of: %(choices)s.")
 ROLE_UNKNOWN = gettext_lazy("Unknown role %(value)s; use one of: %(choices)s.")
 DUPLICATE_IN_FILE = gettext_lazy("Duplicate of row %(row)d.")
@@ -252,47 +249,21 @@ def _read_rows(upload: IO[bytes], columns: tuple[Column, ...], result: ImportRes
     return data
 
 
-def significant_code(text: str) -> str:
-    """A statistical code as typed (510521, 510521000000, 510500) → its significant digits."""
-    digits = text.strip()
-    if not digits.isdigit() or len(digits) > 12:
-        return ""
-    padded = digits.ljust(12, "0")
-    for length in sorted(CODE_LENGTHS.values()):
-        if not padded[length:].strip("0"):
-            return padded[:length]
-    return padded
-
-
 class _Divisions:
     """Resolve division cells (code or unique name) inside the administrator's area, cached."""
 
     def __init__(self, actor: User):
-        self.scope = access.divisions_visible_to(user=actor)
+        self.actor = actor
         self.cache: dict[str, Division | str] = {}
 
     def get(self, value: str) -> Division | str:
         """The division, or the message saying why not."""
         if value not in self.cache:
-            self.cache[value] = self._lookup(value)
+            try:
+                self.cache[value] = selectors.division_lookup(user=self.actor, text=value)
+            except ShidianError as exc:
+                self.cache[value] = exc.message
         return self.cache[value]
-
-    def _lookup(self, value: str) -> Division | str:
-        code = significant_code(value)
-        if code:
-            found = self.scope.filter(code=code).first()
-            return found or DIVISION_UNKNOWN % {"value": value}
-        matches = list(self.scope.filter(name=value).order_by("code")[:4])
-        if not matches:
-            return DIVISION_UNKNOWN % {"value": value}
-        if len(matches) > 1:
-            from .selectors import attach_chain_names
-
-            attach_chain_names(matches)
-            examples = "；".join(f"{d.code} {d.chain_names}"  # type: ignore[attr-defined]
-                                for d in matches[:3])
-            return DIVISION_AMBIGUOUS % {"value": value, "examples": examples}
-        return matches[0]
 
 
 def _choice(value: str, choices: Any) -> str | None:

@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy
 from rapidfuzz import fuzz
+
+from shidian.core.errors import ErrorCode, ShidianError
 
 from . import access, names
 from .models import CODE_LENGTHS, Agency, Division, User
+
+DIVISION_UNKNOWN = gettext_lazy("No division with the code or name %(value)s in your area.")
+DIVISION_AMBIGUOUS = gettext_lazy(
+    "Several divisions are named %(value)s (%(examples)s): give the code instead.")
 
 # Scores of agency_candidates, best first. Fuzzy similarity never reaches an exact reading.
 SCORE_NAME = 1.0
@@ -39,6 +46,47 @@ def division_chain(*, division: Division) -> list[Division]:
     codes = [*ancestor_codes(division.code), division.code]
     found = {d.code: d for d in Division.objects.filter(code__in=codes)}
     return [found[c] for c in reversed(codes) if c in found]
+
+
+def significant_code(text: str) -> str:
+    """A statistical code as typed (510521, 510521000000, 510500) → its significant digits;
+    "" when the text is not a code."""
+    digits = (text or "").strip()
+    if not digits.isdigit() or len(digits) > 12 or len(digits) < 2:
+        return ""
+    padded = digits.ljust(12, "0")
+    for length in sorted(CODE_LENGTHS.values()):
+        if not padded[length:].strip("0"):
+            return padded[:length]
+    return padded
+
+
+def division_lookup(*, user: User, text: str) -> Division:
+    """The division a person typed, by code or by a name unique in the user's area.
+
+    Raises ``ShidianError`` (NOT_FOUND, or INVALID for a name several divisions share, with
+    examples so the person can pick the code).
+    """
+    value = names.clean(text)
+    scope = access.divisions_visible_to(user=user)
+    code = significant_code(value)
+    if code:
+        found = scope.filter(code=code).first()
+        if found is None:
+            raise ShidianError(ErrorCode.NOT_FOUND, DIVISION_UNKNOWN % {"value": value},
+                               {"field": "division"})
+        return found
+    matches = list(scope.filter(name=value).order_by("code")[:4]) if value else []
+    if not matches:
+        raise ShidianError(ErrorCode.NOT_FOUND, DIVISION_UNKNOWN % {"value": value},
+                           {"field": "division"})
+    if len(matches) > 1:
+        attach_chain_names(matches)
+        examples = "；".join(f"{d.code} {d.chain_names}"  # type: ignore[attr-defined]
+                            for d in matches[:3])
+        raise ShidianError(ErrorCode.INVALID, DIVISION_AMBIGUOUS % {
+            "value": value, "examples": examples}, {"field": "division"})
+    return matches[0]
 
 
 def division_get(*, code: str) -> Division | None:

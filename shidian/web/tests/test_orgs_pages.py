@@ -73,7 +73,7 @@ def test_agency_search_by_alias_initials_and_division(client, world):
 def test_a_division_filter_outside_the_area_shows_nothing(client, world):
     html = as_user(client, world["lx_admin"]).get(
         reverse("orgs:agencies"), {"division": "510522"}).content.decode()
-    assert "合江县卫生健康局" not in html and "不在您的管辖范围内" in html
+    assert "合江县卫生健康局" not in html and "在您的管辖范围内找不到" in html
 
 
 def test_liaison_cannot_open_the_register(client, world):
@@ -141,7 +141,7 @@ def test_new_agency_in_another_county_is_refused_on_the_page(client, world):
     as_user(client, world["lx_admin"])
     html = client.post(reverse("orgs:agency-new"), {
         "name": "合江县民政局", "division": "510522", "kind": "government"}).content.decode()
-    assert "不在您的管辖范围内" in html
+    assert 'data-testid="error-division"' in html and "510522" in html
     assert not Agency.objects.filter(name="合江县民政局").exists()
 
 
@@ -294,6 +294,15 @@ def test_division_pages_stay_inside_the_area(client, world):
     assert client.get(reverse("orgs:division", args=["510522"])).status_code == 404
     options = client.get(reverse("orgs:division-options"), {"q": "县"}).content.decode()
     assert "510521" in options and "510522" not in options
+
+
+def test_division_can_be_typed_by_name(client, world):
+    as_user(client, world["lx_admin"])
+    html = client.get(reverse("orgs:agencies"), {"division": "泸县"}).content.decode()
+    assert "泸县卫生健康局" in html
+    client.post(reverse("orgs:agency-new"), {"name": "泸县民政局", "division": "泸县",
+                                              "kind": "government"})
+    assert Agency.objects.get(name="泸县民政局").division_id == "510521"
 
 
 def test_division_page_counts_agencies_below(client, world):

@@ -78,22 +78,25 @@ def _field_error(form: forms.Form, err: ShidianError) -> None:
     form.add_error(field if field in form.fields else None, err.message)
 
 
-def _division_or_error(form: forms.Form, user: User, code: str,
+def _division_or_error(form: forms.Form, user: User, text: str,
                        field: str = "division") -> Division | None:
-    """The division of a code typed in a form, inside the user's area; None when empty."""
-    code = (code or "").strip()
-    if not code:
+    """The division typed in a form (code or unique name) inside the user's area, or None
+    with the reason under the field; None without error when the field is empty."""
+    if not (text or "").strip():
         return None
     try:
-        return access.access_division_by_code(user=user, code=imports.significant_code(code)
-                                              or code)
-    except ShidianError:
-        form.add_error(field, services.DIVISION_OUT_OF_SCOPE % {"code": code})
+        return selectors.division_lookup(user=user, text=text)
+    except ShidianError as err:
+        form.add_error(field, err.message)
         return None
 
 
-def _division_context(code: str) -> Division | None:
-    division = selectors.division_get(code=code) if code else None
+def _division_quiet(user: User, text: str) -> Division | None:
+    """The division typed (code or unique name) with its chain names, or None; no message."""
+    try:
+        division = selectors.division_lookup(user=user, text=text) if text else None
+    except ShidianError:
+        return None
     if division is not None:
         selectors.attach_chain_names([division])
     return division
@@ -139,7 +142,7 @@ def division_options(request: HttpRequest) -> HttpResponse:
 
 class AgencyForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Agency name"), max_length=128)
-    division = forms.CharField(label=gettext_lazy("Division code"), max_length=12)
+    division = forms.CharField(label=gettext_lazy("Division code or name"), max_length=12)
     kind = forms.ChoiceField(label=gettext_lazy("Kind of agency"), choices=AgencyKind.choices)
     short_name = forms.CharField(label=gettext_lazy("Short name"), max_length=64,
                                  required=False)
@@ -164,12 +167,16 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     query = request.GET.get("q", "").strip()
     code = request.GET.get("division", "").strip()
-    division = _division_context(imports.significant_code(code) or code) if code else None
-    if code and (division is None or not access.divisions_visible_to(user=user).filter(
-            code=division.code).exists()):
-        messages.error(request, services.DIVISION_OUT_OF_SCOPE % {"code": code})
-        agencies = Agency.objects.none()
-    else:
+    division = None
+    agencies = Agency.objects.none()
+    if code:
+        try:
+            division = selectors.division_lookup(user=user, text=code)
+        except ShidianError as err:
+            messages.error(request, err.message)
+        else:
+            selectors.attach_chain_names([division])
+    if division is not None or not code:
         agencies = selectors.agency_list(user=user, query=query,
                                          division_code=division.code if division else "")
     page = Paginator(agencies.prefetch_related("aliases"), PAGE_SIZE).get_page(
@@ -289,15 +296,17 @@ def agency_options(request: HttpRequest) -> HttpResponse:
     user = _admin(request)
     code = request.GET.get("division", "").strip()
     chosen = {int(pk) for pk in request.GET.getlist("agencies") if pk.isdigit()}
-    agencies = _agency_choices(user, imports.significant_code(code) or code)
+    agencies = _agency_choices(user, code)
     return render(request, "web/orgs/_agency_options.html", {
         "agencies": agencies, "chosen": chosen})
 
 
-def _agency_choices(user: User, code: str) -> list[Agency]:
+def _agency_choices(user: User, text: str) -> list[Agency]:
+    """Agencies the admin manages in the typed division's subtree (all of them without one)."""
     agencies = access.agencies_manageable_by(user=user).filter(is_active=True)
-    if code:
-        agencies = agencies.filter(division__code__startswith=code)
+    division = _division_quiet(user, text)
+    if division is not None:
+        agencies = agencies.filter(division__code__startswith=division.code)
     return list(agencies.order_by("division_id", "name")[:500])
 
 
@@ -309,7 +318,7 @@ class UserForm(forms.Form):
     display_name = forms.CharField(label=gettext_lazy("Full name"), max_length=64,
                                    required=False)
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
-    division = forms.CharField(label=gettext_lazy("Division code"), max_length=12,
+    division = forms.CharField(label=gettext_lazy("Division code or name"), max_length=12,
                                required=False)
     agencies = forms.MultipleChoiceField(label=gettext_lazy("Agencies"), required=False,
                                          widget=forms.CheckboxSelectMultiple)
@@ -338,9 +347,10 @@ def _chosen_agencies(user: User, form: UserForm) -> list[Agency]:
 
 
 def _user_form_page(request: HttpRequest, form: UserForm, target: User | None) -> HttpResponse:
-    code = form["division"].value() or ""
+    text = form["division"].value() or ""
     return render(request, "web/orgs/user_form.html", {
-        "form": form, "target": target, "division": _division_context(code),
+        "form": form, "target": target,
+        "division": _division_quiet(request.user, text),  # type: ignore[arg-type]
         "chosen": {str(v) for v in (form["agencies"].value() or [])},
         "tree_empty": not selectors.divisions_count(),
         "locked": bool(target and selectors.users_locked(usernames=[target.username])),
