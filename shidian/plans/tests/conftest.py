@@ -33,6 +33,13 @@ def seed_text(name: str) -> str:
     return (SEED_DIR / f"{name}.txt").read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _catalogs():
+    from shidian.plans.testing import fresh_catalogs
+
+    fresh_catalogs()
+
+
 @pytest.fixture
 def wuhan(db):
     make_divisions()

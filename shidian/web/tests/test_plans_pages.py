@@ -27,6 +27,13 @@ def seed_text(name):
     return (SEED_DIR / f"{name}.txt").read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _catalogs():
+    from shidian.plans.testing import fresh_catalogs
+
+    fresh_catalogs()
+
+
 @pytest.fixture
 def agencies(db):
     make_divisions()
