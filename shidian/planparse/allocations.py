@@ -13,6 +13,7 @@ column with its 合计 row and with a count the text gives for the same thing (�
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,12 @@ _TOTAL_RE = re.compile(r"^\s*(?:合\s*计|总\s*计|共\s*计|总\s*数|小\s*�
 _MARKER_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．](?!\d)|"
                         r"附件\d*[:：]?|附表\d*[:：]?)")
 _COUNT_UNITS = "家个所名户人项处村套间张台"
+# a plan has a handful of allocation tables of tens of rows; these bound the work on odd input
+MAX_TABLES = 100
+MAX_ROWS = 5000
+MAX_ROWS_SEEN = 20000
+MAX_CHECKED_TABLES = 60
+MAX_COLUMNS = 30
 
 
 @dataclass
@@ -62,35 +69,41 @@ def _short_cell(text: str) -> bool:
 # ----------------------------------------------------------------- flattened: one cell a line
 
 def _flattened_tables(doc: Document) -> list[Table]:
-    cells = [(ln.text.strip(), ln) for ln in doc.lines if ln.text.strip() and "\t" not in ln.text]
+    cells = [(text, ln) for ln in doc.lines if "\t" not in ln.text for text in (ln.text.strip(),) if text]
+    numeric = [text[0].isdigit() and _NUMBER_RE.match(text) is not None for text, _ in cells]
+    n = len(cells)
+    # a row label is a short non-number cell followed by a number cell: only those places are tried
+    candidates = [i for i in range(n - 1) if numeric[i + 1] and not numeric[i]]
     tables: list[Table] = []
-    i, n = 0, len(cells)
-    while i < n:
-        width = _row_width(cells, i)
-        if width == 0:
-            i += 1
+    rows_seen = 0
+    position = 0  # candidates before this cell index were used by a table already
+    for i in candidates:
+        if i < position:
             continue
-        # a run of rows of the same width
+        width = _row_width(cells, numeric, i)
+        if width == 0:
+            continue
         rows_at = [i]
         j = i + 1 + width
-        while j < n and _row_width(cells, j) == width:
+        while j < n and len(rows_at) < MAX_ROWS and _row_width(cells, numeric, j) == width:
             rows_at.append(j)
             j += 1 + width
+        rows_seen += len(rows_at)
         data_rows = [k for k in rows_at if not _TOTAL_RE.match(cells[k][0])]
-        if len(data_rows) < 2:
-            i += 1
-            continue
-        tables.append(_make_flat_table(cells, i, rows_at, width))
-        i = j
+        if len(data_rows) >= 2:
+            tables.append(_make_flat_table(cells, i, rows_at, width))
+            position = j
+        if len(tables) >= MAX_TABLES or rows_seen >= MAX_ROWS_SEEN:
+            break
     return tables
 
 
-def _row_width(cells, i: int) -> int:
+def _row_width(cells, numeric: list[bool], i: int) -> int:
     """How many number cells follow the label cell at i (0 if i is not a row label)."""
-    if not _short_cell(cells[i][0]) or _MARKER_RE.match(cells[i][0]):
+    if numeric[i] or not _short_cell(cells[i][0]) or _MARKER_RE.match(cells[i][0]):
         return 0
     k = i + 1
-    while k < len(cells) and k - i <= 30 and _number(cells[k][0]) is not None:
+    while k < len(cells) and k - i <= 30 and numeric[k]:
         k += 1
     return k - i - 1
 
@@ -137,7 +150,9 @@ def _tab_tables(doc: Document) -> list[Table]:
         if line is not None and not line.text.strip() and block:
             continue
         if len(block) >= 3:
-            tables.extend(_tables_in_block(block))
+            tables.extend(_tables_in_block(block[:MAX_ROWS + 2]))
+            if len(tables) >= MAX_TABLES:
+                break
         block = []
     return tables
 
@@ -212,57 +227,82 @@ class TextCount:
     line: int
 
 
-def _sections_for(doc: Document, title: str) -> list[tuple[int, int]]:
-    """Spans of the body sections whose heading has the same words as a table title."""
-    words = _MARKER_RE.sub("", title).strip(" :：")
-    if len(words) < 4:
-        return []
-    spans = []
-    lines = doc.lines
-    for index, line in enumerate(lines):
-        text = line.text.strip()
-        marker = _MARKER_RE.match(text)
-        if not marker or text[marker.end():].strip(" :：") != words:
-            continue
-        style = _style(marker.group(0))
-        end = len(doc.text)
-        for later in lines[index + 1:]:
-            other = _MARKER_RE.match(later.text.strip())
-            if other and _style(other.group(0)) == style:
-                end = later.start
-                break
-        spans.append((line.start, end))
-    return spans
+class _Headings:
+    """Numbered heading lines by their words, each with the end of its section (one pass)."""
+
+    def __init__(self, doc: Document):
+        self.by_words: dict[str, list[tuple[int, int]]] = {}
+        lines = doc.lines
+        found = []
+        for index, line in enumerate(lines):
+            text = line.text.strip()
+            if not text or text[0] not in _MARKER_FIRST:
+                continue
+            marker = _MARKER_RE.match(text)
+            if marker:
+                found.append((index, _style(marker.group(0)), text[marker.end():].strip(" :：")))
+        next_start: dict[str, int] = {}
+        for index, style, words in reversed(found):
+            end = next_start.get(style, len(doc.text))
+            next_start[style] = lines[index].start
+            if len(words) >= 4:
+                self.by_words.setdefault(words, []).append((lines[index].start, end))
+
+    def sections_for(self, title: str) -> list[tuple[int, int]]:
+        """Spans of the body sections whose heading has the same words as a table title."""
+        words = _MARKER_RE.sub("", title).strip(" :：")
+        return sorted(self.by_words.get(words, [])) if len(words) >= 4 else []
+
+
+_MARKER_FIRST = set("一二三四五六七八九十(（0123456789附")
 
 
 def _style(marker: str) -> str:
     return re.sub(r"[一二三四五六七八九十]+", "C", re.sub(r"\d+", "N", marker.strip()))
 
 
-def text_counts(doc: Document, column: str, tables: list[Table], within: list[tuple[int, int]] | None = None
-                ) -> list[TextCount]:
+def text_counts(doc: Document, column: str, tables: list[Table], within: list[tuple[int, int]] | None = None,
+                line_starts: list[int] | None = None) -> list[TextCount]:
     """Places where the text gives a count for a column's thing: 国有和国有控股企业30家."""
     if len(column) < 2:
         return []
+    if line_starts is None:
+        line_starts = [line.start for line in doc.lines]
+    spans = sorted((t.start, t.end) for t in tables)
+    span_starts = [a for a, _ in spans]
     regex = re.compile(re.escape(column) + r"(?:试点|单位)?(?:共|各|约)?(\d{1,7})(?:\s*)([" + _COUNT_UNITS + "])")
     out = []
-    spans = within if within else [(0, len(doc.text))]
-    for a, b in spans:
+    for a, b in (within if within else [(0, len(doc.text))]):
         for match in regex.finditer(doc.text, a, b):
-            if any(t.start <= match.start() <= t.end for t in tables):
-                continue
-            line = doc.text.count("\n", 0, match.start()) + 1
+            k = bisect.bisect_right(span_starts, match.start()) - 1
+            if k >= 0 and spans[k][0] <= match.start() <= spans[k][1]:
+                continue  # the table's own cells
+            line = bisect.bisect_right(line_starts, match.start())
             out.append(TextCount(value=int(match.group(1)), quote=match.group(0),
                                  start=match.start(), end=match.end(), line=line))
+            if len(out) >= 50:
+                return out
     return out
 
 
 def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]]:
     """One check per table column: rows against 合计, and the total against the text's count."""
     checks = []
-    for table in tables:
-        sections = _sections_for(doc, table.title) if table.title else []
-        for c, column in enumerate(table.columns):
+    if not tables:
+        return checks
+    headings = _Headings(doc)
+    line_starts = [line.start for line in doc.lines]
+    counts_cache: dict[tuple, list[TextCount]] = {}
+
+    def counts_for(column: str, sections: list[tuple[int, int]] | None) -> list[TextCount]:
+        key = (column, tuple(sections or ()))
+        if key not in counts_cache:
+            counts_cache[key] = text_counts(doc, column, tables, sections, line_starts)
+        return counts_cache[key]
+
+    for table in tables[:MAX_CHECKED_TABLES]:
+        sections = headings.sections_for(table.title) if table.title else []
+        for c, column in enumerate(table.columns[:MAX_COLUMNS]):
             values = [r["values"][c] for r in table.rows if c < len(r["values"]) and r["values"][c] is not None]
             rows_sum = sum(values) if values else None
             if isinstance(rows_sum, float):
@@ -270,9 +310,9 @@ def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]
             printed = None
             if table.total_row and c < len(table.total_row["values"]):
                 printed = table.total_row["values"][c]
-            counts = text_counts(doc, column, tables, sections or None) if not column.startswith("第") else []
+            counts = counts_for(column, sections or None) if not column.startswith("第") else []
             if not counts and sections:
-                counts = text_counts(doc, column, tables)
+                counts = counts_for(column, None)
             distinct = {cnt.value for cnt in counts}
             text_count = counts[0] if len(distinct) == 1 else None
             total = printed if printed is not None else rows_sum

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from .allocations import Table, check_allocations, extract_allocations
 from .model import Document, Finding, OutlineNode, PlanDraft, Task
 
+MAX_PER_KIND = 200  # more of one kind is noise, not help, for the clerk
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
 
@@ -271,6 +272,7 @@ def _unit(unit: str | None) -> str:
     return "" if not unit or unit in ("other", "ratio") else unit
 
 
+MAX_LEAD_UNITS_CHECKED = 100  # each check scans the text once; plans name far fewer lead units
 _NOT_A_UNIT_RE = re.compile(r"负责|牵头|开展|组织实施|任主要|要|应当|协调|[。;；,，]")
 
 
@@ -284,7 +286,7 @@ def _lone_lead_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
     out, seen = [], set()
     for task in draft.tasks:
         for unit in task.lead_units:
-            if not unit or unit in seen or len(seen) > 500:
+            if not unit or unit in seen or len(seen) >= MAX_LEAD_UNITS_CHECKED:
                 continue
             if len(unit) > 25 or _NOT_A_UNIT_RE.search(unit):
                 continue  # a sentence fragment, not a unit name: nothing to check
@@ -334,6 +336,14 @@ _STYLES = [
     ("circled", re.compile(r"^([①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])"), "{}"),
 ]
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_MARKER_FIRST = set("第一二三四五六七八九十百(（0123456789" + _CIRCLED)
+_STYLES_BY_FIRST: dict[str, list] = {}
+for _first in _MARKER_FIRST:
+    _STYLES_BY_FIRST[_first] = [
+        entry for entry in _STYLES
+        if (entry[0] == "第cn" and _first == "第") or (entry[0] == "cn、" and _first in "一二三四五六七八九十百")
+        or (entry[0] in ("(cn)", "(num)") and _first in "(（") or (entry[0] in ("num.", "num、") and _first.isdigit())
+        or (entry[0] == "circled" and _first in _CIRCLED)]
 
 
 def _marker_text(style: str, fmt: str, value: int, sample: re.Match) -> str:
@@ -364,10 +374,12 @@ def _numbering_findings(loc: _Locator) -> list[Finding]:
     ever: dict[str, int] = {}  # last number of a style anywhere (lists continued across parents)
     out = []
     for line in loc.doc.lines:
+        if len(out) >= MAX_PER_KIND:
+            break
         text = line.text.lstrip(" \t\u3000")
-        if not text or len(text) < 2 or "\t" in text[:8]:
+        if len(text) < 2 or text[0] not in _MARKER_FIRST or "\t" in text[:8]:
             continue
-        for style, regex, fmt in _STYLES:
+        for style, regex, fmt in _STYLES_BY_FIRST.get(text[0], ()):
             match = regex.match(text)
             if not match:
                 continue
@@ -414,7 +426,7 @@ def find_inconsistencies(doc: Document, roots: list[OutlineNode], draft: PlanDra
         draft.allocations = [t.to_dict() for t in tables]
     findings: list[Finding] = []
     for chunk in _all(loc, draft, tables):
-        findings.extend(chunk)
+        findings.extend(chunk[:MAX_PER_KIND])
     findings.sort(key=lambda f: (f.start if f.start is not None else -1, f.kind))
     return findings
 

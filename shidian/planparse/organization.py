@@ -68,12 +68,16 @@ _POST_SUFFIX_RE = re.compile(r"(?:长|书记|主任|委员|员|领导|同志|负
                              r"中心|站|所|队|联|协|团|府|\*+)$")
 
 
+_POST_WORD_RE = re.compile("|".join(re.escape(w) for w in _POST_WORDS))  # longest words first
+
+
 def _post_score(rest: str) -> int:
+    """3 if `rest` starts like a post or unit (县卫健局, 副县长), 2 for a weaker start, else 0."""
     if len(rest) < 2:
         return 0
-    for word in _POST_WORDS:
-        if rest.startswith(word):
-            return 3 if len(word) >= 2 else 2
+    match = _POST_WORD_RE.match(rest)
+    if match:
+        return 3 if len(match.group(0)) >= 2 else 2
     if _PLACE_RE.match(rest):
         return 2
     return 0
@@ -143,6 +147,11 @@ def split_name_post(text: str) -> tuple[str | None, str | None]:
 
 
 # ---------------------------------------------------------------- roster structures
+
+# Bounds on the work done on odd input (a real roster has tens of lines; a plan a few hundred
+# lines that mention groups): time stays linear and small whatever the text.
+MAX_ROSTER_ENTRIES = 2000
+MAX_GROUP_SENTENCES = 5000
 
 _ROLE_NAMES = {"组长": "组长", "副组长": "副组长", "第一副组长": "副组长", "常务副组长": "副组长",
                "执行副组长": "副组长", "成员": "成员", "成员单位": "成员", "办公室主任": "办公室主任"}
@@ -369,7 +378,8 @@ def _line_rosters(doc: Document) -> list[_Roster]:
     rosters: list[_Roster] = []
     lines = _virtual_lines(doc)
     index = 0
-    while index < len(lines):
+    entries = 0
+    while index < len(lines) and entries < MAX_ROSTER_ENTRIES:
         line = lines[index][0]
         match = _ROLE_LINE_RE.match(line) if len(line) <= 2000 else None
         if not match or "。" in (match.group(2) or "")[:-1]:
@@ -398,7 +408,10 @@ def _line_rosters(doc: Document) -> list[_Roster]:
                 if post and _NOT_MEMBER_RE.search(post):
                     continue
                 roster.members.append(GroupMember(role=role, name=name, post=post))
+            entries += 1
             index += 1
+            if entries >= MAX_ROSTER_ENTRIES:
+                break
         if roster.members:
             rosters.append(roster)
         else:
@@ -441,12 +454,18 @@ def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDra
     rosters = _line_rosters(doc)
     directors: list[tuple[str, GroupMember]] = []
     offices: list[tuple[str, str]] = []
+    sentences_read = 0
     for line in doc.lines:
         if not line.text.strip() or ("组" not in line.text and "办公室" not in line.text
                                      and "领导" not in line.text and "指挥部" not in line.text):
             continue
+        if sentences_read > MAX_GROUP_SENTENCES:
+            break
         context: str | None = None
         for offset, sentence in _split_sentences(line.text):
+            sentences_read += 1
+            if sentences_read > MAX_GROUP_SENTENCES:
+                break
             kind = _group_kind(sentence)
             if kind:
                 context = kind
