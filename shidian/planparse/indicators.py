@@ -378,23 +378,55 @@ def _after_is_noun(work: str, q: Quantity) -> bool:
     return bool(nxt) and "\u4e00" <= nxt <= "\u9fff" and nxt not in "的以及左"
 
 
-def _name_for(work: str, sentence: str, q: Quantity, clause: tuple[int, int]) -> str:
+_NAME_MODAL_END = re.compile(r"(?:要|应当|应|将|均|都|需|须|有|为|共|合计)+$")
+_NAME_MODAL_START = re.compile(r"^(?:应当|要|应|需|须|并|且)+")
+_COMPARATOR_WORDS = sorted(GE_BEFORE + LE_BEFORE + ("均", "分别", "都"), key=len, reverse=True)
+
+
+def _name_for(work: str, sentence: str, q: Quantity, clause: tuple[int, int],
+              lead: str = "") -> str:
+    """What the number measures: the words before it (a rate, 知晓率达到50%) or, for a count,
+    those words with what is counted (每年对教师不少于两次心理评估 → 每年对教师心理评估).
+
+    ``lead``: the words that open a list of counts (东部地区15个县、15个乡(镇) → 东部地区县)."""
     cs, ce = clause
-    before = sentence[cs:q.start]
+    before = _ITEM_MARK.sub("", _NAME_LEAD.sub("", sentence[cs:q.start].strip()), count=1)
     after = sentence[q.end:ce]
-    before = _NAME_LEAD.sub("", before.strip())
     cut = len(before)
-    for word in sorted(GE_BEFORE + LE_BEFORE + ("均", "分别", "都"), key=len, reverse=True):
+    for word in _COMPARATOR_WORDS:
         k = before.find(word)
-        if 0 < k < cut:
+        if 0 <= k < cut:
             cut = k
-    name = before[:cut].strip(" 的,，、")
-    tail = _NAME_TAIL.sub("", after).strip(" 的,，")
-    if q.kind == "percent" and (not name or len(name) < 3) and tail:
-        name = tail
+    name = _NAME_MODAL_START.sub("", _NAME_MODAL_END.sub("", before[:cut].strip(" 的,，、")))
+    tail = _NAME_TAIL.sub("", after)
+    tail = _NEXT_NUMBER.split(tail, maxsplit=1)[0].strip(" 的,，、")
+    noun_after = bool(tail) and "\u4e00" <= tail[0] <= "\u9fff"
+    if q.kind in ("count", "points") and tail and noun_after:
+        if _after_is_noun(work, q) and lead:
+            return (lead + tail)[:60]  # N个X in a list
+        name = name + tail if len(name) + len(tail) <= 60 else (name or tail)
+    elif q.kind == "percent" and noun_after and (len(name) < 3 or _PERCENT_OF.search(after[:3])):
+        name = tail if len(name) < 3 else _NAME_OBJECT_END.sub("", name) + tail
     elif not name and tail:
         name = tail
+    if not name and _TOTAL_WORDS.search(before):
+        name = "合计"
     return name[:60]
+
+
+_NEXT_NUMBER = re.compile(r"、?\s*[\d零〇一二两三四五六七八九十]+\s*[个家户人名所次项%]")
+_PERCENT_OF = re.compile(r"^(?:以上|以下)?的?[\u4e00-\u9fff]")
+_NAME_OBJECT_END = re.compile(r"(?:要对|对|为|使|让|要|有)$")
+_TOTAL_WORDS = re.compile(r"共|合计|总计")
+
+
+def _list_lead(work: str, clause: tuple[int, int], candidates) -> str:
+    """The words before the first count of a clause that lists N个X items (东部地区15个县、15个乡)."""
+    firsts = [q.start for q, _, c in candidates if c == clause]
+    if len(firsts) < 2:
+        return ""
+    lead = work[clause[0]:min(firsts)].strip(" ,,:：、")
+    return lead if lead and not _HAS_NUM.search(lead) and len(lead) <= 12 else ""
 
 
 def _split_names(name: str) -> list[str]:
@@ -494,6 +526,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         if exprs or s.part_kind == "goals" or _MADE.search(before):
             candidates.append((q, ">=", (cs, ce)))
     out = []
+    previous_name = ""
     for q, comp, clause in candidates:
         value = q.value
         if q.kind == "rule":
@@ -508,7 +541,8 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         if isinstance(value, float) and value == int(value):
             value = int(value)
         deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited
-        name = _name_for(work, text, q, clause)
+        name = _name_for(work, text, q, clause, _list_lead(work, clause, candidates)) or previous_name
+        previous_name = name
         names = _split_names(name) if _EACH_ALL.search(work, clause[0], q.start) else [name]
         for nm in names:
             out.append(Indicator(name=nm, comparator=comp, target=value, unit=unit, deadline=deadline,
