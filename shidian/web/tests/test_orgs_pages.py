@@ -379,3 +379,37 @@ def test_browser_admin_imports_agencies_and_sees_the_error_table(page, live_serv
     listed = page.inner_text("[data-testid=agency-table]")
     assert "合江县卫生健康局" in listed and "合江卫健局" in listed and "泸县民政局" not in listed
     page.screenshot(path=str(shots / "3-search-by-initials.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_browser_admin_creates_a_liaison_picking_the_agency_of_a_county(page, live_server,
+                                                                        transactional_db):
+    """The agency choices follow the division typed (htmx); the new liaison can log in."""
+    make_divisions()
+    make_agency("泸县卫生健康局", "510521")
+    make_agency("合江县卫生健康局", "510522")
+    admin = make_user("lz_admin", role=Role.ADMIN, division_code="5105")
+    shots = page.artifacts
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=current-user]")
+    page.goto(f"{live_server.url}{reverse('orgs:user-new')}")
+    options = page.locator("#agency-options")
+    assert "合江县卫生健康局" in options.inner_text()  # the whole city before a county is typed
+    page.fill("#id_username", "lx_liaison")
+    page.fill("#id_display_name", "张三")
+    page.select_option("#id_role", "liaison")
+    page.fill("#id_division", "泸县")  # a unique name works as well as the code
+    page.wait_for_function(
+        "!document.querySelector('#agency-options').innerText.includes('合江县')")
+    assert page.inner_text("[data-testid=division-chain]") == "四川省 / 泸州市 / 泸县"
+    page.check("#agency-options input[type=checkbox]")
+    page.fill("#id_password", NEW_PASSWORD)
+    page.screenshot(path=str(shots / "1-user-form.png"), full_page=True)
+    page.click("[data-testid=user-save]")
+    page.wait_for_selector("text=用户 lx_liaison 已创建")
+    liaison = User.objects.get(username="lx_liaison")
+    assert [a.name for a in liaison.agencies.all()] == ["泸县卫生健康局"]
+    assert liaison.division_id == "510521" and liaison.check_password(NEW_PASSWORD)

@@ -298,7 +298,8 @@ def agency_options(request: HttpRequest) -> HttpResponse:
     chosen = {int(pk) for pk in request.GET.getlist("agencies") if pk.isdigit()}
     agencies = _agency_choices(user, code)
     return render(request, "web/orgs/_agency_options.html", {
-        "agencies": agencies, "chosen": chosen})
+        "agencies": agencies, "chosen": chosen, "oob": True,
+        "division": _division_quiet(user, code)})
 
 
 def _agency_choices(user: User, text: str) -> list[Agency]:
