@@ -389,8 +389,9 @@ def extract_schedule(doc: Document, roots: list[OutlineNode], draft: PlanDraft) 
     draft.period_start, draft.period_end = _plan_period(doc, roots, found, draft.tasks)
     by_node = {id(f.node): f.phase for f in found if f.node is not None}
     year = _plan_year(doc, draft) if not any(f.phase.end for f in found) else None
+    loose = _LoosePhases(found)
     for task in draft.tasks:
-        _schedule_task(doc, task, by_node, found, year)
+        _schedule_task(doc, task, by_node, loose, year)
 
 
 _TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年度?(?![\d\-—~至到])")
@@ -409,26 +410,47 @@ def _plan_year(doc: Document, draft: PlanDraft) -> tuple[str, str] | None:
 _PLAN_WORDS = re.compile(r"方案|计划|安排|要点|通知|意见")
 
 
-def _phase_of(task: Task, by_node: dict[int, Phase], found: list[_PhaseFound]) -> tuple[Phase | None, bool]:
+class _LoosePhases:
+    """Phases read from sentences (TIME为X阶段), looked up by where a task's text starts."""
+
+    def __init__(self, found: list[_PhaseFound]):
+        loose = sorted(((f.phase.span[0], i, f.phase) for i, f in enumerate(found)
+                        if f.node is None and f.plan_level and f.phase.span), key=lambda t: t[:2])
+        self.starts = [t[0] for t in loose]
+        self.phases = [t[2] for t in loose]
+
+    def opening(self, start: int | None, end: int | None) -> Phase | None:
+        """The phase whose period opens the text start..end (within its first 60 characters)."""
+        if start is None or end is None or not self.starts:
+            return None
+        i = bisect.bisect_left(self.starts, start)
+        if i < len(self.starts) and self.starts[i] < min(end, start + 60):
+            return self.phases[i]
+        return None
+
+
+def _phase_of(task: Task, by_node: dict[int, Phase], loose: _LoosePhases) -> tuple[Phase | None, bool]:
     """(phase, is_the_phase_itself) for a task that is a step or lies in one."""
     node = task.node
     own = True
     while node is not None:
         if id(node) in by_node:
             return by_node[id(node)], own
+        phase = loose.opening(node.start, node.end)
+        if phase is not None:
+            return phase, own
         own = False
         node = node.parent
     if task.node is None and task.span:
-        for f in found:
-            if f.node is None and f.plan_level and f.phase.span and task.span[0] <= f.phase.span[0] < task.span[1] \
-                    and f.phase.span[0] - task.span[0] < 60:
-                return f.phase, True
+        phase = loose.opening(*task.span)
+        if phase is not None:
+            return phase, True
     return None, False
 
 
-def _schedule_task(doc: Document, task: Task, by_node, found, year=None) -> None:
+def _schedule_task(doc: Document, task: Task, by_node, loose: _LoosePhases, year=None) -> None:
     text = task_text(doc, task)
-    phase, itself = _phase_of(task, by_node, found)
+    phase, itself = _phase_of(task, by_node, loose)
     if phase is not None:
         task.recurrence = None
         if phase.end:

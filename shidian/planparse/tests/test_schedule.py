@@ -149,3 +149,13 @@ def test_months_without_a_year_take_the_year_of_a_one_year_plan():
     draft = PlanDraft(id="t", tasks=[Task(path="一/(一)", title="开展摸底", node=node)])
     extract_schedule(doc, [], draft)
     assert (draft.tasks[0].deadline, draft.tasks[0].deadline_text) == ("2016-11", "11月底前")
+
+
+def test_a_step_paragraph_opened_by_its_period_takes_the_period_end():
+    text = "四、实施步骤\n2021年7月至2022年6月为全面推进阶段。各乡镇要按照方案要求全面推进改革,3月底前完成摸底。\n"
+    doc = Document.from_text("t", text)
+    line = doc.lines[1]
+    node = OutlineNode(marker="-", style="", title="全面推进阶段", body=line.text, start=line.start, end=line.end)
+    draft = PlanDraft(id="t", tasks=[Task(path="四/-", title="全面推进阶段", node=node)])
+    extract_schedule(doc, [], draft)
+    assert (draft.tasks[0].deadline, draft.tasks[0].deadline_text) == ("2022-06", "2021年7月至2022年6月")
