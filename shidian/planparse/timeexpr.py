@@ -524,6 +524,9 @@ _CYCLE_BEFORE = re.compile(r"每(?:一)?个?(?:年度?|季度?|月|半年)$")
 _DEADLINE_LABEL = re.compile(r"(?:完成时限|完成时间|时间节点|时限要求|截止时间|办结时限|时限)[为是]?\s*[:：]?\s*$")
 
 
+_ATTRIBUTIVE_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}的(?![确是])")
+
+
 def _is_tab_cell(work: str, start: int, end: int) -> bool:
     """Whether text[start:end] fills a whole cell of a TAB-separated row."""
     before = work[max(0, start - 3):start].rstrip(" ")
@@ -565,6 +568,9 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
                         redacted=expr.redacted, granularity=expr.granularity)
     if suffix in START_SUFFIXES or prefix in START_PREFIXES:
         role = "start"
+    elif suffix in ("前", "以前", "之前") and not core.endswith(("底", "末")) \
+            and _ATTRIBUTIVE_AFTER.match(work, expr.end + len(suffix)):
+        role = "point"  # 对2019年以前建成的房屋: a date that describes, not a limit
     elif suffix in LIMIT_SUFFIXES or prefix in LIMIT_PREFIXES:
         role = "limit"
     elif core.endswith(("底", "末", "年内")) or (not expr.is_range and ("年底" in core or "月底" in core)):

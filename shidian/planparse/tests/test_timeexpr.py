@@ -100,6 +100,11 @@ def test_starts_are_not_limits():
     assert one("自2009年4月起").begin == "2009-04"
 
 
+def test_a_date_that_describes_is_not_a_limit():
+    assert one("对2019年以前建成的房屋进行改造").role == "point"
+    assert one("2015年底前完成的任务要验收").role == "limit"
+
+
 def test_plain_years_are_points_not_limits():
     assert one("2016年省财政将根据各地危房户数").role == "point"
     assert one("编制2016年农村危房改造工作实施方案").role == "point"
