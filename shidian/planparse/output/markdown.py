@@ -26,7 +26,13 @@ def render_markdown(draft: PlanDraft) -> str:
     if draft.period_start or draft.period_end:
         from ..findings import cn_date
 
-        facts.append(f"- 实施期:{cn_date(draft.period_start) or '?'} 至 {cn_date(draft.period_end) or '?'}")
+        if draft.period_start and draft.period_end:
+            period = f"{cn_date(draft.period_start)}至{cn_date(draft.period_end)}"
+        elif draft.period_end:
+            period = f"至{cn_date(draft.period_end)}"
+        else:
+            period = f"自{cn_date(draft.period_start)}起"
+        facts.append(f"- 实施期:{period}")
     if draft.leading_group:
         roster = "、".join(
             f"{m.role} {m.name or ''}{'(' + m.post + ')' if m.name and m.post else (m.post or '')}".strip()

@@ -96,7 +96,18 @@ def task_content(task: Task) -> str:
     if title and body.startswith(title):
         body = body[len(title):]
     body = body.lstrip("。.:：;； \t\n")
+    body = _ATTRIBUTION_LINE_RE.sub("", body)
+    body = _ATTRIBUTION_PAREN_RE.sub("", body)
     return _unwrap(body.strip())[:MAX_CELL]
+
+
+# who does the task is in its own columns; the text that says so is not repeated in 具体内容
+_ATTRIBUTION_LINE_RE = re.compile(
+    r"^[ \t\u3000]*(?:责任单位|牵头单位|配合单位|参与单位|协办单位|责任部门|牵头部门|责任小组(?:单位)?)[:：].*$\n?",
+    re.M)
+_ATTRIBUTION_PAREN_RE = re.compile(
+    r"[(（](?:[^()（）\n]{0,80}?(?:牵头|配合|负责|参与)[^()（）\n]{0,80}?|(?:牵头单位|责任单位)[:：][^()（）\n]{0,160})[)）]"
+    r"(?=[。;；]?[ \t\u3000]*(?:\n|$))")
 
 
 _WRAP_RE = re.compile(r"(?<=[^。;；:：!?！？\n])\n(?![ \t\u3000]*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|——))")
