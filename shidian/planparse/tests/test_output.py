@@ -135,3 +135,13 @@ def test_markdown_escapes_pipes_and_line_breaks():
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError):
         write(PlanDraft(id="x"), tmp_path / "x.csv", "csv")
+
+
+def test_task_content_leaves_out_the_attribution_already_in_the_unit_columns():
+    node = OutlineNode(marker="(一)", style="(cn)", title="加强宣传教育",
+                       body="(一)加强宣传教育。广泛开展宣传,营造良好氛围。(县委宣传部牵头,县卫健局配合)\n"
+                            "责任单位:县委宣传部、县卫健局", start=0, end=60)
+    task = Task(path="(一)", title="加强宣传教育", lead_units=["县委宣传部"], units=["县卫健局"], node=node)
+    row = decomposition_rows(PlanDraft(id="x", tasks=[task]))[0]
+    assert row.content == "广泛开展宣传,营造良好氛围。"
+    assert (row.lead, row.units) == ("县委宣传部", "县卫健局")
