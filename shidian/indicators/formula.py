@@ -188,8 +188,8 @@ class Formula:
         """A SQL expression over the columns ``column(ref)`` names (same rules as evaluate)."""
 
         def run(node: Node) -> str:
-            if isinstance(node, Num):
-                return repr(float(node.value))
+            if isinstance(node, Num):  # typed, so that every engine does float arithmetic
+                return f"CAST({float(node.value)!r} AS DOUBLE PRECISION)"
             if isinstance(node, Ref):
                 name = column(node)
                 return f"COALESCE({name}, 0.0)" if missing_as_zero else name
