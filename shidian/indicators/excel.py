@@ -25,6 +25,7 @@ from . import access, services
 from .models import DataSet, DataValue, Indicator
 
 KEY_ROW = 3
+MAX_TEMPLATE_ROWS = 5000
 FIRST_ROW = 4
 HEADER_FILL = PatternFill("solid", fgColor="FDE9E7")
 
@@ -33,8 +34,14 @@ def template_xlsx(*, user: User, data_set: DataSet, period: Period, area_code: s
     """A sheet with one row per division the user reports for under ``area_code``,
     prefilled with the values already entered."""
     fields = services.data_set_fields(data_set)
-    divisions = list(access.divisions_for_entry(user=user, data_set=data_set).filter(
-        code__startswith=area_code).order_by("code").values_list("code", "name"))
+    divisions = access.divisions_for_entry(user=user, data_set=data_set).filter(
+        code__startswith=area_code)
+    count = divisions.count()
+    if count > MAX_TEMPLATE_ROWS:
+        raise ShidianError(ErrorCode.INVALID,
+                           _("The sheet would have %(count)s rows; choose a smaller area.")
+                           % {"count": count})
+    divisions = list(divisions.order_by("code").values_list("code", "name"))
     values: dict[tuple[str, str], Any] = {}
     rows = DataValue.objects.filter(
         element__in={f.element for f in fields}, period=period.id, agency__isnull=True,

@@ -195,8 +195,15 @@ def template_download(request: HttpRequest, data_set_id: int) -> HttpResponse:
     period = _period(request.GET.get("period"), data_set.period_type,
                      default=_default_period(data_set.period_type))
     area = access.access_division_for_read(user=user, code=request.GET.get("area"))
-    content = excel.template_xlsx(user=user, data_set=data_set, period=period,
-                                  area_code=area.code if area else "")
+    try:
+        content = excel.template_xlsx(user=user, data_set=data_set, period=period,
+                                      area_code=area.code if area else "")
+    except ShidianError as error:
+        if error.code == ErrorCode.NOT_FOUND:
+            raise
+        messages.error(request, error.message)
+        return redirect(f"{reverse('indicators:upload', args=[data_set.pk])}"
+                        f"?period={period.id}")
     return _xlsx(content, f"data-set-{data_set.pk}-{period.id}.xlsx")
 
 
