@@ -186,7 +186,8 @@ def _unnamed(pattern: str) -> str:
 _ANY = re.compile(r"(?<![\d.])(?:(?P<ymm>" + _unnamed(_YMM) + r")|(?P<yy>" + _unnamed(_YY) + r")|(?P<point>"
                   + _unnamed(_POINT) + r"))")
 # characters an expression can start with: scanning for them first is far faster than a search
-_START_CHARS = re.compile(r"[\d〇零○一二三四五六七八九十*×年上下当今本明次同去]")
+_START_CHARS = re.compile(r"[\d〇零○一二三四五六七八九十*×](?=[\d〇零○一二三四五六七八九十*× ]{0,4}[年月日号.\-—~至到/])"
+                          r"|年[底末初内中]|[上下]半年|[当今本明次同去上]年")
 _YMM_RE = re.compile(_YMM)
 _YY_RE = re.compile(_YY)
 _POINT_RE = re.compile(_POINT)
