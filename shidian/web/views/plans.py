@@ -226,7 +226,6 @@ def _review_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         context["unresolved_leads"] = [u for u in context["unresolved"] if u.is_lead]
         context["agency_kinds"] = AgencyKind.choices
         context["agency_divisions"] = _agency_divisions(user, plan)
-        context["children"] = plan.children.exists()
     else:
         context["tasks"] = selectors.plan_tasks(plan=plan, user=user)
         context["summary"] = True
@@ -274,7 +273,7 @@ def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 def _row(request: HttpRequest, task: Task, *, editing: bool = False,
-         error: str = "", form: TaskRowForm | None = None, status: int = 200) -> HttpResponse:
+         error: str = "", form: TaskRowForm | None = None) -> HttpResponse:
     task = selectors.task_with_units(task=task)
     depth = 0
     up = task.parent
@@ -291,8 +290,7 @@ def _row(request: HttpRequest, task: Task, *, editing: bool = False,
                   "deadline": task.deadline.isoformat() if task.deadline else "",
                   "deadline_text": task.deadline_text, "recurrence": task.recurrence}
     return render(request, template, {"task": task, "can_write": True, "error": error,
-                                      "values": values, "recurrences": Recurrence.choices},
-                  status=status)
+                                      "values": values, "recurrences": Recurrence.choices})
 
 
 @login_required
