@@ -125,45 +125,50 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
 
 def _fuzzy_pairs(programme: CaseProgramme, pool: Q) -> Iterable[tuple[tuple[int, int], float,
                                                                      dict[str, Any]]]:
-    """Similar persons of different cases in the same village, one county at a time (so the
-    memory held is one county's persons, whatever the programme's size)."""
-    counties = (CasePerson.objects.filter(case__programme=programme)
-                .values_list("division_code", flat=True))
-    prefixes = sorted({code[:6] for code in counties.distinct()})
-    for county in prefixes:
-        rows = (CasePerson.objects.filter(pool, access.prefix_q("division_code", county))
-                .exclude(birth_date=None)
-                .values_list("division_code", "case_id", "position", "name", "name_pinyin",
-                             "birth_date", "case__programme_id"))
-        villages: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for row in rows:
-            villages[row[0]].append(row[1:])
-        for persons in villages.values():
-            if len(persons) < 2:
+    """Similar persons of different cases in the same village: one pass over the persons in
+    village order (the ``division_code`` index), holding one village at a time."""
+    rows = (CasePerson.objects.filter(pool).exclude(birth_date=None)
+            .order_by("division_code")
+            .values_list("division_code", "case_id", "position", "name", "name_pinyin",
+                         "birth_date", "case__programme_id")
+            .iterator(chunk_size=20000))
+    village: list[tuple[Any, ...]] = []
+    current = None
+    for row in rows:
+        if row[0] != current:
+            yield from _village_pairs(programme, village)
+            village = []
+            current = row[0]
+        village.append(row[1:])
+    yield from _village_pairs(programme, village)
+
+
+def _village_pairs(programme: CaseProgramme, persons: list[tuple[Any, ...]]
+                   ) -> Iterable[tuple[tuple[int, int], float, dict[str, Any]]]:
+    if len(persons) < 2:
+        return
+    persons.sort(key=lambda p: p[4])
+    for i, (case_a, pos_a, name_a, pinyin_a, born_a, prog_a) in enumerate(persons):
+        for case_b, pos_b, name_b, pinyin_b, born_b, prog_b in persons[i + 1:]:
+            days = (born_b - born_a).days
+            if days > FUZZY_DAYS:
+                break  # sorted by birth date: the rest are further apart
+            if case_a == case_b or programme.pk not in (prog_a, prog_b):
                 continue
-            persons.sort(key=lambda p: p[4])
-            for i, (case_a, pos_a, name_a, pinyin_a, born_a, prog_a) in enumerate(persons):
-                for case_b, pos_b, name_b, pinyin_b, born_b, prog_b in persons[i + 1:]:
-                    days = (born_b - born_a).days
-                    if days > FUZZY_DAYS:
-                        break  # sorted by birth date: the rest are further apart
-                    if case_a == case_b or programme.pk not in (prog_a, prog_b):
-                        continue
-                    if name_a == name_b:
-                        score, why = 100.0, "name"
-                    elif pinyin_a == pinyin_b:
-                        score, why = 95.0, "pinyin"
-                    else:
-                        score = fuzz.ratio(pinyin_a, pinyin_b)
-                        why = "similar"
-                        if score < FUZZY_NAME_SCORE:
-                            continue
-                    key = _pair_key(case_a, case_b)
-                    a, b = ((pos_a, name_a), (pos_b, name_b)) if key[0] == case_a else (
-                        (pos_b, name_b), (pos_a, name_a))
-                    yield key, round(score / 100 * (1 - days / (2 * FUZZY_DAYS + 2)), 3), {
-                        "why": why, "a": a[0], "b": b[0], "names": [a[1], b[1]],
-                        "days": days}
+            if name_a == name_b:
+                score, why = 100.0, "name"
+            elif pinyin_a == pinyin_b:
+                score, why = 95.0, "pinyin"
+            else:
+                score = fuzz.ratio(pinyin_a, pinyin_b)
+                why = "similar"
+                if score < FUZZY_NAME_SCORE:
+                    continue
+            key = _pair_key(case_a, case_b)
+            a, b = ((pos_a, name_a), (pos_b, name_b)) if key[0] == case_a else (
+                (pos_b, name_b), (pos_a, name_a))
+            yield key, round(score / 100 * (1 - days / (2 * FUZZY_DAYS + 2)), 3), {
+                "why": why, "a": a[0], "b": b[0], "names": [a[1], b[1]], "days": days}
 
 
 @audited

@@ -6,7 +6,16 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
+    return "".join(lazy_pinyin(char, style=Style.NORMAL)).lower()
+
+
 def name_pinyin(name: str) -> str:
-    """``张三丰`` → ``zhangsanfeng`` (lower case, no tones, no spaces); cached per name."""
-    return "".join(lazy_pinyin((name or "").strip(), style=Style.NORMAL)).lower().replace(" ", "")
+    """``张三丰`` → ``zhangsanfeng`` (lower case, no tones, no spaces).
+
+    Character by character, each cached: names use a few thousand characters, so a list of a
+    million households costs a dictionary lookup per character. (Reading names character by
+    character also keeps a polyphonic surname the same on both sides of a comparison.)
+    """
+    return "".join(_syllable(char) for char in (name or "") if not char.isspace())

@@ -65,6 +65,7 @@ REASON_ENTITLEMENT = "entitlement"
 ALLOWED_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc",
                                 ".xls", ".tif", ".tiff"})
 MAX_NOTICE_BACKDATE_DAYS = 60
+ID_CHUNK = 900  # hashes per IN (…) lookup
 
 
 def _error(code: ErrorCode, reason: str, message: str, **extra: Any) -> ShidianError:
@@ -213,8 +214,8 @@ def id_conflicts(*, case_type: CaseTypeDef, programme: CaseProgramme, hashes: It
     earlier year (07a: 已改造 households do not apply again)."""
     hashes = list(set(hashes))
     found: dict[str, tuple[Case, str]] = {}
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
+    for start in range(0, len(hashes), ID_CHUNK):
+        chunk = hashes[start:start + ID_CHUNK]
         persons = (CasePerson.objects.filter(id_hash__in=chunk, case__case_type=case_type.key)
                    .exclude(case__outcome__in=[Outcome.REJECTED, Outcome.WITHDRAWN,
                                                Outcome.MERGED])
@@ -616,8 +617,15 @@ def cases_transition_bulk(*, user: User, case_ids: Iterable[int], transition: st
                                      object_id=case.pk, object_repr=str(case)[:200],
                                      action=LogEntry.Action.UPDATE, actor=user, timestamp=now,
                                      changes={"stage": [old, definition.target]}))
-            Case.objects.bulk_update(moving, ["stage", "stage_entered_at", "due_on", "outcome"],
-                                     batch_size=500)
+            # Cases moved together share their new values: one UPDATE per distinct set.
+            groups: dict[tuple[Any, ...], list[int]] = {}
+            for case in moving:
+                groups.setdefault((case.stage, case.due_on, case.outcome), []).append(case.pk)
+            for (stage, due_on, outcome), pks in groups.items():
+                for at in range(0, len(pks), 900):
+                    Case.objects.filter(pk__in=pks[at:at + 900]).update(
+                        stage=stage, stage_entered_at=now, due_on=due_on, outcome=outcome,
+                        updated_at=now)
             CaseEvent.objects.bulk_create(events, batch_size=1000)
             LogEntry.objects.bulk_create(logs, batch_size=1000)
             result.moved += len(moving)

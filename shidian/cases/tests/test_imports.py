@@ -126,22 +126,36 @@ def test_an_interrupted_import_leaves_nothing_and_can_be_run_again(setup, monkey
     batch = upload(workers, programme, csv_bytes(
         [row for i, h in enumerate(households) for row in rows_of(f"H{i}", h)]))
     calls = {"n": 0}
-    real = imports.crypto.encrypt_json
+    real = imports._Writer.write
 
-    def fail_on_the_third_chunk(value):
+    def fail_on_the_third_chunk(self, households):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 3:
             raise OSError("disk full")
-        return real(value)
+        return real(self, households)
 
-    monkeypatch.setattr(imports.crypto, "encrypt_json", fail_on_the_third_chunk)
+    monkeypatch.setattr(imports._Writer, "write", fail_on_the_third_chunk)
     with pytest.raises(OSError):
         imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
     batch.refresh_from_db()
     assert batch.status == ImportStatus.FAILED and not Case.objects.exists()
-    monkeypatch.setattr(imports.crypto, "encrypt_json", real)
+    assert not CasePerson.objects.exists()
+    monkeypatch.setattr(imports._Writer, "write", real)
     batch = imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
     assert batch.imported == 5 and Case.objects.count() == 5
+    # Imported: no copy of the list with numbers in clear is kept.
+    assert not batch.file and not any(
+        p.name.startswith("prepared-") for p in imports._prepared_path(batch).parent.iterdir())
+
+
+def test_the_prepared_rows_hold_no_number_in_clear(setup):
+    workers, programme = setup
+    values = household()
+    batch = upload(workers, programme, csv_bytes(rows_of("1", values)))
+    prepared = imports._prepared_path(batch).read_text(encoding="utf-8")
+    for secret in (values["head_id_number"], values["bank_account"],
+                   values["members"][0]["id_number"]):
+        assert secret not in prepared
 
 
 def test_excel_files_and_missing_columns(setup):
