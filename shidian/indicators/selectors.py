@@ -148,9 +148,13 @@ def entry_form(*, data_set: DataSet, division: Division, period: Period,
 def value_history(*, data_set: DataSet, division: Division, period: Period,
                   agency: Agency | None = None) -> list[DataValueHistory]:
     ids = list(data_set.elements.values_list("pk", flat=True))
-    return list(DataValueHistory.objects.filter(
+    labels = {"form": _("Entry form"), "excel": _("Excel upload"), "api": _("API")}
+    changes = list(DataValueHistory.objects.filter(
         element_id__in=ids, division_id=division.code, period=period.id,
         agency_id=agency.pk if agency else None).select_related("changed_by")[:200])
+    for change in changes:
+        change.source_label = labels.get(change.source, change.source)  # type: ignore[attr-defined]
+    return changes
 
 
 def recent_periods(kind: str, *, count: int, today: date | None = None) -> list[Period]:
