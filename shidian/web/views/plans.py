@@ -215,7 +215,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
 
 def _review_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     user: User = request.user  # type: ignore[assignment]
-    can_write = access.plans_writable_by(user=user).filter(pk=plan.pk).exists()
+    can_write = _can_write(user, plan)
     context: dict[str, Any] = {"plan": plan, "can_write": can_write,
                                "recurrences": Recurrence.choices}
     if not access.sees_agency_tasks(user) or can_write:
@@ -230,6 +230,10 @@ def _review_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         context["tasks"] = selectors.plan_tasks(plan=plan, user=user)
         context["summary"] = True
     return context
+
+
+def _can_write(user: User, plan: Plan) -> bool:
+    return access.plans_writable_by(user=user).filter(pk=plan.pk).exists()
 
 
 def _agency_divisions(user: User, plan: Plan) -> list[Division]:
@@ -440,7 +444,7 @@ def plan_versions(request: HttpRequest, plan_id: int) -> HttpResponse:
         messages.error(request, _("No such version."))
     return render(request, "web/plans/plan_versions.html", {
         "plan": plan, "versions": versions, "choices": choices, "a": a, "b": b, "diff": diff,
-        "draft": DRAFT})
+        "draft": DRAFT, "can_write": _can_write(user, plan)})
 
 
 @login_required
@@ -462,8 +466,8 @@ def plan_version(request: HttpRequest, plan_id: int, number: int) -> HttpRespons
             messages.error(request, err.message)
             status = 409
     return render(request, "web/plans/plan_version.html",
-                  {"plan": plan, "version": version, "tasks": version.snapshot.get("tasks", [])},
-                  status=status)
+                  {"plan": plan, "version": version, "tasks": version.snapshot.get("tasks", []),
+                   "can_write": _can_write(user, plan)}, status=status)
 
 
 # --- cascade --------------------------------------------------------------------------------
@@ -504,7 +508,8 @@ def plan_cascade(request: HttpRequest, plan_id: int) -> HttpResponse:
         rows.append({"task": task, "selected": task.parent_task_id or (
             suggested[0].pk if suggested else None), "suggested": suggested})
     return render(request, "web/plans/plan_cascade.html", {
-        "plan": plan, "choices": choices, "parent_tasks": parent_tasks, "rows": rows})
+        "plan": plan, "choices": choices, "parent_tasks": parent_tasks, "rows": rows,
+        "can_write": True})
 
 
 @login_required
@@ -518,7 +523,8 @@ def plan_coverage(request: HttpRequest, plan_id: int) -> HttpResponse:
     children, rows = selectors.plan_coverage(user=user, plan=plan)
     uncovered = [r for r in rows if not r.taken_up_by]
     return render(request, "web/plans/plan_coverage.html", {
-        "plan": plan, "children": children, "rows": rows, "uncovered": uncovered})
+        "plan": plan, "children": children, "rows": rows, "uncovered": uncovered,
+        "can_write": _can_write(user, plan)})
 
 
 # --- task detail ----------------------------------------------------------------------------
@@ -539,5 +545,5 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "web/plans/task_detail.html", {
         "task": task, "plan": task.plan, "excerpt": excerpt, "history": selectors.task_history(task=task),
         "child_tasks": child_tasks,
-        "can_write": access.plans_writable_by(user=user).filter(pk=task.plan_id).exists(),
+        "can_write": _can_write(user, task.plan),
         "UnitRole": UnitRole})
