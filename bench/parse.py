@@ -25,7 +25,8 @@ TOKEN_RE = re.compile(r"[\u4e00-\u9fff]+|\d+(?:\.\d+)?|[A-Za-z]+|\S")
 # pipeline steps timed one by one (module, function), as parse.parse_text calls them
 STEPS = [("outline", "build_outline"), ("header", "describe"), ("tasks", "extract_tasks"),
          ("schedule", "extract_schedule"), ("indicators", "extract_goals_and_indicators"),
-         ("duties", "extract_reporting"), ("organization", "extract_organization"), ("rules", "extract_rules"),
+         ("duties", "extract_reporting"), ("organization", "extract_organization"),
+         ("rules", "extract_rules"),
          ("units", "build_unit_index"), ("findings", "find_inconsistencies")]
 
 
@@ -79,7 +80,8 @@ def main() -> int:
         for path in paths:
             t0 = time.perf_counter()
             parse_file(path)
-            per_file[path.stem] = min(per_file.get(path.stem, float("inf")), time.perf_counter() - t0)
+            spent_now = time.perf_counter() - t0
+            per_file[path.stem] = min(per_file.get(path.stem, float("inf")), spent_now)
         best = min(best, time.perf_counter() - started)
         started = time.perf_counter()
         tokens = reference(paths)
@@ -90,7 +92,8 @@ def main() -> int:
         parse_file(path)
 
     print(f"seed corpus: {len(paths)} plans, {size / 1024:.0f} KB, {tokens} tokens")
-    print(f"parse (best of {args.repeat}): {best:.3f} s   reference read+tokenise: {ref_best:.4f} s")
+    print(f"parse (best of {args.repeat}): {best:.3f} s   "
+          f"reference read+tokenise: {ref_best:.4f} s")
     print("pipeline steps (one pass):")
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<13} {seconds:.3f} s")
@@ -98,8 +101,9 @@ def main() -> int:
     for stem, seconds in sorted(per_file.items(), key=lambda kv: -kv[1])[:5]:
         print(f"  {stem:<36} {seconds:.3f} s")
     ratio = best / ref_best if ref_best > 0 else float("inf")
-    print(json.dumps({"bench": "parse", "seconds": round(best, 3), "reference_seconds": round(ref_best, 4),
-                      "ratio": round(ratio, 1), "plans": len(paths), "kilobytes": round(size / 1024)}))
+    print(json.dumps({"bench": "parse", "seconds": round(best, 3),
+                      "reference_seconds": round(ref_best, 4), "ratio": round(ratio, 1),
+                      "plans": len(paths), "kilobytes": round(size / 1024)}))
     return 0
 
 

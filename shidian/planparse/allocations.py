@@ -69,7 +69,7 @@ def _short_cell(text: str) -> bool:
 # ----------------------------------------------------------------- flattened: one cell a line
 
 def _flattened_tables(doc: Document) -> list[Table]:
-    cells = [(text, ln) for ln in doc.lines if "\t" not in ln.text for text in (ln.text.strip(),) if text]
+    cells = [(ln.text.strip(), ln) for ln in doc.lines if "\t" not in ln.text and ln.text.strip()]
     numeric = [text[0].isdigit() and _NUMBER_RE.match(text) is not None for text, _ in cells]
     n = len(cells)
     # a row label is a short non-number cell followed by a number cell: only those places are tried
@@ -112,10 +112,12 @@ def _make_flat_table(cells, first: int, rows_at: list[int], width: int) -> Table
     header: list[str] = []
     title = ""
     k = first - 1
-    while k >= 0 and len(header) < width + 1 and _short_cell(cells[k][0]) and not _MARKER_RE.match(cells[k][0]):
+    while (k >= 0 and len(header) < width + 1 and _short_cell(cells[k][0])
+           and not _MARKER_RE.match(cells[k][0])):
         header.insert(0, cells[k][0])
         k -= 1
-    if k >= 0 and len(cells[k][0]) <= 40 and "。" not in cells[k][0] and _number(cells[k][0]) is None:
+    before = cells[k][0] if k >= 0 else ""
+    if before and len(before) <= 40 and "。" not in before and _number(before) is None:
         title = cells[k][0]
     unit_header = header[0] if len(header) == width + 1 else None
     columns = header[1:] if unit_header is not None else (header if len(header) == width else
@@ -261,7 +263,8 @@ def _style(marker: str) -> str:
     return re.sub(r"[一二三四五六七八九十]+", "C", re.sub(r"\d+", "N", marker.strip()))
 
 
-def text_counts(doc: Document, column: str, tables: list[Table], within: list[tuple[int, int]] | None = None,
+def text_counts(doc: Document, column: str, tables: list[Table],
+                within: list[tuple[int, int]] | None = None,
                 line_starts: list[int] | None = None) -> list[TextCount]:
     """Places where the text gives a count for a column's thing: 国有和国有控股企业30家."""
     if len(column) < 2:
@@ -270,7 +273,8 @@ def text_counts(doc: Document, column: str, tables: list[Table], within: list[tu
         line_starts = [line.start for line in doc.lines]
     spans = sorted((t.start, t.end) for t in tables)
     span_starts = [a for a, _ in spans]
-    regex = re.compile(re.escape(column) + r"(?:试点|单位)?(?:共|各|约)?(\d{1,7})(?:\s*)([" + _COUNT_UNITS + "])")
+    regex = re.compile(re.escape(column) + r"(?:试点|单位)?(?:共|各|约)?(\d{1,7})\s*"
+                       + "([" + _COUNT_UNITS + "])")
     out = []
     for a, b in (within if within else [(0, len(doc.text))]):
         for match in regex.finditer(doc.text, a, b):
@@ -283,6 +287,11 @@ def text_counts(doc: Document, column: str, tables: list[Table], within: list[tu
             if len(out) >= 50:
                 return out
     return out
+
+
+def _same(a, b) -> bool | None:
+    """Whether two figures agree; None when one of them is unknown."""
+    return None if a is None or b is None else a == b
 
 
 def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]]:
@@ -303,7 +312,8 @@ def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]
     for table in tables[:MAX_CHECKED_TABLES]:
         sections = headings.sections_for(table.title) if table.title else []
         for c, column in enumerate(table.columns[:MAX_COLUMNS]):
-            values = [r["values"][c] for r in table.rows if c < len(r["values"]) and r["values"][c] is not None]
+            values = [r["values"][c] for r in table.rows
+                      if c < len(r["values"]) and r["values"][c] is not None]
             rows_sum = sum(values) if values else None
             if isinstance(rows_sum, float):
                 rows_sum = round(rows_sum, 6)
@@ -319,15 +329,15 @@ def check_allocations(doc: Document, tables: list[Table]) -> list[dict[str, Any]
             check = {
                 "table": table.title, "column": column, "rows_transcribed": len(table.rows),
                 "rows_sum": rows_sum, "printed_total": printed,
-                "rows_sum_matches_printed_total": None if printed is None or rows_sum is None else rows_sum == printed,
+                "rows_sum_matches_printed_total": _same(rows_sum, printed),
                 "text_count": text_count.value if text_count else None,
                 "text_quote": text_count.quote if text_count else None,
-                "printed_total_matches_text": None if printed is None or not text_count else printed == text_count.value,
-                "rows_sum_matches_text": None if rows_sum is None or not text_count else rows_sum == text_count.value,
+                "printed_total_matches_text": _same(printed, text_count.value if text_count else None),
+                "rows_sum_matches_text": _same(rows_sum, text_count.value if text_count else None),
                 "_table": table, "_text": text_count, "_total": total,
             }
             mismatched = (check["rows_sum_matches_printed_total"] is False
-                          or (text_count is not None and total is not None and total != text_count.value))
+                          or _same(total, text_count.value if text_count else None) is False)
             check["finding"] = "mismatch" if mismatched else "ok"
             checks.append(check)
     return checks

@@ -105,12 +105,14 @@ def _task_label(task: Task) -> str:
     return f"{path} {title}".strip() if title else (path or "(无标题)")
 
 
-def _task_location(loc: _Locator, task: Task, needle: str | None = None) -> tuple[int | None, int | None]:
+def _task_location(loc: _Locator, task: Task, needle: str | None = None
+                   ) -> tuple[int | None, int | None]:
     base = 0
     if task.span:
         base = task.span[0]
         if needle:
-            at = loc.doc.text.find(needle, task.span[0], max(task.span[1], task.span[0]) + len(needle))
+            stop = max(task.span[1], task.span[0]) + len(needle)
+            at = loc.doc.text.find(needle, task.span[0], stop)
             if at >= 0:
                 return at, at + len(needle)
         return task.span
@@ -203,7 +205,8 @@ def _phase_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
                 other = f"“{following.name}”" if following.name else f"第{index + 2}个阶段"
                 out.append(loc.finding(
                     "phase_order",
-                    f"阶段{name}到{cn_date(phase.end)}结束,下一阶段{other}却从{cn_date(following.start)}开始,两个阶段时间重叠",
+                    f"阶段{name}到{cn_date(phase.end)}结束,"
+                    f"下一阶段{other}却从{cn_date(following.start)}开始,两个阶段时间重叠",
                     start, end))
     return out
 
@@ -223,8 +226,8 @@ def _target_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
     for (name, unit, deadline, _), items in groups.items():
         first = items[0]
         for other in items[1:]:
-            if _same_number(other.target, first.target) or _NAME_FOLD_RE.sub("", other.text or "") == \
-                    _NAME_FOLD_RE.sub("", first.text or ""):
+            same_text = _NAME_FOLD_RE.sub("", other.text or "") == _NAME_FOLD_RE.sub("", first.text or "")
+            if same_text or _same_number(other.target, first.target):
                 continue
             # a short name (配备率) says little: the words before it must name the same thing
             if len(name) < 6 and _dice(_subject(first), _subject(other)) < 0.5:
@@ -282,7 +285,9 @@ def _lone_lead_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
     for names in draft.unit_index.values():
         for name in names:
             aliases[name] = list(names)
-    also_named = {m.post for m in draft.leading_group if m.post} | ({draft.office} if draft.office else set())
+    also_named = {m.post for m in draft.leading_group if m.post}
+    if draft.office:
+        also_named.add(draft.office)
     out, seen = [], set()
     for task in draft.tasks:
         for unit in task.lead_units:
@@ -342,7 +347,8 @@ for _first in _MARKER_FIRST:
     _STYLES_BY_FIRST[_first] = [
         entry for entry in _STYLES
         if (entry[0] == "第cn" and _first == "第") or (entry[0] == "cn、" and _first in "一二三四五六七八九十百")
-        or (entry[0] in ("(cn)", "(num)") and _first in "(（") or (entry[0] in ("num.", "num、") and _first.isdigit())
+        or (entry[0] in ("(cn)", "(num)") and _first in "(（")
+        or (entry[0] in ("num.", "num、") and _first.isdigit())
         or (entry[0] == "circled" and _first in _CIRCLED)]
 
 
@@ -396,7 +402,8 @@ def _numbering_findings(loc: _Locator) -> list[Finding]:
             continued = ever.get(style, 0) + 1
             first_marker = not ever  # a text that starts at 三、 is an excerpt, not a gap
             if value > expected and value != continued and value != 1 and not first_marker:
-                missing = [_marker_text(style, fmt, k, match) for k in range(expected, min(value, expected + 5))]
+                shown_range = range(expected, min(value, expected + 5))
+                missing = [_marker_text(style, fmt, k, match) for k in shown_range]
                 if value - expected > 5:
                     missing.append("…")
                 offset = line.start + (len(line.text) - len(text))
@@ -418,7 +425,8 @@ def _numbering_findings(loc: _Locator) -> list[Finding]:
 # ----------------------------------------------------------------- entry point
 
 
-def find_inconsistencies(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> list[Finding]:
+def find_inconsistencies(doc: Document, roots: list[OutlineNode], draft: PlanDraft
+                         ) -> list[Finding]:
     """All findings of the plan, in text order. Also fills draft.allocations when it is empty."""
     loc = _Locator(doc)
     tables = extract_allocations(doc)

@@ -197,8 +197,9 @@ def _tokens(piece: str) -> list[str]:
     raw = [t for t in re.split(r"[\s\u3000]+", piece) if t]
     tokens: list[str] = []
     for token in raw:
-        if tokens and len(token) == 1 and len(tokens[-1]) <= 2 and _is_han(token) and _is_han(tokens[-1]) \
-                and (len(tokens[-1]) == 1 or tokens[-1][0] in _SURNAMES):
+        previous = tokens[-1] if tokens else ""
+        if (len(token) == 1 and 0 < len(previous) <= 2 and _is_han(token) and _is_han(previous)
+                and (len(previous) == 1 or previous[0] in _SURNAMES)):
             tokens[-1] += token
         else:
             tokens.append(token)
@@ -213,7 +214,7 @@ def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
     """Entries of one roster piece: `张伟 县长`, `县长 张伟`, `图亚副县长`, `县财政局、县民政局`,
     `马俊伟城关镇党委副书记、镇长`, or several of them separated by spaces (single-line OCR text)."""
     tokens = _tokens(piece)
-    if len(tokens) == 2 and "、" not in piece and (_looks_like_name(tokens[0]) or _looks_like_name(tokens[1])):
+    if len(tokens) == 2 and "、" not in piece and any(_looks_like_name(t) for t in tokens):
         return [split_name_post(" ".join(tokens))]
     flat: list[tuple[str, bool]] = []  # (token, came after 、)
     for token in tokens:
@@ -225,7 +226,8 @@ def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
     while i < len(flat):
         token, after_comma = flat[i]
         nxt = flat[i + 1] if i + 1 < len(flat) else None
-        if _looks_like_name(token) and nxt is not None and not _looks_like_name(nxt[0]) and not nxt[1]:
+        pairs_with_next = nxt is not None and not _looks_like_name(nxt[0]) and not nxt[1]
+        if pairs_with_next and _looks_like_name(token):
             entries.append((token, nxt[0]))
             i += 2
             continue
@@ -332,7 +334,8 @@ def _prose_rosters(sentence: str, kind: str, position: int) -> list[_Roster]:
                 continue
             members.append(GroupMember(role=role, name=name, post=post))
     for regex, needed in ((_COOPERATE_RE, "牵头"), (_COMPOSED_RE, "的")):
-        match = regex.search(sentence) if needed in sentence and ("组" in sentence or "指挥部" in sentence) else None
+        worth_trying = needed in sentence and ("组" in sentence or "指挥部" in sentence)
+        match = regex.search(sentence) if worth_trying else None
         if match and _group_kind(sentence[match.end():]):
             lists = [g for g in match.groups() if g]
             if any(re.search(r"任|牵头|参加|负责|协调", chunk) for chunk in lists[-1:]):
@@ -354,7 +357,9 @@ def _virtual_lines(doc: Document) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for line in doc.lines:
         text = line.text
-        starts = [m.start() for m in _INLINE_ROLE_RE.finditer(text)] if "组" in text or "员" in text else []
+        starts = []
+        if "组" in text or "员" in text:
+            starts = [m.start() for m in _INLINE_ROLE_RE.finditer(text)]
         if len(starts) < 2 and (len(starts) == 0 or len(text) <= 200):
             out.append((text, line.start))
             continue
@@ -428,7 +433,8 @@ def _is_roster_continuation(text: str) -> bool:
     entries = _entries_from_text(stripped.replace("\t", " "), prose=False)
     if not entries:
         return False
-    return all(name or (post and (_POST_SUFFIX_RE.search(post) or _post_score(post))) for name, post in entries)
+    return all(name or (post and (_POST_SUFFIX_RE.search(post) or _post_score(post)))
+               for name, post in entries)
 
 
 def _line_context(lines: list[tuple[str, int]], index: int) -> str | None:

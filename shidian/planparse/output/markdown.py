@@ -3,12 +3,14 @@ its first row only, which reads like the merged cells of the workbook)."""
 from __future__ import annotations
 
 from ..model import PlanDraft
-from .table import FINDING_HEADERS, HEADERS, INDICATOR_HEADERS, decomposition_rows, finding_rows, indicator_rows
+from .table import (FINDING_HEADERS, HEADERS, INDICATOR_HEADERS, decomposition_rows, finding_rows,
+                    indicator_rows)
 
 
 def _cell(value: str) -> str:
     value = (value or "").replace("\\", "\\\\").replace("|", "\\|")
-    return "<br>".join(part.strip(" \t") for part in value.replace("\r", "").split("\n") if part.strip())
+    parts = value.replace("\r", "").split("\n")
+    return "<br>".join(part.strip(" \t") for part in parts if part.strip())
 
 
 def _table(headers, rows) -> list[str]:
@@ -34,9 +36,12 @@ def render_markdown(draft: PlanDraft) -> str:
             period = f"自{cn_date(draft.period_start)}起"
         facts.append(f"- 实施期:{period}")
     if draft.leading_group:
-        roster = "、".join(
-            f"{m.role} {m.name or ''}{'(' + m.post + ')' if m.name and m.post else (m.post or '')}".strip()
-            for m in draft.leading_group)
+        def who(m):
+            if m.name and m.post:
+                return f"{m.role} {m.name}({m.post})"
+            return f"{m.role} {m.name or m.post or ''}".strip()
+
+        roster = "、".join(who(m) for m in draft.leading_group)
         facts.append(f"- 领导小组:{_cell(roster)}")
     if draft.office:
         facts.append(f"- 领导小组办公室:{_cell(draft.office)}")

@@ -29,8 +29,8 @@ FINDING_KIND_CN = {
     "lone_lead_unit": "牵头单位仅出现一次",
     "numbering_gap": "编号不连续",
 }
-MAX_CELL = 32000
-INDENT = "\u3000\u3000"  # two ideographic spaces a level: survives Markdown and Excel alike  # Excel holds at most 32,767 characters in a cell
+MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
+INDENT = "\u3000\u3000"  # two ideographic spaces a level: survives Markdown and Excel alike
 
 
 @dataclass
@@ -110,13 +110,18 @@ _ATTRIBUTION_PAREN_RE = re.compile(
     r"(?=[。;；]?[ \t\u3000]*(?:\n|$))")
 
 
-_WRAP_RE = re.compile(r"(?<=[^。;；:：!?！？\n])\n(?![ \t\u3000]*(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|——))")
+_WRAP_RE = re.compile(r"(?<=[^。;；:：!?！？\n])\n(?![ \t\u3000]*(?:[一二三四五六七八九十]+、|"
+                      r"[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|——))")
 
 
 def _unwrap(text: str) -> str:
-    """Join lines a layout broke inside a sentence; keep breaks after a sentence or before an item."""
+    """Join lines broken inside a sentence; keep breaks after a sentence or before an item."""
     text = re.sub(r"\n[ \t\u3000]*\n+", "\n", text)
     return _WRAP_RE.sub("", text)
+
+
+def _is_prefix(head: list[str], parts: list[str]) -> bool:
+    return len(head) < len(parts) and parts[: len(head)] == head
 
 
 def _parents(tasks: list[Task]) -> list[int | None]:
@@ -125,7 +130,7 @@ def _parents(tasks: list[Task]) -> list[int | None]:
     stack: list[tuple[list[str], int]] = []
     for index, task in enumerate(tasks):
         parts = _components(task.path)
-        while stack and not (len(stack[-1][0]) < len(parts) and parts[: len(stack[-1][0])] == stack[-1][0]):
+        while stack and not _is_prefix(stack[-1][0], parts):
             stack.pop()
         parents.append(stack[-1][1] if stack else None)
         stack.append((parts, index))
@@ -180,10 +185,12 @@ def decomposition_rows(draft: PlanDraft) -> list[DecompositionRow]:
         while pending:  # depth-first, in document order, without recursion
             child, depth = pending.pop()
             descendants.append((child, depth))
-            pending.extend((grandchild, depth + 1) for grandchild in reversed(children.get(child, [])))
+            below = reversed(children.get(child, []))
+            pending.extend((grandchild, depth + 1) for grandchild in below)
         own = task_content(task)
         group_rows: list[DecompositionRow] = []
-        if not descendants or own or task.lead_units or task.units or task.deadline or task.deadline_text:
+        has_own = own or task.lead_units or task.units or task.deadline or task.deadline_text
+        if not descendants or has_own:
             group_rows.append(DecompositionRow(
                 content=own, lead=_join(task.lead_units), units=_join(task.units),
                 deadline=deadline_cell(task), depth=0, tasks=[task]))
@@ -192,9 +199,14 @@ def decomposition_rows(draft: PlanDraft) -> list[DecompositionRow]:
             text = f"{_marker(child)}{child.title}".strip()
             content = task_content(child)
             if content:
-                text = f"{text}。{content}" if text and not text.endswith(("。", ":", "：")) else text + content
-            inherited = child if (child.lead_units or child.units) else _nearest_with_units(child_index, parents, tasks)
-            deadline = deadline_cell(child) or deadline_cell(_nearest_with_deadline(child_index, parents, tasks))
+                ends = text.endswith(("。", ":", "："))
+                text = f"{text}。{content}" if text and not ends else text + content
+            inherited = child
+            if not (child.lead_units or child.units):
+                inherited = _nearest_with_units(child_index, parents, tasks)
+            deadline = deadline_cell(child)
+            if not deadline:
+                deadline = deadline_cell(_nearest_with_deadline(child_index, parents, tasks))
             group_rows.append(DecompositionRow(
                 content=(INDENT * (depth - 1) + text)[:MAX_CELL],
                 lead=_join(inherited.lead_units), units=_join(inherited.units),
@@ -247,5 +259,6 @@ def finding_rows(draft: PlanDraft) -> list[list[str]]:
     rows = []
     for number, finding in enumerate(draft.findings, 1):
         where = f"第{finding.line}行" if finding.line else ""
-        rows.append([str(number), FINDING_KIND_CN.get(finding.kind, finding.kind), finding.message, where])
+        kind = FINDING_KIND_CN.get(finding.kind, finding.kind)
+        rows.append([str(number), kind, finding.message, where])
     return rows

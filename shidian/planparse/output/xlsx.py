@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model import PlanDraft
-from .table import (FINDING_HEADERS, HEADERS, INDICATOR_HEADERS, DecompositionRow, decomposition_rows,
-                    finding_rows, indicator_rows)
+from .table import (FINDING_HEADERS, HEADERS, INDICATOR_HEADERS, DecompositionRow,
+                    decomposition_rows, finding_rows, indicator_rows)
 
 FONT_NAME = "宋体"
 WIDTHS = {"任务分解表": (6, 24, 64, 20, 30, 18), "目标指标": (6, 30, 8, 10, 8, 14, 70),
@@ -63,7 +63,8 @@ def _title_and_header(ws, title: str, headers: tuple[str, ...], st) -> None:
     ws.append(list(headers))
     for col in range(1, len(headers) + 1):
         cell = ws.cell(2, col)
-        cell.font, cell.fill, cell.border, cell.alignment = st["header"], st["fill_header"], st["border"], st["center"]
+        cell.font, cell.fill = st["header"], st["fill_header"]
+        cell.border, cell.alignment = st["border"], st["center"]
     ws.freeze_panes = "A3"
 
 

@@ -1,6 +1,6 @@
 """Readers: turn a plan file into plain text, one paragraph a line.
 
-    read_file(path) -> str          .txt .docx .html/.htm .pdf (suffix first, content sniffed otherwise)
+    read_file(path) -> str      .txt .docx .html/.htm .pdf (by suffix, else by content)
     read_bytes(data, filename) -> str
 
 Table rows come out as TAB-separated cells, one row a line, in document order. An unreadable file
@@ -32,6 +32,10 @@ _UNSUPPORTED = {
 __all__ = ["MAX_BYTES", "ReadError", "read_bytes", "read_file", "sniff_kind"]
 
 
+def _too_big(size: int) -> str:
+    return f"文件过大({size // (1024 * 1024)} MB),超过 {MAX_BYTES // (1024 * 1024)} MB 的上限"
+
+
 def sniff_kind(data: bytes) -> str:
     """Guess the kind of a file from its first bytes: docx, pdf, html or text."""
     head = data[:1024]
@@ -54,7 +58,7 @@ def read_bytes(data: bytes, filename: str | Path = "") -> str:
     if suffix in _UNSUPPORTED:
         raise ReadError(path, _UNSUPPORTED[suffix])
     if len(data) > MAX_BYTES:
-        raise ReadError(path, f"文件过大({len(data) // (1024 * 1024)} MB),超过 {MAX_BYTES // (1024 * 1024)} MB 的上限")
+        raise ReadError(path, _too_big(len(data)))
     kind = _SUFFIX_KIND.get(suffix, "")
     sniffed = sniff_kind(data) if data else "text"
     if not kind or (kind == "text" and sniffed in ("docx", "pdf", "ole")):
@@ -95,7 +99,7 @@ def read_file(path: str | Path) -> str:
     except OSError as exc:
         raise ReadError(path, f"无法访问文件({exc.strerror or exc})") from exc
     if size > MAX_BYTES:
-        raise ReadError(path, f"文件过大({size // (1024 * 1024)} MB),超过 {MAX_BYTES // (1024 * 1024)} MB 的上限")
+        raise ReadError(path, _too_big(size))
     try:
         data = path.read_bytes()
     except PermissionError as exc:

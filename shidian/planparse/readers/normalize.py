@@ -29,7 +29,8 @@ def clean_text(text: str) -> str:
     """Newlines as \\n, no BOM or stray control characters, radicals folded to ideographs."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = _CONTROL_RE.sub("", text)
     return _COMPAT_RE.sub(_compat, text)
 
@@ -42,7 +43,8 @@ _SPACE_BEFORE_CJK = re.compile(f"(?<=[0-9%{_CJK_PUNCT}])[ \u00a0]+(?=[{_CJK}{_CJ
 
 
 _SPACE_AROUND_ASCII_PUNCT = re.compile(
-    f"(?<=[{_CJK}{_CJK_PUNCT}])[ \u00a0]+(?=[,;:()%])|(?<=[,;:()])[ \u00a0]+(?=[{_CJK}{_CJK_PUNCT}0-9])|"
+    f"(?<=[{_CJK}{_CJK_PUNCT}])[ \u00a0]+(?=[,;:()%])|"
+    f"(?<=[,;:()])[ \u00a0]+(?=[{_CJK}{_CJK_PUNCT}0-9])|"
     f"(?<=[0-9])[ \u00a0]+(?=%)")
 
 

@@ -21,7 +21,8 @@ MAX_PAGES = 2000
 _MARKER_RE = re.compile(
     r"^\s*(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]|\d{1,3}[、.．](?!\d)|"
     r"[(（]\d{1,3}[)）]|[①-⑳]|——|第[一二三四五六七八九十百\d]+[章节条部分]|附件|[-•●■◆]\s)")
-_PAGE_NO_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|"
+_PAGE_NO_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|"
+                         r"第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|"
                          r"\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
 
 
@@ -73,7 +74,10 @@ def _drop_page_numbers(lines: list[dict], page_height: float) -> list[dict]:
         if not keep:
             break
         line = keep[index]
-        near_edge = line["top"] > page_height * 0.85 if index == -1 else line["top"] < page_height * 0.12
+        if index == -1:
+            near_edge = line["top"] > page_height * 0.85
+        else:
+            near_edge = line["top"] < page_height * 0.12
         if near_edge and not line["table"] and _PAGE_NO_RE.match(line["text"]):
             keep.pop(index)
     return keep

@@ -1,4 +1,4 @@
-"""Plain text: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK (a superset of GB2312)."""
+"""Plain text: UTF-8 (BOM or not), UTF-16 with a BOM, or GB18030/GBK (which cover GB2312)."""
 from __future__ import annotations
 
 import codecs
@@ -9,7 +9,8 @@ from .normalize import clean_text
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -54,7 +55,8 @@ def decode_bytes(data: bytes) -> str:
             try:
                 return data[len(bom):].decode(encoding)
             except UnicodeDecodeError as exc:
-                raise ReadError(None, f"文件以 {encoding.upper()} 标记开头,但内容不是有效的 {encoding.upper()} 文字") from exc
+                name = encoding.upper()
+                raise ReadError(None, f"文件以 {name} 标记开头,但内容不是有效的 {name} 文字") from exc
     if b"\x00" in data:
         text = _utf16_without_bom(data)
         if text is not None:

@@ -48,7 +48,8 @@ def _element_lines(element, out: list[str]) -> None:
                 out.append("\t".join(cells))
         return
     if tag in ("head", "p", "item", "quote", "code"):
-        has_blocks = any(isinstance(c.tag, str) and c.tag in ("list", "table", "p") for c in element)
+        has_blocks = any(isinstance(c.tag, str) and c.tag in ("list", "table", "p")
+                         for c in element)
         if not has_blocks:
             out.extend(_inline_text(element).split("\n"))
             return
@@ -111,7 +112,8 @@ def _plain_extraction(html: str) -> str:
         bad.drop_tree()
     for el in root.xpath("//*[@class or @id]"):
         words = f"{el.get('class', '')} {el.get('id', '')}"
-        if _FURNITURE_RE.search(words) and el.getparent() is not None and el.tag not in ("html", "body"):
+        if (_FURNITURE_RE.search(words) and el.getparent() is not None
+                and el.tag not in ("html", "body")):
             el.drop_tree()
     lines: list[str] = []
     block = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "section", "article",

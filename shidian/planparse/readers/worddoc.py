@@ -28,8 +28,12 @@ def _cn_number(n: int) -> str:
         return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
     if n < 1000:
         rest = n % 100
-        tail = "" if not rest else ("零" + _cn_number(rest) if rest < 10 else
-                                    (digits[rest // 10] + "十" + (digits[rest % 10] if rest % 10 else "")))
+        if not rest:
+            tail = ""
+        elif rest < 10:
+            tail = "零" + digits[rest]
+        else:
+            tail = digits[rest // 10] + "十" + (digits[rest % 10] if rest % 10 else "")
         return digits[n // 100] + "百" + tail
     return str(n)
 
@@ -108,7 +112,8 @@ class _Numbering:
             for ov in num.iter(_W + "lvlOverride"):
                 so = ov.find(_W + "startOverride")
                 if so is not None:
-                    overrides[int(ov.get(_W + "ilvl", "0") or 0)] = int(so.get(_W + "val", "1") or 1)
+                    level = int(ov.get(_W + "ilvl", "0") or 0)
+                    overrides[level] = int(so.get(_W + "val", "1") or 1)
             if overrides:
                 self.start_overrides[nid] = overrides
 
@@ -199,7 +204,8 @@ def _table_lines(table, numbering: _Numbering, depth: int = 0) -> list[str]:
             parts = [p.text.replace("\t", " ") for p in cell.paragraphs]
             if depth < 3:
                 for inner in cell.tables:
-                    parts.extend(" ".join(r.split("\t")) for r in _table_lines(inner, numbering, depth + 1))
+                    inner_rows = _table_lines(inner, numbering, depth + 1)
+                    parts.extend(" ".join(r.split("\t")) for r in inner_rows)
             cells.append(_join_cell_lines(parts))
         if len(cells) == 1 and len(row_cells) <= 1:
             # a one-column layout table holds running text: keep its paragraphs as lines
@@ -251,7 +257,8 @@ def read_docx(data: bytes) -> str:
         raise ReadError(None, "不是有效的 Word(.docx)文件(文件已损坏或格式不对)")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, ValueError, TypeError, AttributeError) as exc:
+    except (PackageNotFoundError, KeyError, zipfile.BadZipFile, ValueError, TypeError,
+            AttributeError) as exc:
         raise ReadError(None, "不是有效的 Word(.docx)文件(缺少正文部分或已损坏)") from exc
     except Exception as exc:  # lxml syntax errors and the like from a damaged package
         raise ReadError(None, f"Word 文件已损坏,无法读取({type(exc).__name__})") from exc
