@@ -420,13 +420,21 @@ _NAME_OBJECT_END = re.compile(r"(?:要对|对|为|使|让|要|有)$")
 _TOTAL_WORDS = re.compile(r"共|合计|总计")
 
 
-def _list_lead(work: str, clause: tuple[int, int], candidates) -> str:
-    """The words before the first count of a clause that lists N个X items (东部地区15个县、15个乡)."""
-    firsts = [q.start for q, _, c in candidates if c == clause]
-    if len(firsts) < 2:
-        return ""
-    lead = work[clause[0]:min(firsts)].strip(" ,,:：、")
-    return lead if lead and not _HAS_NUM.search(lead) and len(lead) <= 12 else ""
+def _list_leads(work: str, candidates) -> dict[tuple[int, int], str]:
+    """Per clause that lists several counts (东部地区15个县、15个乡), the words before the first."""
+    firsts: dict[tuple[int, int], list[int]] = {}
+    for q, _, clause in candidates:
+        entry = firsts.setdefault(clause, [q.start, 0])
+        entry[0] = min(entry[0], q.start)
+        entry[1] += 1
+    leads = {}
+    for clause, (first, count) in firsts.items():
+        if count < 2:
+            continue
+        lead = work[clause[0]:first].strip(" ,,:：、")
+        if lead and not _HAS_NUM.search(lead) and len(lead) <= 12:
+            leads[clause] = lead
+    return leads
 
 
 def _split_names(name: str) -> list[str]:
@@ -527,6 +535,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             candidates.append((q, ">=", (cs, ce)))
     out = []
     previous_name = ""
+    leads = _list_leads(work, candidates)
     for q, comp, clause in candidates:
         value = q.value
         if q.kind == "rule":
@@ -541,7 +550,7 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         if isinstance(value, float) and value == int(value):
             value = int(value)
         deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited
-        name = _name_for(work, text, q, clause, _list_lead(work, clause, candidates)) or previous_name
+        name = _name_for(work, text, q, clause, leads.get(clause, "")) or previous_name
         previous_name = name
         names = _split_names(name) if _EACH_ALL.search(work, clause[0], q.start) else [name]
         for nm in names:
