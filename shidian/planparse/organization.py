@@ -97,6 +97,18 @@ def _looks_like_name(text: str) -> bool:
     return text[0] in _SURNAMES or text[:2] in _COMPOUND_SURNAMES
 
 
+_POST_THEN_NAME_RE = re.compile(r"^(.{1,30}?(?:长|书记|主任|委员|领导|负责人|专员|秘书长|主席|科员|干部))"
+                                r"([\u4e00-\u9fff]{2,4}?)(?:同志)?$")
+
+
+def _post_then_name(text: str) -> tuple[str, str] | None:
+    """`县长张三` / `县卫健局局长王芳同志` → (name, post), or None."""
+    match = _POST_THEN_NAME_RE.match(text)
+    if match and _looks_like_name(match.group(2)):
+        return match.group(2), match.group(1)
+    return None
+
+
 def split_name_post(text: str) -> tuple[str | None, str | None]:
     """`图亚副县长` → (图亚, 副县长); `xxx 院长` → (xxx, 院长); `市财政局` → (None, 市财政局)."""
     text = text.strip(" \t\u3000,，;；。")
@@ -121,7 +133,7 @@ def split_name_post(text: str) -> tuple[str | None, str | None]:
     if _looks_like_name(text) and not _post_score(text):
         return text, None
     if text[0] in _NOT_NAME_START or len(text) < 4 or _post_score(text) >= 3:
-        return None, text
+        return _post_then_name(text) or (None, text)
     options = []
     lengths = (3, 4) if text[:2] in _COMPOUND_SURNAMES else (2, 3)
     for k in lengths:
@@ -134,7 +146,7 @@ def split_name_post(text: str) -> tuple[str | None, str | None]:
         if score:
             options.append((k, score))
     if not options:
-        return None, text
+        return _post_then_name(text) or (None, text)
     if len(options) == 1:
         k = options[0][0]
     else:
@@ -221,6 +233,10 @@ def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
         for k, sub in enumerate(token.split("、")):
             if sub:
                 flat.append((sub, k > 0))
+    if (len(flat) >= 2 and not _looks_like_name(flat[0][0]) and _looks_like_name(flat[-1][0])
+            and not any(_looks_like_name(t) and n is not None and _looks_like_name(n[0])
+                        for (t, _), n in zip(flat, flat[1:] + [None]))):
+        return _post_first(flat)
     entries: list[tuple[str | None, str | None]] = []
     i = 0
     while i < len(flat):
@@ -243,6 +259,20 @@ def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
         else:
             entries.append((name, post))
         i += 1
+    return entries
+
+
+def _post_first(flat: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
+    """`县委副书记、县长 张三 副县长 李四`: each name follows its posts."""
+    entries: list[tuple[str | None, str | None]] = []
+    posts: list[str] = []
+    for token, _ in flat:
+        if _looks_like_name(token):
+            entries.append((token, "、".join(posts) or None))
+            posts = []
+        else:
+            posts.append(token)
+    entries.extend((None, post) for post in posts)
     return entries
 
 
@@ -273,9 +303,9 @@ def _prose_entry(piece: str) -> tuple[str | None, str | None]:
     if m and _looks_like_name(m.group(1)):
         return m.group(1), None
     # "分管副县长李明" / "县卫健局局长王芳同志": a post followed by the person's name
-    m = re.match(r"^(.{1,30}?(?:长|书记|主任|委员|领导|负责人|专员|秘书长))([\u4e00-\u9fff]{2,4}?)(?:同志)?$", piece)
-    if m and _looks_like_name(m.group(2)):
-        return m.group(2), m.group(1)
+    named = _post_then_name(piece)
+    if named:
+        return named
     m = _LEADER_SUFFIX_RE.match(piece)
     if m:
         unit, etc, suffix = m.group("unit"), m.group("etc"), m.group("suffix")

@@ -86,6 +86,25 @@ def test_a_roster_table_with_tab_separated_cells():
                              ("办公室主任", "孙丽", "县卫健局副局长")]
 
 
+def test_posts_printed_before_names():
+    draft = organize("成立工作领导小组。\n组  长:县委副书记、县长  张三\n副组长:县长 李四  副县长 王五\n"
+                     "成  员:县财政局局长 赵六\n")
+    assert roster(draft) == [("组长", "张三", "县委副书记、县长"), ("副组长", "李四", "县长"),
+                             ("副组长", "王五", "副县长"), ("成员", "赵六", "县财政局局长")]
+
+
+def test_posts_in_brackets_and_run_together_after_the_post():
+    draft = organize("成立领导小组。\n组长:县长张三\n副组长:李四(县政府副县长)\n"
+                     "成员:王五(县财政局局长)、赵六(县民政局局长)\n")
+    assert roster(draft) == [("组长", "张三", "县长"), ("副组长", "李四", "县政府副县长"),
+                             ("成员", "王五", "县财政局局长"), ("成员", "赵六", "县民政局局长")]
+
+
+def test_member_units_listed_after_a_label_in_prose():
+    draft = organize("成立领导小组。领导小组成员单位:县委办、县政府办、县财政局。")
+    assert roster(draft) == [("成员", None, "县委办"), ("成员", None, "县政府办"), ("成员", None, "县财政局")]
+
+
 def test_roles_stated_first_and_members_composed_of_units():
     draft = organize("领导小组组长由县委书记担任,副组长由县长担任,"
                      "成员由县委办、县政府办、县发改局、县财政局等单位主要负责人组成。")
@@ -141,6 +160,8 @@ def test_text_without_a_roster_gives_nothing():
     ("卫生健康委员会主任", (None, "卫生健康委员会主任")),
     ("高新区管委会主任", (None, "高新区管委会主任")),
     ("党政负责同志", (None, "党政负责同志")),
+    ("县长张三", ("张三", "县长")),
+    ("县卫健局局长", (None, "县卫健局局长")),
 ])
 def test_names_and_posts(text, expected):
     assert split_name_post(text) == expected
