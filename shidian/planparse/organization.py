@@ -192,6 +192,9 @@ class _Roster:
 def _group_kind(text: str) -> str | None:
     """The kind of body a sentence sets up or talks about, from its first group noun:
     "leading" (领导小组, 指挥部), "work" (工作小组, 专班) or "other" (专家组, 联席会议 …)."""
+    if "组" not in text and "指挥部" not in text and "专班" not in text and "机构" not in text \
+            and "联席" not in text and "委员会" not in text:
+        return None
     for match in _GROUP_RE.finditer(text):
         tail = text[match.end(): match.end() + 5]
         if tail.startswith("办公室") and "设" not in text[match.end(): match.end() + 12]:
@@ -388,7 +391,7 @@ def _virtual_lines(doc: Document) -> list[tuple[str, int]]:
     for line in doc.lines:
         text = line.text
         starts = []
-        if "组" in text or "员" in text:
+        if ("组" in text or "员" in text) and (":" in text or "：" in text):
             starts = [m.start() for m in _INLINE_ROLE_RE.finditer(text)]
         if len(starts) < 2 and (len(starts) == 0 or len(text) <= 200):
             out.append((text, line.start))
