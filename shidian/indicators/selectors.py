@@ -148,7 +148,8 @@ def entry_form(*, data_set: DataSet, division: Division, period: Period,
 def value_history(*, data_set: DataSet, division: Division, period: Period,
                   agency: Agency | None = None) -> list[DataValueHistory]:
     ids = list(data_set.elements.values_list("pk", flat=True))
-    labels = {"form": _("Entry form"), "excel": _("Excel upload"), "api": _("API")}
+    labels = {"form": _("Entry form"), "excel": _("Excel upload"), "api": _("API"),
+              "cases": _("Case records")}
     changes = list(DataValueHistory.objects.filter(
         element_id__in=ids, division_id=division.code, period=period.id,
         agency_id=agency.pk if agency else None).select_related("changed_by")[:200])

@@ -671,3 +671,43 @@ def indicator_refresh(*, indicator: Indicator) -> None:
         IndicatorValue.objects.filter(indicator_id=indicator.pk).delete()
         for period in sorted(periods):
             _execute(rollup.indicator_statements(spec, by_code, period))
+
+
+# -- figures the case engine already knows (一表通: entered once, counted everywhere) ------------
+CASE_FIGURES = ("registered", "approved", "started", "finished", "accepted", "completed",
+                "paid_amount", "entitled_amount")
+
+
+def case_figures_pull(*, user: User, data_set: DataSet, programme: object, period: str,
+                      figures: Mapping[str, str], area_code: str = "") -> int:
+    """Fill the data set's elements from a case programme's progress (households registered,
+    started, finished, paid …) at each reporting division the user enters for, as of the
+    period's end; returns the number of values changed. ``figures`` maps an element code to
+    a figure of ``shidian.cases.selectors.case_progress``."""
+    from shidian.cases.selectors import case_progress
+
+    the_period = parse_period(period)
+    check_entry_open(data_set, the_period)
+    if data_set.level is None:
+        raise ShidianError(ErrorCode.INVALID, _("This data set is not reported by divisions."))
+    fields = {f.key: f for f in data_set_fields(data_set)}
+    unknown = [k for k, v in figures.items() if k not in fields or v not in CASE_FIGURES]
+    if unknown:
+        raise ShidianError(ErrorCode.INVALID, _("Not an element of this data set.")
+                           + " " + ", ".join(sorted(unknown)))
+    allowed = {d.code: d for d in access.divisions_for_entry(
+        user=user, data_set=data_set).filter(code__startswith=area_code)}
+    scope = area_code or (user.division_id or "")
+    progress = case_progress(programme=programme, level=data_set.level,  # type: ignore[arg-type]
+                             division=scope, as_of=the_period.end)
+    forms = []
+    for row in progress:
+        division = allowed.get(row.division)
+        if division is None:
+            continue
+        raw = {key: str(getattr(row, figure)) for key, figure in figures.items()}
+        forms.append(form_prepare(data_set=data_set, fields=list(fields.values()),
+                                  division=division, period=the_period, raw=raw, agency=None,
+                                  check_outliers=False))
+    return forms_save(user=user, data_set=data_set, period=the_period, forms=forms,
+                      source="cases")
