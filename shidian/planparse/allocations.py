@@ -152,15 +152,32 @@ def _tab_tables(doc: Document) -> list[Table]:
         if line is not None and not line.text.strip() and block:
             continue
         if len(block) >= 3:
-            tables.extend(_tables_in_block(block[:MAX_ROWS + 2]))
+            tables.extend(_tables_in_block(block[:MAX_ROWS + 2], _line_before(doc, block[0])))
             if len(tables) >= MAX_TABLES:
                 break
         block = []
     return tables
 
 
-def _tables_in_block(block) -> list[Table]:
-    rows = [[c.strip() for c in line.text.split("\t")] for line in block]
+def _line_before(doc: Document, line) -> str:
+    """The nearest non-empty line above a table: its caption when it is short."""
+    for index in range(line.index - 1, max(-1, line.index - 4), -1):
+        text = doc.lines[index].text.strip()
+        if text:
+            return text if len(text) <= 40 and not text.endswith(("。", ";", "；", ":", "：")) else ""
+    return ""
+
+
+def _without_number_column(cells: list[str]) -> list[str]:
+    """Drop a leading 序号 column: `序号 省份 …` / `3 河北 …`."""
+    numbered = cells[0] in ("序号", "编号", "") or (cells[0].isdigit() and len(cells[0]) <= 3)
+    if len(cells) >= 3 and numbered and _short_cell(cells[1]):
+        return cells[1:]
+    return cells
+
+
+def _tables_in_block(block, caption: str = "") -> list[Table]:
+    rows = [_without_number_column([c.strip() for c in line.text.split("\t")]) for line in block]
     out: list[Table] = []
     i = 0
     while i < len(rows):
@@ -178,8 +195,9 @@ def _tables_in_block(block) -> list[Table]:
             unit_header = header[0] if len(header) == width + 1 else None
             columns = header[1:] if unit_header else (header if len(header) == width else
                                                        [f"第{c + 1}列" for c in range(width)])
-            # a leading 序号 column: the label is the next cell
-            table = Table(title="", unit_header=unit_header, columns=columns)
+            first_in_block = i == 0 or (i == 1 and header)
+            table = Table(title=caption if first_in_block else "", unit_header=unit_header,
+                          columns=columns)
             table.start, table.end = block[i].start, block[j - 1].end
             table.line = block[i].index + 1
             for k in range(i, j):

@@ -134,12 +134,12 @@ def _allocation_findings(loc: _Locator, tables: list[Table]) -> list[Finding]:
     out = []
     for check in check_allocations(loc.doc, tables):
         table: Table = check["_table"]
-        name = f"“{table.title}”" if table.title else f"第{table.line}行起的分配表"
+        name = f"分配表“{table.title}”" if table.title else f"第{table.line}行起的表格"
         column = check["column"]
         if check["rows_sum_matches_printed_total"] is False:
             out.append(loc.finding(
                 "allocation_sum",
-                f"分配表{name}中“{column}”一列各行相加为{_num(check['rows_sum'])},"
+                f"{name}中“{column}”一列各行相加为{_num(check['rows_sum'])},"
                 f"与合计行的{_num(check['printed_total'])}不一致",
                 table.total_start if table.total_start is not None else table.start,
                 table.total_end if table.total_end is not None else table.end))
@@ -149,7 +149,7 @@ def _allocation_findings(loc: _Locator, tables: list[Table]) -> list[Finding]:
             which = "合计" if check["printed_total"] is not None else "各行相加"
             out.append(loc.finding(
                 "allocation_text",
-                f"分配表{name}中“{column}”一列{which}为{_num(total)},"
+                f"{name}中“{column}”一列{which}为{_num(total)},"
                 f"与正文第{text.line}行“{text.quote}”的{_num(text.value)}不一致",
                 table.total_start if table.total_start is not None else table.start,
                 table.total_end if table.total_end is not None else table.end))

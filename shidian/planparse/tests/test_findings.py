@@ -67,6 +67,17 @@ def test_a_tab_table_whose_rows_miss_its_total_is_flagged():
     assert draft.allocations[0]["rows"][2] == {"unit": "丙县", "values": [500, 625.5]}
 
 
+def test_a_numbered_table_with_its_caption_and_a_blank_number_on_the_total_row():
+    text = "附表:各县改造任务\n序号\t县(市、区)\t改造户数\n1\t甲县\t1200\n2\t乙县\t800\n3\t丙县\t500\n\t合计\t2600\n"
+    found, draft = findings_of(text)
+    assert draft.allocations == [{"table": "附表:各县改造任务", "unit_header": "县(市、区)", "columns": ["改造户数"],
+                                  "rows": [{"unit": "甲县", "values": [1200]}, {"unit": "乙县", "values": [800]},
+                                           {"unit": "丙县", "values": [500]}],
+                                  "total_row": {"unit": "合计", "values": [2600]}}]
+    assert [f.message for f in found] == [
+        "分配表“附表:各县改造任务”中“改造户数”一列各行相加为2500,与合计行的2600不一致"]
+
+
 def test_a_table_that_adds_up_and_matches_the_text_gives_no_finding():
     text = ALLOCATION_TEXT.replace("合计\n9\n", "合计\n8\n")
     found, _ = findings_of(text)

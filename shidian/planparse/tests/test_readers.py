@@ -240,6 +240,22 @@ def test_a_pdf_roster_gives_the_same_leading_group(seed_dir, tmp_path):
     assert draft.office == reference.office == "县卫健委"
 
 
+def test_a_pdf_table_comes_out_as_tab_rows_and_is_checked(tmp_path):
+    cells = [["省份", "国有企业", "非公企业"], ["北京", "3", "5"], ["天津", "2", "4"], ["河北", "3", "3"],
+             ["合计", "9", "12"]]
+    table = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells)
+    page = printable("三、试点的选取\n国有企业8家,非公企业12家。\n附件:试点单位分配表").replace(
+        "</body>", '<table style="border-collapse:collapse">' + table.replace(
+            "<td>", '<td style="border:1px solid #000;padding:4px">') + "</table><p>以上请遵照执行。</p></body>")
+    pdf = tmp_path / "table.pdf"
+    print_pdf(page, pdf, tmp_path)
+    lines = read_file(pdf).split("\n")
+    assert lines[3:8] == ["\t".join(row) for row in cells]
+    assert lines[-1] == "以上请遵照执行。"
+    kinds = [f.kind for f in parse_file(pdf).findings]
+    assert "allocation_sum" in kinds and "allocation_text" in kinds
+
+
 def test_a_pdf_without_a_text_layer_asks_for_ocr(tmp_path):
     pdf = tmp_path / "scan.pdf"
     print_pdf('<html><body><div style="width:300px;height:200px;background:#333"></div></body></html>',
