@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Sequence
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -117,7 +119,8 @@ def _split_level(name: str) -> list[NameKey]:
     return readings
 
 
-def name_keys(name: str, *, division_names: tuple[str, ...] = ()) -> list[NameKey]:
+@lru_cache(maxsize=50_000)
+def name_keys(name: str, *, division_names: tuple[str, ...] = ()) -> tuple[NameKey, ...]:
     """The readings of ``name`` (most specific first).
 
     ``division_names`` are the names of the division the name is read in and of its ancestors:
@@ -148,27 +151,27 @@ def name_keys(name: str, *, division_names: tuple[str, ...] = ()) -> list[NameKe
     bare = PARENTHESES.sub("", text)
     if bare != text and bare:  # 市委党校(武汉行政学院) is also 市委党校
         readings += [key for key in _split_level(bare) if key not in readings]
-    return readings
+    return tuple(readings)
 
 
-def unit_keys(name: str, *, division_names: tuple[str, ...]) -> list[NameKey]:
+@lru_cache(maxsize=50_000)
+def unit_keys(name: str, *, division_names: tuple[str, ...]) -> tuple[NameKey, ...]:
     """The readings of a registered unit's name, each with a level word.
 
     ``division_names`` start with the unit's own division: a name without a level word
     (卫生健康委员会 registered under 泸州市) takes that division's (市).
     """
     implied = level_word(division_names[0]) if division_names else ""
-    keys = []
-    for key in name_keys(name, division_names=division_names):
-        keys.append(key if key.level else NameKey(implied, key.core))
-    return keys
+    return tuple(key if key.level else NameKey(implied, key.core)
+                 for key in name_keys(name, division_names=division_names))
 
 
-def keys_match(query: list[NameKey], unit: list[NameKey]) -> bool:
+def keys_match(query: Sequence[NameKey], unit: Sequence[NameKey]) -> bool:
     """Same unit: some reading of the query has the unit's core and no other level word."""
     return any(q.core == u.core and q.level in ("", u.level) for q in query for u in unit)
 
 
+@lru_cache(maxsize=50_000)
 def initials(name: str) -> str:
     """Pinyin initials for search: 卫生健康委员会 → wsjkwyh; letters and digits kept as typed."""
     letters = []

@@ -1,8 +1,9 @@
 """Reads of the orgs app: division chains, scoped lists, and unit-name resolution."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -13,7 +14,7 @@ from rapidfuzz import fuzz
 from shidian.core.errors import ErrorCode, ShidianError
 
 from . import access, names
-from .models import CODE_LENGTHS, Agency, Division, User
+from .models import CODE_LENGTHS, Agency, AgencyAlias, Division, User
 
 DIVISION_UNKNOWN = gettext_lazy("No division with the code or name %(value)s in your area.")
 DIVISION_AMBIGUOUS = gettext_lazy(
@@ -196,9 +197,16 @@ def users_locked(*, usernames: list[str]) -> set[str]:
     return {row["username"] for row in rows}
 
 
+class _Row(NamedTuple):
+    pk: int
+    name: str
+    short_name: str
+    division_id: str
+
+
 @dataclass
 class _Entry:
-    agency: Agency
+    agency: _Row
     names: list[str]
     aliases: list[str]
     keys: list[names.NameKey]
@@ -207,17 +215,26 @@ class _Entry:
     distance: int
 
 
-def _candidate_pool(division: Division | None) -> tuple[list[Agency], dict[str, str]]:
-    """Active agencies of the division and its ancestors (all of them without a division)."""
-    agencies = Agency.objects.filter(is_active=True).select_related("division")
+def _candidate_pool(division: Division | None
+                    ) -> tuple[list[_Row], dict[int, list[str]], dict[str, str]]:
+    """Active agencies of the division and its ancestors (all of them without a division),
+    their aliases by agency id, and the names of every division code involved."""
+    agencies = Agency.objects.filter(is_active=True)
     if division is not None:
         agencies = agencies.filter(division_id__in=[*ancestor_codes(division.code),
                                                     division.code])
-    pool = list(agencies.prefetch_related("aliases"))
+    # Plain rows: scoring a few thousand agencies must not build a model instance for each.
+    pool = [_Row(*row) for row in agencies.values_list("pk", "name", "short_name",
+                                                       "division_id")]
+    aliases: dict[int, list[str]] = {}
+    for agency_id, alias in AgencyAlias.objects.filter(
+            agency__in=agencies).values_list("agency_id", "name"):
+        aliases.setdefault(agency_id, []).append(alias)
     codes = {c for a in pool for c in [*ancestor_codes(a.division_id), a.division_id]}
     if division is not None:
         codes.update([*ancestor_codes(division.code), division.code])
-    return pool, dict(Division.objects.filter(code__in=codes).values_list("code", "name"))
+    return pool, aliases, dict(Division.objects.filter(code__in=codes).values_list("code",
+                                                                                   "name"))
 
 
 def _chain_names(code: str, division_names: dict[str, str]) -> tuple[str, ...]:
@@ -225,23 +242,25 @@ def _chain_names(code: str, division_names: dict[str, str]) -> tuple[str, ...]:
     return tuple(division_names[c] for c in reversed(codes) if c in division_names)
 
 
-def _entry(agency: Agency, division_names: dict[str, str], division: Division | None) -> _Entry:
+LEVEL_INDEX = {length: index for index, length in enumerate(sorted(CODE_LENGTHS.values()))}
+
+
+def _entry(agency: _Row, aliases: list[str], division_names: dict[str, str],
+           division: Division | None) -> _Entry:
     chain = _chain_names(agency.division_id, division_names)
-    aliases = [a.name for a in agency.aliases.all()]
-    keys = names.unit_keys(agency.name, division_names=chain)
+    keys = list(names.unit_keys(agency.name, division_names=chain))
     if agency.short_name:
         keys += names.unit_keys(agency.short_name, division_names=chain)
     alias_keys = [k for a in aliases for k in names.unit_keys(a, division_names=chain)]
     initials = {names.initials(k.core) for k in keys + alias_keys}
     distance = 0
     if division is not None:
-        levels = sorted(CODE_LENGTHS.values())
-        distance = levels.index(len(division.code)) - levels.index(len(agency.division_id))
+        distance = LEVEL_INDEX[len(division.code)] - LEVEL_INDEX[len(agency.division_id)]
     return _Entry(agency, [names.clean(agency.name), names.clean(agency.short_name)],
                   [names.clean(a) for a in aliases], keys, alias_keys, initials, distance)
 
 
-def _score(query: str, query_keys: list[names.NameKey], entry: _Entry) -> float:
+def _score(query: str, query_keys: Sequence[names.NameKey], entry: _Entry) -> float:
     if query in entry.names:
         return SCORE_NAME
     if query in entry.aliases:
@@ -265,7 +284,7 @@ def _score(query: str, query_keys: list[names.NameKey], entry: _Entry) -> float:
                 factor = LEVEL_MISMATCH
             else:
                 factor = 1.0
-            if names.initials(q.core) == names.initials(u.core) and len(q.core) == len(u.core):
+            if len(q.core) == len(u.core) and names.initials(q.core) == names.initials(u.core):
                 best = max(best, SCORE_HOMOPHONE * factor)  # 卫建委 typed for 卫健委
             similarity = fuzz.ratio(q.core, u.core) / 100
             best = max(best, SCORE_FUZZY_MAX * similarity * factor)
@@ -285,20 +304,22 @@ def agency_candidates(*, name: str, division: Division | None = None,
     query = names.clean(name)
     if not query:
         return []
-    pool, division_names = _candidate_pool(division)
+    pool, aliases, division_names = _candidate_pool(division)
     context = _chain_names(division.code, division_names) if division is not None else ()
     query_keys = names.name_keys(query, division_names=context)
-    scored = []
-    for agency in pool:
-        entry = _entry(agency, division_names, division)
+    scored: list[tuple[int, float, str, str]] = []
+    for row in pool:
+        entry = _entry(row, aliases.get(row.pk, []), division_names, division)
         score = _score(query, query_keys, entry)
         if score <= 0:
             continue
         score = max(0.0, score - STEP_UP_PENALTY * entry.distance)
         if score >= MIN_SCORE:
-            scored.append((agency, round(score, 4)))
-    scored.sort(key=lambda pair: (-pair[1], pair[0].division_id, pair[0].name))
-    return scored[:limit]
+            scored.append((row.pk, round(score, 4), row.division_id, row.name))
+    scored.sort(key=lambda item: (-item[1], item[2], item[3]))
+    best = scored[:limit]
+    found = Agency.objects.select_related("division").in_bulk([pk for pk, *_ in best])
+    return [(found[pk], score) for pk, score, *_ in best if pk in found]
 
 
 def agency_resolve(*, name: str, division: Division | None) -> Agency | None:
