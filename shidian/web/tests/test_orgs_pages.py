@@ -8,7 +8,6 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 from stdnum.cn import uscc
 
-from shidian.orgs import imports
 from shidian.orgs.models import Agency, AgencyAlias, Division, Role, User
 from shidian.orgs.testing import PASSWORD, make_agency, make_divisions, make_user
 
