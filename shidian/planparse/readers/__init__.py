@@ -61,8 +61,8 @@ def read_bytes(data: bytes, filename: str | Path = "") -> str:
         raise ReadError(path, _too_big(len(data)))
     kind = _SUFFIX_KIND.get(suffix, "")
     sniffed = sniff_kind(data) if data else "text"
-    if not kind or (kind == "text" and sniffed in ("docx", "pdf", "ole")):
-        kind = sniffed
+    if not kind or sniffed in ("docx", "pdf", "ole"):
+        kind = sniffed  # a binary signature beats the name (.doc renamed .docx, PDF named .txt)
     if kind == "ole":
         raise ReadError(path, "这是旧版 Office 文件(.doc)或加密文档,请另存为 .docx 后再导入")
     try:

@@ -138,6 +138,20 @@ def test_word_automatic_numbering_is_shown_like_the_printed_page(tmp_path):
     assert read_file(path).split("\n") == ["主要任务", "1.加强宣传教育", "2.开展基线调查"]
 
 
+def test_an_old_word_file_renamed_docx_says_to_save_it_as_docx(tmp_path):
+    path = tmp_path / "renamed.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    with pytest.raises(ReadError, match="另存为 .docx"):
+        read_file(path)
+
+
+def test_a_word_file_saved_with_a_txt_name_is_still_read(seed_dir, tmp_path):
+    text = seed_text(seed_dir, "12a-fengyang-psych-meeting")
+    path = tmp_path / "misnamed.txt"
+    path.write_bytes(make_docx(text))
+    assert read_file(path) == text
+
+
 def test_a_damaged_word_file_is_a_read_error(tmp_path):
     path = tmp_path / "broken.docx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip archive")
