@@ -166,7 +166,11 @@ MAX_ROSTER_ENTRIES = 2000
 MAX_GROUP_SENTENCES = 5000
 
 _ROLE_NAMES = {"组长": "组长", "副组长": "副组长", "第一副组长": "副组长", "常务副组长": "副组长",
-               "执行副组长": "副组长", "成员": "成员", "成员单位": "成员", "办公室主任": "办公室主任"}
+               "执行副组长": "副组长", "成员": "成员", "成员单位": "成员", "办公室主任": "办公室主任",
+               "第一组长": "组长", "总指挥": "组长", "指挥长": "组长", "副总指挥": "副组长",
+               "副指挥长": "副组长", "常务副总指挥": "副组长", "常务副指挥长": "副组长"}
+# a 指挥部 has 指挥长/总指挥 where a 领导小组 has 组长
+_ROLE_WORDS = r"副组长|组长|副总指挥|总指挥|副指挥长|指挥长"
 _ROLE_ORDER = {"组长": 0, "副组长": 1, "成员": 2, "办公室主任": 3}
 _GROUP_RE = re.compile(r"领导小组|指挥部|领导机构|工作委员会|专项小组|工作小组|工作专班|专班|专家组|专项组|"
                        r"专家委员会|小组|联席会议")
@@ -174,7 +178,8 @@ _LEADING_GROUPS = {"领导小组", "指挥部", "领导机构"}
 _WORK_GROUPS = {"工作小组", "工作专班", "专班", "工作委员会"}
 _ROLE_LINE_RE = re.compile(
     r"^\s*(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．]\s*)?"
-    r"(组\s*长|副\s*组\s*长|第一副组长|常务副组长|执行副组长|成\s*员(?:\s*单\s*位)?|办\s*公\s*室\s*主\s*任)"
+    r"(组\s*长|副\s*组\s*长|第一副组长|常务副组长|执行副组长|第一组长|成\s*员(?:\s*单\s*位)?|"
+    r"办\s*公\s*室\s*主\s*任|(?:常务)?副?总指挥|(?:常务)?副?指挥长)"
     r"\s*(?:[:：]|\t|\s{2,}|$)\s*(.*)$")
 # a "post" with these words is a piece of the surrounding sentence, not a member
 _NOT_MEMBER_RE = re.compile(r"领导小组|工作小组|专项组|专家组|专班|指挥部|联席会议|下设|设在|设于|挂靠|兼任|负责(?!同志|人)|提供|。")
@@ -320,8 +325,9 @@ def _prose_entry(piece: str) -> tuple[str | None, str | None]:
     return (None, piece) if piece else (None, None)
 
 
-_ROLE_AFTER_RE = re.compile(r"(担任|兼任|任|为)(第一|常务|执行)?(副组长|组长|成员(?!单位))")
-_ROLE_BEFORE_RE = re.compile(r"(第一|常务|执行)?(副组长|组长|成员单位|成员)(?:由|为|是|包括|:|：)([^,，;；。]+)")
+_ROLE_AFTER_RE = re.compile(r"(担任|兼任|任|为)(第一|常务|执行)?(" + _ROLE_WORDS + r"|成员(?!单位))")
+_ROLE_BEFORE_RE = re.compile(r"(第一|常务|执行)?(" + _ROLE_WORDS + r"|成员单位|成员)(?:由|为|是|包括|:|：)"
+                             r"([^,，;；。]+)")
 _CUT_WORDS_RE = re.compile(r"由|以|成立|组建|设立")
 _OFFICE_DIRECTOR_RE = re.compile(r"(?:办公室)?主任由([^,，;；。]{2,30}?)(?:同志)?(?:兼任|担任)|"
                                  r"([^,，;；。]{2,30}?)(?:同志)?(?:兼任|担任|任)(?:领导小组)?办公室主任")
@@ -381,7 +387,8 @@ def _prose_rosters(sentence: str, kind: str, position: int) -> list[_Roster]:
     return [_Roster(kind=kind, members=members, position=position)] if members else []
 
 
-_INLINE_ROLE_RE = re.compile(r"(?:第一|常务|执行)?副\s*组\s*长\s*[:：]|(?<!副)组\s*长\s*[:：]|"
+_INLINE_ROLE_RE = re.compile(r"(?:第一|常务|执行)?副\s*组\s*长\s*[:：]|(?<![副一])组\s*长\s*[:：]|"
+                             r"第一组长\s*[:：]|(?:常务)?副?(?:总指挥|指挥长)\s*[:：]|"
                              r"成\s*员(?:\s*单\s*位)?\s*[:：]|办\s*公\s*室\s*主\s*任\s*[:：]")
 
 

@@ -165,3 +165,13 @@ def test_text_without_a_roster_gives_nothing():
 ])
 def test_names_and_posts(text, expected):
     assert split_name_post(text) == expected
+
+
+def test_a_headquarters_roster_maps_its_commanders_to_the_leading_roles():
+    draft = organize("成立县农村危房改造工作指挥部。\n总指挥:张三 县长\n常务副总指挥:李四 常务副县长\n"
+                     "副总指挥:王五 副县长\n成员:县住建局、县财政局\n指挥部下设办公室,办公室设在县住建局。")
+    assert roster(draft) == [("组长", "张三", "县长"), ("副组长", "李四", "常务副县长"), ("副组长", "王五", "副县长"),
+                             ("成员", None, "县住建局"), ("成员", None, "县财政局")]
+    assert draft.office == "县住建局"
+    prose = organize("成立以县长为指挥长、分管副县长为副指挥长的工作指挥部。")
+    assert roster(prose) == [("组长", None, "县长"), ("副组长", None, "分管副县长")]
