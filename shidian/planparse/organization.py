@@ -328,6 +328,8 @@ def _prose_entry(piece: str) -> tuple[str | None, str | None]:
 _ROLE_AFTER_RE = re.compile(r"(担任|兼任|任|为)(第一|常务|执行)?(" + _ROLE_WORDS + r"|成员(?!单位))")
 _ROLE_BEFORE_RE = re.compile(r"(第一|常务|执行)?(" + _ROLE_WORDS + r"|成员单位|成员)(?:由|为|是|包括|:|：)"
                              r"([^,，;；。]+)")
+_SUBORDINATE_RE = re.compile(r"各[\u4e00-\u9fff()（）、]{0,12}?(?:要|应|须|均|都|也)?(?:相应|参照)?(?:成立|建立|组建)"
+                             r"|相应(?:地)?(?:成立|建立|组建)|(?:成立|建立|组建)(?:相应|相适应)")
 _CUT_WORDS_RE = re.compile(r"由|以|成立|组建|设立")
 _OFFICE_DIRECTOR_RE = re.compile(r"(?:办公室)?主任由([^,，;；。]{2,30}?)(?:同志)?(?:兼任|担任)|"
                                  r"([^,，;；。]{2,30}?)(?:同志)?(?:兼任|担任|任)(?:领导小组)?办公室主任")
@@ -517,6 +519,8 @@ def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDra
                 context = kind
             if context is None:
                 continue
+            if _SUBORDINATE_RE.search(sentence):
+                continue  # "各乡镇要成立以乡镇长为组长的领导小组": their groups, not the plan's
             if not _ROLE_LINE_RE.match(sentence):
                 rosters.extend(_prose_rosters(sentence, context, line.start + offset))
             for match in (_OFFICE_DIRECTOR_RE.finditer(sentence) if "主任" in sentence else ()):

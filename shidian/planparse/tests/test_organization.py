@@ -175,3 +175,10 @@ def test_a_headquarters_roster_maps_its_commanders_to_the_leading_roles():
     assert draft.office == "县住建局"
     prose = organize("成立以县长为指挥长、分管副县长为副指挥长的工作指挥部。")
     assert roster(prose) == [("组长", None, "县长"), ("副组长", None, "分管副县长")]
+
+
+def test_groups_that_lower_levels_are_told_to_set_up_are_not_the_plans_own():
+    draft = organize("由市卫生健康委牵头,会同市财政局、市医保局等部门成立本市试点工作领导小组。"
+                     "各区要成立以区长为组长的领导小组,办公室设在区卫健局。")
+    assert roster(draft) == [("成员", None, "市卫生健康委"), ("成员", None, "市财政局"), ("成员", None, "市医保局")]
+    assert draft.office is None
