@@ -519,8 +519,10 @@ def extract_organization(doc: Document, roots: list[OutlineNode], draft: PlanDra
                 context = kind
             if context is None:
                 continue
-            if _SUBORDINATE_RE.search(sentence):
-                continue  # "各乡镇要成立以乡镇长为组长的领导小组": their groups, not the plan's
+            lower = _SUBORDINATE_RE.search(sentence)
+            if lower:
+                # "各乡镇要成立以乡镇长为组长的领导小组": from here on their groups, not the plan's
+                sentence = sentence[: lower.start()]
             if not _ROLE_LINE_RE.match(sentence):
                 rosters.extend(_prose_rosters(sentence, context, line.start + offset))
             for match in (_OFFICE_DIRECTOR_RE.finditer(sentence) if "主任" in sentence else ()):

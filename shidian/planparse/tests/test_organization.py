@@ -182,3 +182,5 @@ def test_groups_that_lower_levels_are_told_to_set_up_are_not_the_plans_own():
                      "各区要成立以区长为组长的领导小组,办公室设在区卫健局。")
     assert roster(draft) == [("成员", None, "市卫生健康委"), ("成员", None, "市财政局"), ("成员", None, "市医保局")]
     assert draft.office is None
+    own_office = organize("成立县试点工作领导小组,领导小组办公室设在县卫健局,各成员单位要建立联络员制度。")
+    assert own_office.office == "县卫健局"
