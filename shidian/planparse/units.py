@@ -127,7 +127,10 @@ _DENG = re.compile(r"等(?:有关|相关|其他)?(?:\d+|[一二三四五六七�
 _JUR_BARE = re.compile(r"^(?:省|市|县|区|乡|镇|村|自治区|直辖市|地级市|县级市|自治州|自治县|旗|盟)$")
 _JUR_COLLECTIVE = re.compile(
     r"^(?:各|地方各级|各级)(?:省|市|县|区|乡|镇|村|街道|社区|乡镇|地区|地|旗|州)(?:级)?$"
-    r"|^(?:省级|市级|县级|区级|乡级|镇级|设区市|市\(州\)|乡镇|街道|当地|各地)$")
+    r"|^(?:省级|市级|县级|区级|乡级|镇级|设区市|市\(州\)|乡镇|街道|当地|各地)$"
+    # the places a pilot runs in, as the doers of its tasks (试点区要…, 各示范县…)
+    r"|^(?:各|全部|所有)?(?:试点|示范|创建|项目)(?:省|市|县|区|县区|县\(市、区\)|地区|城市|乡镇|镇|街道|"
+    r"社区|村|园区)$")
 _LEVEL_BARE = re.compile(r"^(?:各|地方各级|各级|本级)?(?:省|市|县|区|乡|镇)(?:级)?(?:、[县区乡镇])?(.+)$")
 _TWO_LEVELS = re.compile(r"^[省市县区乡镇]、[省市县区乡镇](?:两级|三级)$")
 _LIST_JOIN = re.compile(r"(?<=[\u4e00-\u9fff)）])(?:及|和|与|或)(?=[\u4e00-\u9fff])")
@@ -145,11 +148,25 @@ _REGION_PREFIX = ("试点地区", "各试点地区", "本地区", "当地")
 _QUALIFIER_SAME = re.compile(r"[〈<(（][^〈〉<>()（）]*下同[^〈〉<>()（）]*[〉>)）]")
 _LEAD_RULE = re.compile(r"(?:排名第一|排在第一|排第一位|列第一位|排在首位|排名首位|第一个单位|居首)"
                         r"[^。;；]{0,10}牵头")
+# the note that states the rule, in brackets: (排名第一为牵头单位,下同)
+_RULE_NOTE = re.compile(r"[(（〔【][^()（）〔〕【】]{0,30}?(?:排名第一|排在第一|排第一位|列第一位|排在首位|"
+                        r"排名首位|第一个单位|居首)[^()（）〔〕【】]{0,30}[)）〕】]")
 
 
 def first_is_lead_rule(text: str) -> bool:
-    """True when the plan says the first unit listed leads (排名第一为牵头单位)."""
-    return bool(_LEAD_RULE.search(text[:2_000_000]))
+    """True when the plan says, for all its lists, that the first unit listed leads: a sentence
+    of its own (…排名第一的为牵头单位) or a note on one list that adds 下同 / 以下同. A note on one
+    list without 下同 is that list's rule only (see ``parse_attribution``)."""
+    text = text[:2_000_000]
+    for m in _LEAD_RULE.finditer(text):
+        note = None
+        for n in _RULE_NOTE.finditer(text, max(0, m.start() - 31), min(len(text), m.end() + 31)):
+            if n.start() <= m.start() and n.end() >= m.end():
+                note = n
+                break
+        if note is None or "同" in note.group(0):
+            return True
+    return False
 
 
 def _ends_with_suffix(s: str) -> bool:
@@ -345,14 +362,16 @@ def _ends_known(p: str) -> bool:
 
 # --------------------------------------------------------------------------- attributions
 
-_ATTR_LABEL = (r"(?:牵头单位|牵头部门|主责单位|主责部门|主办单位|主管单位|主管部门|责任单位|责任部门|"
-               r"配合单位|配合部门|协办单位|协办部门|协助单位|参与单位|参与部门|实施单位|承办单位|"
-               r"责任主体|责任小组单位|责任小组|牵头领导|责任领导|分管领导|责任人|完成时限|完成时间|"
-               r"时间节点|时限要求|进度要求|工作时限)")
+# an attribution label: a role (牵头, 责任, 配合 …) and the kind of body (单位, 部门, 科室 …), or a
+# person/time label of the same block (牵头领导, 完成时限 …)
+_ROLE_WORDS = r"(?:牵头|主责|主办|主管|责任|配合|协办|协助|参与|实施|承办)"
+_BODY_WORDS = r"(?:单位|部门|科室|处室|股室|机构|领导)"
+_ATTR_LABEL = (r"(?:" + _ROLE_WORDS + _BODY_WORDS + r"|责任主体|责任小组单位|责任小组|分管领导|"
+               r"责任人|完成时限|完成时间|时间节点|时限要求|进度要求|工作时限)")
 # labels that name persons or times, not bodies
 _NOT_UNIT_LABEL = re.compile(r"领导|责任人|时限|时间|节点|进度")
-_ATTR_LINE = re.compile(r"^[\s\u3000]*[(（]?" + _ATTR_LABEL + r"\s*[:：]")
-_ATTR_WORDS = re.compile(r"牵头|配合|负责|责任单位|责任部门|参与|协助|协办|责任小组")
+_ATTR_LINE = re.compile(r"^[\s\u3000]*[(（〔【\[]?" + _ATTR_LABEL + r"\s*[:：]")
+_ATTR_WORDS = re.compile(r"牵头|配合|负责|责任(?:单位|部门|科室|处室|股室|小组|主体)|参与|协助|协办")
 _RULE_WORDS = re.compile(r"排名|第一位|首位|排在第一|排第一")
 _ROLE_TAIL = re.compile(r"(?:按职责(?:分工)?|共同|分别|具体|负责|牵头|抓好)*"
                         r"(?:牵头|配合|参与|协助|协办|落实|实施|负责)$")
@@ -362,7 +381,7 @@ _LABEL_SPLIT = re.compile(_ATTR_LABEL + r"\s*[:：]")
 
 def clean_unit(u: str) -> str:
     u = _QUALIFIER_SAME.sub("", u)
-    u = u.strip(" \t\u3000,，、;；:：。.")
+    u = u.strip(" \t\u3000,，、;；:：。.〔〕【】[]")
     u = re.sub(r"^(?:和|及|与|以及)", "", u)
     return u
 
@@ -384,8 +403,10 @@ def split_unit_list(s: str) -> list[str]:
 
 def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | None:
     """(leads, units, duty) from the words of an attribution; ``duty`` is a 责任单位 list with no
-    lead of its own (its first unit leads under a 排名第一 rule)."""
+    lead of its own (its first unit leads under a 排名第一 rule). A rule note inside the
+    attribution itself ((列第一位的为牵头单位)) applies to it whatever the rest of the plan says."""
     content = _QUALIFIER_SAME.sub("", content)
+    local_rule = bool(_LEAD_RULE.search(content))
     leads: list[str] = []
     units: list[str] = []
     duty: list[str] = []
@@ -400,8 +421,22 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
         for label, body in pieces:
             if _NOT_UNIT_LABEL.search(label):
                 continue
-            names = split_unit_list(re.sub(r"[(（][^()（）]*(?:排名|第一位|首位|下同)[^()（）]*[)）]", "",
-                                           body))
+            body = _RULE_BRACKET.sub("", body)
+            body = _NOTE_AFTER.split(body, 1)[0]  # …按职责分工负责。具体任务均涉及…,下同
+            if "牵头" in label or "主责" in label or "主办" in label:
+                target = leads
+            elif label.startswith(("责任单位", "责任部门", "责任主体", "责任科室", "责任处室",
+                                   "责任股室", "责任机构")):
+                target = duty
+            else:
+                target = units
+            roles = _role_sections(body)
+            if roles is not None:  # 责任单位:X牵头,Y配合 / 责任单位:X、Y按职责分工负责
+                found = True
+                for names, is_lead in roles:
+                    (leads if is_lead else target).extend(names)
+                continue
+            names = split_unit_list(body)
             if not names:
                 continue
             found = True
@@ -409,15 +444,31 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
             if tagged:
                 leads.extend(_LEAD_TAG.sub("", n) for n in tagged)
                 names = [n for n in names if n not in tagged]
-            if "牵头" in label or "主责" in label or "主办" in label:
-                leads.extend(names)
-            elif label.startswith("责任单位") or label.startswith("责任部门") or \
-                    label.startswith("责任主体"):
-                duty.extend(names)
-            else:
-                units.extend(names)
-        return (leads, units, duty) if found else None
-    # role words: A、B牵头,C、D配合 / A负责
+            target.extend(names)
+    else:
+        # role words: A、B牵头,C、D配合 / A负责
+        roles = _role_sections(_NOTE_AFTER.split(content, 1)[0])
+        if roles is not None:
+            found = True
+            for names, is_lead in roles:
+                (leads if is_lead else units).extend(names)
+    if not found:
+        return None
+    if local_rule and duty and not leads:
+        leads, units = duty[:1], duty[1:] + units
+        duty = []
+    return leads, units, duty
+
+
+_RULE_BRACKET = re.compile(r"[(（〔【][^()（）〔〕【】]*(?:排名|第一位|首位|下同)[^()（）〔〕【】]*[)）〕】]")
+# a sentence end closes the list; what follows is a note (具体任务均涉及…,不再列出,下同)
+_NOTE_AFTER = re.compile(r"[。](?=.)")
+
+
+def _role_sections(content: str) -> list[tuple[list[str], bool]] | None:
+    """[(names, is_lead)] of the clauses of ``content`` that end in a role word (牵头, 配合,
+    负责 …); None when no clause does."""
+    out = []
     for sec in split_top(content, ",，;；。"):
         m = _ROLE_TAIL.search(sec)
         if not m:
@@ -427,12 +478,8 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
             continue
         if not all(element_kind(n) in ("full", "jur", "bare") or len(n) <= 20 for n in names):
             continue
-        found = True
-        if "牵头" in m.group(0):
-            leads.extend(names)
-        else:
-            units.extend(names)
-    return (leads, units, duty) if found else None
+        out.append((names, "牵头" in m.group(0)))
+    return out or None
 
 
 def find_attributions(text: str, start: int, end: int
@@ -444,7 +491,7 @@ def find_attributions(text: str, start: int, end: int
         if not _ATTR_WORDS.search(line):
             continue
         if _ATTR_LINE.match(line):
-            parsed = parse_attribution(re.sub(r"^[\s\u3000]*[(（]", "", line).strip())
+            parsed = parse_attribution(_strip_wrapping(line))
             if parsed:
                 out.append(parsed)
             continue
@@ -468,8 +515,7 @@ def find_attributions(text: str, start: int, end: int
     return out
 
 
-_ATTR_MID = re.compile(r"(?<=.)(?:牵头单位|牵头部门|责任单位|责任部门|责任小组|配合单位|协办单位|参与单位)"
-                       r"\s*[:：]")
+_ATTR_MID = re.compile(r"(?<=.)(?:(?:牵头|责任|配合|协办|参与)(?:单位|部门|科室|处室)|责任小组)\s*[:：]")
 
 
 def _mid_attribution_words(line: str, start: int) -> str:
@@ -507,14 +553,40 @@ def _trim_tail(names: list[str]) -> list[str]:
     return out
 
 
+_OPEN_ATTR = "(（〔【["
+_CLOSE_ATTR = ")）〕】]"
+
+
+def _strip_wrapping(line: str) -> str:
+    """An attribution line without the bracket that wraps it (【责任单位:…】, (责任单位:…))."""
+    t = line.strip(" \t\u3000")
+    if t[:1] in _OPEN_ATTR:
+        t = t[1:]
+        if t[-1:] in _CLOSE_ATTR and not _balanced_tail(t):
+            t = t[:-1]
+    return t.strip()
+
+
+def _balanced_tail(t: str) -> bool:
+    """True when the closing bracket at the end of ``t`` closes a bracket opened inside it."""
+    depth = 0
+    for ch in t:
+        if ch in _OPEN_ATTR:
+            depth += 1
+        elif ch in _CLOSE_ATTR:
+            depth -= 1
+    return depth >= 0
+
+
 def _paren_groups(s: str) -> list[tuple[int, int]]:
+    """Outermost bracket groups of a line: (…) （…） 〔…〕 【…】 […]."""
     spans, depth, begin = [], 0, 0
     for i, ch in enumerate(s):
-        if ch in "(（":
+        if ch in _OPEN_ATTR:
             if depth == 0:
                 begin = i
             depth += 1
-        elif ch in ")）" and depth:
+        elif ch in _CLOSE_ATTR and depth:
             depth -= 1
             if depth == 0:
                 spans.append((begin, i + 1))
