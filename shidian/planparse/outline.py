@@ -3,8 +3,9 @@
 ``build_outline(doc)`` returns the root nodes. Numbering styles (``OutlineNode.style``):
 
     'part'     第一部分 / 第一章            'cn、'     一、 (also 一. 一．)
-    '(cn)'     (一) （一）                  'num.'     1. 1．
-    'num、'    1、                          '(num)'    (1) （1）
+    'art'      第一条 (articles)            'stage'    第一阶段 / 第一步
+    '(cn)'     (一) （一）                  'num.'     1. 1． ⒈
+    'num、'    1、                          '(num)'    (1) （1） ⑴
     'num)'     1)                           'circled'  ① ②
     'dash'     —— bullets                   'cn是'     一是 二是 (inline enumerations)
     'di'       第一, 第二,                  'head'     an unnumbered heading line
@@ -32,7 +33,8 @@ from collections.abc import Iterator
 
 from .header import find_title_line
 from .model import Document, OutlineNode
-from .textutil import CIRCLED, cjk_count, cn_small, first_sentence, fold, folded_text, is_cjk
+from .textutil import (CIRCLED, DOT_NUMS, PAREN_NUMS, cjk_count, cn_small, first_sentence, fold,
+                       folded_text, is_cjk)
 
 TASK_KINDS = ("tasks", "steps", "safeguards")
 
@@ -41,6 +43,8 @@ TASK_KINDS = ("tasks", "steps", "safeguards")
 _CN = "一二三四五六七八九十"
 _LEAD = re.compile(
     r"(?P<part>第(?P<v_part>[" + _CN + r"]{1,3})(?:部分|章|篇)\s*)"
+    r"|(?P<art>第(?P<v_art>[" + _CN + r"百零〇]{1,4})条(?![例件款文])\s*)"
+    r"|(?P<stage>第(?P<v_stage>[" + _CN + r"]{1,2})(?:阶段|步)(?=[\s:：(（,，、])[\s:：,，、]*)"
     r"|(?P<di>第(?P<v_di>[" + _CN + r"]{1,2})[,、]\s*)"
     r"|(?P<shi>(?P<v_shi>[" + _CN + r"]{1,2})是(?![否非]))"
     r"|(?P<cn>(?P<v_cn>[" + _CN + r"]{1,3})\s*[、.]\s*)"
@@ -50,6 +54,8 @@ _LEAD = re.compile(
     r"|(?P<numcomma>(?P<v_numcomma>\d{1,2})\s*、\s*)"
     r"|(?P<numparen>(?P<v_numparen>\d{1,2})\)\s*)"
     r"|(?P<circ>(?P<v_circ>[" + CIRCLED + r"])\s*)"
+    r"|(?P<pchar>(?P<v_pchar>[" + PAREN_NUMS + r"])\s*)"
+    r"|(?P<dchar>(?P<v_dchar>[" + DOT_NUMS + r"])\s*)"
     r"|(?P<dash>(?:——|—|－－|--)(?=[^\s—\-\d]))"
 )
 # numbering inside a line: after a sentence end, colon, semicolon or a space
@@ -63,12 +69,15 @@ _MID = re.compile(
     r"|(?P<numdot>(?P<v_numdot>\d{1,2})\.(?![\d%]))"
     r"|(?P<numcomma>(?P<v_numcomma>\d{1,2})、)"
     r"|(?P<circ>(?P<v_circ>[" + CIRCLED + r"]))"
+    r"|(?P<pchar>(?P<v_pchar>[" + PAREN_NUMS + r"]))"
     r")"
 )
 # single-line (OCR) text: a heading may run straight into the next number (…补助标准(一)补助对象…)
 _MID_DENSE = re.compile(
     r"(?:(?:(?<=[。;:!?\s])|(?<=[\u4e00-\u9fff]\.))(?:"
     r"(?P<di>第(?P<v_di>[" + _CN + r"]{1,2})[,、])"
+    r"|(?P<art>第(?P<v_art>[" + _CN + r"百零〇]{1,4})条(?![例件款文]))"
+    r"|(?P<stage>第(?P<v_stage>[" + _CN + r"]{1,2})(?:阶段|步)(?=[\s:(,、]))"
     r"|(?P<shi>(?P<v_shi>[" + _CN + r"]{1,2})是(?![否非]))"
     r"|(?P<head>(?P<v_head>[\u4e00-\u9fff]{2,20})(?=[ \u3000]))))"
     r"|(?<![0-9" + _CN + r"第.、(])(?:"
@@ -79,13 +88,15 @@ _MID_DENSE = re.compile(
     r"|(?P<numdot>(?P<v_numdot>\d{1,2})\.(?![\d%]))"
     r"|(?P<numcomma>(?P<v_numcomma>\d{1,2})、)"
     r"|(?P<circ>(?P<v_circ>[" + CIRCLED + r"]))"
+    r"|(?P<pchar>(?P<v_pchar>[" + PAREN_NUMS + r"]))"
     r")"
 )
 # usual depth of each style; only used to keep (一) from nesting under 1. / (1) / ①
-_RANK = {"part": 0, "cn、": 1, "(cn)": 2, "num.": 3, "num、": 3, "(num)": 4, "num)": 4,
-         "circled": 5}
+_RANK = {"part": 0, "art": 1, "cn、": 1, "(cn)": 2, "stage": 2, "num.": 3, "num、": 3, "(num)": 4,
+         "num)": 4, "circled": 5}
 _BOUNDARY = frozenset("。;:!?；：！？ \t\u3000")
-_STYLE = {"part": "part", "di": "di", "shi": "cn是", "cn": "cn、", "pcn": "(cn)", "pnum": "(num)",
+_STYLE = {"part": "part", "art": "art", "stage": "stage", "pchar": "(num)", "dchar": "num.",
+          "di": "di", "shi": "cn是", "cn": "cn、", "pcn": "(cn)", "pnum": "(num)",
           "numdot": "num.", "numcomma": "num、", "numparen": "num)", "circ": "circled",
           "dash": "dash", "head": "head"}
 # styles that only hold short inline enumerations and never take line-level children
@@ -101,9 +112,15 @@ def _marker_text(style: str, raw: str, value: int | None) -> str:
     if style == "cn、":
         return raw.rstrip(".、 ").strip() + "、"
     if style in ("(cn)", "(num)"):
+        if raw.strip() in PAREN_NUMS and value is not None:
+            return "(%d)" % value
         return "(" + raw.strip("() ").strip() + ")"
     if style == "num.":
+        if raw.strip() in DOT_NUMS and value is not None:
+            return "%d." % value
         return raw.rstrip(". ").strip() + "."
+    if style == "stage":
+        return raw.strip(" :：,，、")
     if style == "num、":
         return raw.rstrip("、 ").strip() + "、"
     if style == "di":
@@ -114,6 +131,10 @@ def _marker_text(style: str, raw: str, value: int | None) -> str:
 def _value(style: str, text: str) -> int | None:
     if style == "circled":
         return CIRCLED.index(text) + 1 if text in CIRCLED else None
+    if len(text) == 1 and text in PAREN_NUMS:
+        return PAREN_NUMS.index(text) + 1
+    if len(text) == 1 and text in DOT_NUMS:
+        return DOT_NUMS.index(text) + 1
     if style == "dash":
         return None
     return cn_small(text)

@@ -122,6 +122,9 @@ _TRIGGER = re.compile(
     r"(?:之间|之中)?(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?(?:前|以前)?)?"
     r"(?!实施方案|工作方案|实施细则|方案|负责人|负责同志)(?:"
     + "|".join(sorted(map(re.escape, TRIGGER_WORDS), key=len, reverse=True)) + ")")
+# trigger words that also begin body names: 区委|组织部 is one name, not 区委 + 组织
+NOUN_TRIGGERS = ("组织部", "统筹办", "协调办", "协调小组", "管理局", "管理处", "管理办", "管理委",
+                 "监督局")
 _TRIGGER_FIRST = frozenset(w[0] for w in TRIGGER_WORDS) | frozenset("之0123456789")
 _DENG = re.compile(r"等(?:有关|相关|其他)?(?:\d+|[一二三四五六七八九十]+)?个?(?:部门|单位|机构|方面)?$")
 _JUR_BARE = re.compile(r"^(?:省|市|县|区|乡|镇|村|自治区|直辖市|地级市|县级市|自治州|自治县|旗|盟)$")
@@ -542,6 +545,9 @@ def _trim_tail(names: list[str]) -> list[str]:
     piece that is not a body name, keeping the name that piece starts with (…委会进一步… -> …委会)."""
     out = []
     for name in names:
+        if parse_unit_phrase(name) == [name]:
+            out.append(name)  # a whole name (区委组织部), not a name running into a verb
+            continue
         hit = _subject_at(fold(name), 0)  # a body name followed by the verb of the next sentence
         if hit is not None and hit[0] < len(name):
             out.append(name[:hit[0]])
@@ -617,7 +623,8 @@ def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]
     for e in range(limit, pos + 1, -1):
         if c[e - 1] not in _END_CHARS:
             continue
-        if e < n and (c[e] not in _TRIGGER_FIRST or not _TRIGGER.match(c, e)):
+        if e < n and (c[e] not in _TRIGGER_FIRST or not _TRIGGER.match(c, e)
+                      or c.startswith(NOUN_TRIGGERS, e)):
             continue
         if c[e - 1] == "所" and c[e:e + 1] == "在":
             continue
