@@ -634,6 +634,7 @@ def _finish(doc: Document, b: _Builder, roots: list[OutlineNode]) -> None:
     text = doc.text
     _trailing_items(text, roots)
     _trim_closing(text, roots)
+    _group_attributions(text, roots)
     for node in walk(roots):
         node.body = text[node.start:node.end]
     _classify(text, b, roots)
@@ -704,6 +705,46 @@ def _trim_closing(text: str, roots: list[OutlineNode]) -> None:
         if s >= last.start and _CLOSING_PARA.search(text[s:e].strip()):
             last.end = max(last.start, min(last.end, _last_text_end(text, last.start, s)))
             break
+
+
+# a line of an attribution block: 牵头单位:… / 责任单位:… / 完成时限:… (possibly bracketed)
+_ATTR_BLOCK_LINE = re.compile(
+    r"^[(（〔【\[]?\s*(?:(?:牵头|主责|责任|配合|协办|协助|参与|实施)(?:单位|部门|科室|处室|股室|机构|领导)"
+    r"|责任小组|责任主体|责任人|完成时限|完成时间|时间节点|时限要求)\s*[:：]")
+
+
+def _group_attributions(text: str, nodes: list[OutlineNode]) -> None:
+    """An item whose children are followed by a block of attribution lines (2、… (1)… (2)…
+    牵头单位:… 责任单位:… 完成时限:…) owns that block: it is cut from the last child's text and
+    kept as the item's ``meta['attr_block']`` span, which its children inherit. Only when no
+    child carries attribution lines of its own (then each item has its own block)."""
+    for node in nodes:
+        if not node.children:
+            continue
+        _group_attributions(text, node.children)
+        last = node.children[-1]
+        while last.children:
+            last = last.children[-1]
+        trailing = last.meta.get("trailing") or []
+        k = len(trailing)
+        while k > 0 and _ATTR_BLOCK_LINE.match(text[trailing[k - 1][0]:trailing[k - 1][1]]):
+            k -= 1
+        if k == len(trailing) or trailing[-1][1] != last.end or \
+                not any(_ATTR_BLOCK_LINE.match(text[s:e]) and "单位" in text[s:s + 8]
+                        for s, e in trailing[k:]):
+            continue
+        block = (trailing[k][0], trailing[-1][1])
+        if last.start >= block[0] or _has_attr_line(text, node.start, node.end) or any(
+                _has_attr_line(text, n.start, n.end)
+                for c in node.children for n in c.walk() if n is not last):
+            continue
+        last.end = _last_text_end(text, last.start, block[0])
+        del trailing[k:]
+        node.meta["attr_block"] = block
+
+
+def _has_attr_line(text: str, start: int, end: int) -> bool:
+    return any(_ATTR_BLOCK_LINE.match(line.strip()) for line in text[start:end].split("\n"))
 
 
 def _last_text_end(text: str, start: int, end: int) -> int:

@@ -52,6 +52,9 @@ def node_text(doc: Document, node: OutlineNode) -> str:
     if 0 <= node.start <= node.end <= len(doc.text):
         own = doc.text[node.start:node.end]
         if own and (not node.body or own.startswith(node.body[:8])):
+            block = node.meta.get("attr_block")
+            if block:  # its attribution lines after its children (牵头单位:… 完成时限:…)
+                own += "\n" + doc.text[block[0]:block[1]]
             return own
     return node.body or ""
 
@@ -392,6 +395,22 @@ def extract_schedule(doc: Document, roots: list[OutlineNode], draft: PlanDraft) 
     loose = _LoosePhases(found)
     for task in draft.tasks:
         _schedule_task(doc, task, by_node, loose, year)
+    _inherit_block_deadlines(draft.tasks)
+
+
+def _inherit_block_deadlines(tasks: list[Task]) -> None:
+    """Children of an item whose attribution block (完成时限:…) follows them share its limit
+    when they give none of their own."""
+    by_node = {id(t.node): t for t in tasks if t.node is not None}
+    for task in tasks:
+        if task.node is None or task.deadline or task.deadline_text or task.recurrence:
+            continue
+        anc = task.node.parent
+        while anc is not None and not anc.meta.get("attr_block"):
+            anc = anc.parent
+        owner = by_node.get(id(anc)) if anc is not None else None
+        if owner is not None and owner.deadline:
+            task.deadline, task.deadline_text = owner.deadline, owner.deadline_text
 
 
 _TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年度?(?![\d\-—~至到])")

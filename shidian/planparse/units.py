@@ -99,7 +99,8 @@ VERB_STARTS = (
     "凡是", "具有", "符合", "属于", "涉及", "包括", "主要", "重点", "特别", "尤其", "着重",
     "资金", "经费", "补助", "当年", "今年", "明年", "立即", "抓好", "抓紧", "及时", "定期", "适时",
     "分析", "允许", "报", "移交", "协同", "抽调", "召集", "联系", "依靠", "带动", "部署", "比照",
-    "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写",
+    "调查", "摸清", "了解", "掌握", "收集", "汇总", "出台", "修订", "设计", "编写", "选取", "选定",
+    "抽取", "择优", "筛选", "确认", "认定", "指定", "明确由",
 )
 # what may follow a body that is the subject of its clause
 # what may follow a body that is the subject of its clause (modals and verbs)
@@ -131,6 +132,7 @@ _JUR_BARE = re.compile(r"^(?:省|市|县|区|乡|镇|村|自治区|直辖市|地
 _JUR_COLLECTIVE = re.compile(
     r"^(?:各|地方各级|各级)(?:省|市|县|区|乡|镇|村|街道|社区|乡镇|地区|地|旗|州)(?:级)?$"
     r"|^(?:省级|市级|县级|区级|乡级|镇级|设区市|市\(州\)|乡镇|街道|当地|各地)$"
+    r"|^各?设区的市$"
     # the places a pilot runs in, as the doers of its tasks (试点区要…, 各示范县…)
     r"|^(?:各|全部|所有)?(?:试点|示范|创建|项目)(?:省|市|县|区|县区|县\(市、区\)|地区|城市|乡镇|镇|街道|"
     r"社区|村|园区)$")
@@ -386,7 +388,13 @@ def clean_unit(u: str) -> str:
     u = _QUALIFIER_SAME.sub("", u)
     u = u.strip(" \t\u3000,，、;；:：。.〔〕【】[]")
     u = re.sub(r"^(?:和|及|与|以及)", "", u)
+    while u and u[-1] in ")）〉" and _depth(u) < 0:
+        u = u[:-1].rstrip()  # the close of the bracket around the whole list: (…;配合单位:X)
     return u
+
+
+def _depth(s: str) -> int:
+    return sum(1 for ch in s if ch in "(（〈") - sum(1 for ch in s if ch in ")）〉")
 
 
 def clean_title_text(t: str) -> str:
@@ -510,7 +518,8 @@ def find_attributions(text: str, start: int, end: int
                                                  and ":" not in inner and "：" not in inner):
                 continue
             after = line[e:e + 2].strip()
-            if after and after[0] not in "。.;；,，" and e < len(line.rstrip()):
+            if after and after[0] not in "。.;；,，" and e < len(line.rstrip()) and \
+                    not line[e].isspace():  # one-line text: a space ends the paragraph
                 continue  # a bracket inside a sentence, not an attribution
             parsed = parse_attribution(inner)
             if parsed and (parsed[0] or parsed[1] or parsed[2]):
@@ -614,6 +623,9 @@ _BY = re.compile(r"(?<![理自缘经来])由(?![于此此])")
 _JOINT = re.compile(r"会同")
 _LEAD_WORD = re.compile(r"(?<![为、])牵头(?!医院|机构|医疗机构|单位|的|、|作用|者)")
 _LEAD_WORD2 = re.compile(r"牵头部门作用|牵头作用")
+# 由A牵头、B参与的…: A leads, B takes part
+_BY_LEAD_PAIR = re.compile(r"由(?P<a>[^,，。;；:：由]{2,40}?)牵头[、,，和及](?P<b>[^,，。;；:：]{2,40}?)"
+                           r"(?:共同)?(?:参与|配合|协助|协同)")
 
 
 def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]] | None:
@@ -650,6 +662,7 @@ def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
         osent = orig[sent_start:sent_end]
         found: list[tuple[int, int, list[str], bool]] = []  # (pos, end, names, via_by)
         objects: list[tuple[int, list[str]]] = []  # bodies named after 会同
+        pair_leads: set[str] = set()
         cpos = 0
         for cm in list(_CLAUSE_SPLIT.finditer(sent)) + [None]:
             cend = cm.start() if cm else len(sent)
@@ -675,13 +688,22 @@ def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
                 h = _object_at(clause, jm.end())
                 if h:
                     objects.append((cpos + jm.end(), [n for n in h if n not in GENERIC]))
+            if "牵头" in clause:
+                for pm2 in _BY_LEAD_PAIR.finditer(clause):  # 由A牵头、B参与的…
+                    a = parse_unit_phrase(pm2.group("a"))
+                    bb = parse_unit_phrase(pm2.group("b"))
+                    if a and bb:
+                        found.append((cpos + pm2.start("a"), cpos + pm2.end("a"), a, True))
+                        pair_leads.update(a)
+                        objects.append((cpos + pm2.start("b"), bb))
             cpos = cend + 1
         found.sort()
         ordered: list[tuple[int, list[str], bool]] = []
         for i, (p, e, names, _via) in enumerate(found):
             nxt = found[i + 1][0] if i + 1 < len(found) else len(sent)
             tail = sent[e:nxt]
-            is_lead = bool(_LEAD_WORD.search(tail) or _LEAD_WORD2.search(tail))
+            is_lead = bool(_LEAD_WORD.search(tail) or _LEAD_WORD2.search(tail)
+                           or any(n in pair_leads for n in names))
             ordered.append((p, names, is_lead))
         ordered.extend((p, names, False) for p, names in objects)
         for _p, names, is_lead in sorted(ordered, key=lambda x: x[0]):
@@ -739,6 +761,9 @@ def assign_units(doc: Document, tasks: list[Task], lead_rule: bool,
             line_end = text.find("\n", last.start, last.end + 1)
             end = max(end, last.end if line_end < 0 else line_end)
         found = find_attributions(text, node.start, end)
+        block = node.meta.get("attr_block")
+        if block:  # the attribution lines after the item's children (see outline)
+            found = found + find_attributions(text, block[0], block[1])
         result = None
         if found:
             leads, units, duty = [], [], []
