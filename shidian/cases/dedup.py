@@ -73,6 +73,11 @@ def _pair_key(a: int, b: int) -> tuple[int, int]:
 def dedup_run(*, programme: CaseProgramme) -> DedupResult:
     """Find duplicate pairs for one programme and store those not seen before."""
     started = time.perf_counter()
+    from django.db import connection
+
+    from .imports import analyze_cases
+
+    analyze_cases(connection)  # after a large import, before the planner chooses
     pool = _pool(programme)
     own = set()  # pairs must involve at least one case of this programme
     found: dict[tuple[int, int], tuple[str, float, list[dict[str, Any]]]] = {}

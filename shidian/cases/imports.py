@@ -649,6 +649,8 @@ class _Writer:
         self.data_field = Case._meta.get_field("data")
         self.empty_list = Case._meta.get_field("entitlement_detail").get_db_prep_save(
             [], connection)
+        self.written = 0
+        self.analyzed = 1000
 
     @staticmethod
     def _insert(table: str, columns: list[str], quote: Any) -> str:
@@ -689,6 +691,19 @@ class _Writer:
         with self.connection.cursor() as cursor:
             cursor.executemany(self.case_sql, cases)
             cursor.executemany(self.person_sql, persons)
+        self.written += len(cases)
+        if self.written >= self.analyzed * 2:
+            analyze_cases(self.connection)
+            self.analyzed = self.written
+
+
+def analyze_cases(connection: Any) -> None:
+    """Refresh PostgreSQL's statistics of the case tables after they grew a lot (within the
+    import's transaction too): with the statistics of an empty table the planner scans every
+    person for each ID lookup and the import slows down as it goes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Case._meta.db_table}, {CasePerson._meta.db_table}")
 
 
 def _forget_files(batch: ImportBatch) -> None:

@@ -61,3 +61,13 @@ def test_dates_past_the_last_year_of_the_calendar_fail_loudly():
 def test_calendar_day_periods_need_no_holiday_data():
     _, last = workdays.calendar_years()
     assert workdays.period_last_day(D(last + 3, 3, 1), 3, "calendar") == D(last + 3, 3, 3)
+
+
+def test_our_working_days_are_the_librarys_for_every_day_it_covers():
+    import chinese_calendar
+
+    first, last = workdays.calendar_years()
+    day = D(first, 1, 1)
+    while day.year <= last:
+        assert workdays.is_workday(day) == chinese_calendar.is_workday(day), day
+        day += dt.timedelta(days=1)
