@@ -63,7 +63,7 @@ def agencies_visible_to(*, user: User) -> QuerySet[Agency]:
     if not user.is_active:
         return Agency.objects.none()
     scope = division_q(user) if sees_subtree(user) else Q(pk__in=[])
-    if not scope:  # an empty Q is the whole country: OR-ing it with "own" would narrow it
+    if scope is EVERYTHING:  # the whole country: nothing to add "own" agencies to
         return Agency.objects.select_related("division")
     own = Q(pk__in=user_agency_ids(user))
     return Agency.objects.filter(scope | own).select_related("division")
