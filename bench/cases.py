@@ -78,7 +78,8 @@ def generate(n: int, villages: list[str], seed: int, paths: tuple[Path, Path],
         key = (village[:6], born)
         seq = serial.get(key, rng.randrange(0, 400))
         serial[key] = seq + 1
-        return id_number_make(f"{village[:6]}{born:%Y%m%d}{(seq % 500) * 2 + (0 if female else 1):03d}")
+        sequence = (seq % 500) * 2 + (0 if female else 1)
+        return id_number_make(f"{village[:6]}{born:%Y%m%d}{sequence:03d}")
 
     def name() -> str:
         return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))

@@ -83,8 +83,10 @@ def case_timeline(*, case: Case, case_type: CaseTypeDef) -> list[CaseEvent]:
     transitions = {t.key: str(t.label) for t in case_type.transitions}
     documents = {d.key: str(d.label) for d in case_type.documents}
     for event in events:
-        event.document_label = documents.get((event.data or {}).get("kind", ""), "")  # type: ignore[attr-defined]
-        event.from_label = labels.get(event.from_stage, event.from_stage)  # type: ignore[attr-defined]
+        kind = (event.data or {}).get("kind", "")
+        event.document_label = documents.get(kind, "")  # type: ignore[attr-defined]
+        source = labels.get(event.from_stage, event.from_stage)
+        event.from_label = source  # type: ignore[attr-defined]
         event.to_label = labels.get(event.to_stage, event.to_stage)  # type: ignore[attr-defined]
         event.action_label = transitions.get(event.transition, "")  # type: ignore[attr-defined]
     return events

@@ -30,7 +30,8 @@ def test_a_guard_naming_a_rule_that_does_not_exist_is_packs_E002(tmp_path):
 def test_a_python_rule_must_be_registered_in_the_packs_rules_module(tmp_path):
     case_type = copy.deepcopy(CASE_TYPE)
     case_type["rules"]["older"] = {"function": "is_older", "message": "x"}
-    ids, _ = problem_ids(write_pack(tmp_path / "p", case_type=case_type, rules_py="FUNCTIONS = {}\n"))
+    ids, _ = problem_ids(write_pack(tmp_path / "p", case_type=case_type,
+                                    rules_py="FUNCTIONS = {}\n"))
     assert ids == ["packs.E002"]
     registered = "FUNCTIONS = {'is_older': lambda env: env['age'] > 65}\n"
     ids, _ = problem_ids(write_pack(tmp_path / "q", case_type=case_type, rules_py=registered))

@@ -45,7 +45,8 @@ def test_python_is_not_reachable(text):
         tree.evaluate({})
 
 
-@pytest.mark.parametrize("text", ["__import__('os').system('true')", "a.b", "a[0]", "lambda: 1", "x = 1", "1 +", "'open", ""])
+@pytest.mark.parametrize("text", ["__import__('os').system('true')", "a.b", "a[0]",
+                                  "lambda: 1", "x = 1", "1 +", "'open", ""])
 def test_anything_outside_the_grammar_is_refused_at_parse_time(text):
     with pytest.raises(ex.ExpressionError):
         ex.parse(text)

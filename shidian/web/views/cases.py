@@ -187,10 +187,12 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     for programme in programmes:
         definition = case_type_get(programme.case_type)
         counts = selectors.stage_counts(user=user, programme=programme)
-        programme.stage_rows = [(s, counts.get(s.key, 0)) for s in definition.stages]  # type: ignore[attr-defined]
+        rows = [(s, counts.get(s.key, 0)) for s in definition.stages]
+        programme.stage_rows = rows  # type: ignore[attr-defined]
         programme.total = sum(counts.values())  # type: ignore[attr-defined]
         programme.type_label = definition.label  # type: ignore[attr-defined]
-        programme.table_label = definition.table(programme.table).label  # type: ignore[attr-defined]
+        table = definition.table(programme.table)
+        programme.table_label = table.label  # type: ignore[attr-defined]
     can_create = user.is_superuser or user.role in access.PROGRAMME_ROLES
     divisions = (divisions_visible_to(user=user).filter(level__lte=3).order_by("code")[:400]
                  if can_create else [])
@@ -223,7 +225,8 @@ def case_list(request: HttpRequest, programme_id: int) -> HttpResponse:
     today = timezone.localdate()
     for case in page.object_list:
         case.stage_label = stage_labels.get(case.stage, case.stage)  # type: ignore[attr-defined]
-        case.overdue = bool(case.due_on and case.due_on < today and not case.outcome)  # type: ignore[attr-defined]
+        late = bool(case.due_on and case.due_on < today and not case.outcome)
+        case.overdue = late  # type: ignore[attr-defined]
         case.columns = [_display(case_type.field(k), case.data.get(k))  # type: ignore[attr-defined]
                         for k in case_type.list_fields]
     counts = selectors.stage_counts(user=user, programme=programme)
@@ -308,7 +311,8 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     documents = list(case.documents.select_related("uploaded_by").order_by("uploaded_at"))
     kind_labels = {d.key: d.label for d in case_type.documents}
     for document in documents:
-        document.kind_label = kind_labels.get(document.kind, document.kind)  # type: ignore[attr-defined]
+        label = kind_labels.get(document.kind, document.kind)
+        document.kind_label = label  # type: ignore[attr-defined]
     have = {d.kind for d in documents}
     kinds = [{"key": d.key, "label": d.label, "needed": d.key in stage.documents,
               "have": d.key in have} for d in case_type.documents]
@@ -639,7 +643,8 @@ def board(request: HttpRequest, division: str) -> HttpResponse:
         case_type = case_type_get(notice.programme.case_type)
         notice.rows = [_notice_row(case_type, c)  # type: ignore[attr-defined]
                        for c in notice.entry_cases]  # type: ignore[attr-defined]
-        notice.list_fields = [case_type.field(k).label for k in case_type.list_fields]  # type: ignore[attr-defined]
+        headers = [case_type.field(k).label for k in case_type.list_fields]
+        notice.list_fields = headers  # type: ignore[attr-defined]
     return render(request, "web/cases/board.html", {"place": place, "notices": notices_here,
                                                      "today": timezone.localdate()})
 
