@@ -1,5 +1,6 @@
 """Case services: scope, encryption at rest, masking, audit, notices in working days."""
 import datetime as dt
+import io
 
 import pytest
 from auditlog.models import LogEntry
@@ -248,3 +249,27 @@ def test_documents_must_be_of_an_accepted_type(workers, programme):
     doc = services.document_add(user=workers["village"], case_id=case.pk, kind="application",
                                 name="申请书.png", content=PNG)
     assert doc.name == "申请书.png" and doc.size == len(PNG)
+
+
+def test_rotating_the_field_key_reencrypts_every_case_and_keeps_search(workers, programme,
+                                                                      monkeypatch, settings,
+                                                                      tmp_path):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv(crypto.ENV_KEYS, old)
+    monkeypatch.setenv(crypto.ENV_HASH_KEY, "a-hash-key-of-enough-length")
+    crypto.reset_keys()
+    values = household()
+    case = services.case_create(user=workers["village"], programme=programme, values=values)
+    monkeypatch.setenv(crypto.ENV_KEYS, f"{new},{old}")
+    crypto.reset_keys()
+    call_command("cases_rotate_keys", stdout=io.StringIO())
+    monkeypatch.setenv(crypto.ENV_KEYS, new)  # the old key is gone
+    crypto.reset_keys()
+    case.refresh_from_db()
+    assert services.case_secrets(case)["head_id_number"] == values["head_id_number"]
+    found = selectors.case_list(user=workers["county"], query=values["head_id_number"])
+    assert list(found) == [case]
+    crypto.reset_keys()
