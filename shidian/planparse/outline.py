@@ -392,7 +392,12 @@ def _is_head_line(text: str) -> bool:
         return False
     if t.endswith(("方案", "意见", "通知", "办法", "报告", "附件")):
         return False
+    if _SPACED_NAMES.search(t):
+        return False  # names set apart by spaces: a signature or a roster, not a heading
     return True
+
+
+_SPACED_NAMES = re.compile(r"\S[ \u3000]{2,}\S")
 
 
 def _lines(doc: Document, title_line: int | None) -> list[tuple[int, int, str]]:
@@ -427,7 +432,8 @@ def build_outline(doc: Document) -> list[OutlineNode]:
     heads = [leads[i] is None and _is_head_line(t) for i, (_, _, t) in enumerate(lines)]
     total = sum(le - ls for ls, le, _ in lines)
     # text whose line breaks were lost (OCR, scraped pages): numbering is found inside lines
-    dense = bool(lines) and total >= 1500 and (len(lines) <= 4 or total / len(lines) >= 600)
+    dense = bool(lines) and (total >= 1500 and (len(lines) <= 4 or total / len(lines) >= 600)
+                             or total >= 400 and len(lines) <= 2)
     if dense:
         lines, folded_lines = _cut_dense_appendix(lines, folded_lines)
         leads = leads[:len(lines)]
@@ -702,15 +708,35 @@ def _trim_closing(text: str, roots: list[OutlineNode]) -> None:
     if not last.meta.get("inline"):
         return
     for (s, e) in last.meta.get("trailing", []):
-        if s >= last.start and _CLOSING_PARA.search(text[s:e].strip()):
+        para = text[s:e].strip()
+        if s >= last.start and (_CLOSING_PARA.search(para) or _SIGNATURE.match(para)):
             last.end = max(last.start, min(last.end, _last_text_end(text, last.start, s)))
             break
+
+
+# the plan's signature: issuing bodies set apart by spaces, or the date alone on its line
+_SIGNATURE = re.compile(r"^(?:(?:[\u4e00-\u9fff()（）]{2,30}[ \u3000]{2,})+[\u4e00-\u9fff()（）]{2,30}"
+                        r"|(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)$")
 
 
 # a line of an attribution block: 牵头单位:… / 责任单位:… / 完成时限:… (possibly bracketed)
 _ATTR_BLOCK_LINE = re.compile(
     r"^[(（〔【\[]?\s*(?:(?:牵头|主责|责任|配合|协办|协助|参与|实施)(?:单位|部门|科室|处室|股室|机构|领导)"
     r"|责任小组|责任主体|责任人|完成时限|完成时间|时间节点|时限要求)\s*[:：]")
+
+
+# a line that is only a bracketed attribution with role words: (X牵头,Y、Z配合) / (X负责)
+_ROLE_BRACKET_LINE = re.compile(r"^[(（〔【][^()（）〔〕【】]{2,120}(?:牵头|负责|配合|参与|协助)"
+                                r"[^()（）〔〕【】]{0,60}[)）〕】][。.;；]?$")
+
+
+def _block_line(line: str, with_units: bool = False) -> bool:
+    line = line.strip(" \t\u3000")
+    if _ROLE_BRACKET_LINE.match(line):
+        return True
+    m = _ATTR_BLOCK_LINE.match(line)
+    return bool(m) and (not with_units or "单位" in m.group(0) or "部门" in m.group(0)
+                        or "科室" in m.group(0) or "小组" in m.group(0))
 
 
 def _group_attributions(text: str, nodes: list[OutlineNode]) -> None:
@@ -727,11 +753,10 @@ def _group_attributions(text: str, nodes: list[OutlineNode]) -> None:
             last = last.children[-1]
         trailing = last.meta.get("trailing") or []
         k = len(trailing)
-        while k > 0 and _ATTR_BLOCK_LINE.match(text[trailing[k - 1][0]:trailing[k - 1][1]]):
+        while k > 0 and _block_line(text[trailing[k - 1][0]:trailing[k - 1][1]]):
             k -= 1
         if k == len(trailing) or trailing[-1][1] != last.end or \
-                not any(_ATTR_BLOCK_LINE.match(text[s:e]) and "单位" in text[s:s + 8]
-                        for s, e in trailing[k:]):
+                not any(_block_line(text[s:e], True) for s, e in trailing[k:]):
             continue
         block = (trailing[k][0], trailing[-1][1])
         if last.start >= block[0] or _has_attr_line(text, node.start, node.end) or any(
@@ -743,8 +768,15 @@ def _group_attributions(text: str, nodes: list[OutlineNode]) -> None:
         node.meta["attr_block"] = block
 
 
+_ROLE_BRACKET_END = re.compile(r"[(（〔【][^()（）〔〕【】]{0,120}(?:牵头|负责|配合|参与|协助|责任单位)"
+                               r"[^()（）〔〕【】]{0,60}[)）〕】][。.;；]?\s*$")
+
+
 def _has_attr_line(text: str, start: int, end: int) -> bool:
-    return any(_ATTR_BLOCK_LINE.match(line.strip()) for line in text[start:end].split("\n"))
+    """Whether ``text[start:end]`` has an attribution of its own: a label line, or a bracketed
+    attribution closing one of its lines."""
+    return any(_block_line(line) or _ROLE_BRACKET_END.search(line)
+               for line in text[start:end].split("\n"))
 
 
 def _last_text_end(text: str, start: int, end: int) -> int:

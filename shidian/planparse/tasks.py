@@ -52,6 +52,7 @@ def _table_tasks(doc: Document, taken: set[int]) -> list[Task]:
     """Rows of TAB-separated task-decomposition tables (序号 / 任务 / 牵头单位 / 责任单位 …)."""
     out: list[Task] = []
     header: dict[str, int] | None = None
+    extra_cols: list[int] = []
     last_no = ""
     for line in doc.lines:
         text = line.text.strip("\r\n")
@@ -61,6 +62,7 @@ def _table_tasks(doc: Document, taken: set[int]) -> list[Task]:
         cells = [c.strip() for c in text.split("\t")]
         if header is None:
             cols: dict[str, int] = {}
+            more_units: list[int] = []
             for i, c in enumerate(cells):
                 c2 = squeeze(c)
                 if not c2 or len(c2) > 12:
@@ -69,14 +71,18 @@ def _table_tasks(doc: Document, taken: set[int]) -> list[Task]:
                     cols["no"] = i
                 elif _COL_LEAD.search(c2) and "lead" not in cols:
                     cols["lead"] = i
-                elif _COL_UNITS.search(c2) and "units" not in cols:
-                    cols["units"] = i
+                elif _COL_UNITS.search(c2):
+                    if "units" not in cols:
+                        cols["units"] = i
+                    else:
+                        more_units.append(i)  # 责任单位 and 配合单位 columns
                 elif _COL_TIME.search(c2) and "time" not in cols:
                     cols["time"] = i
                 elif _COL_TASK.search(c2) and "task" not in cols:
                     cols["task"] = i
             if "task" in cols and ("lead" in cols or "units" in cols):
                 header = cols
+                extra_cols = more_units
             continue
         start = line.start + line.text.find(cells[header["task"]]) if header["task"] < len(
             cells) else line.start
@@ -92,6 +98,9 @@ def _table_tasks(doc: Document, taken: set[int]) -> list[Task]:
         task = Task(path=no or "-", title=title, span=(line.start, line.end))
         lead = unitmod.split_unit_list(get("lead"))
         rest = unitmod.split_unit_list(get("units"))
+        for i in extra_cols:
+            if i < len(cells):
+                rest += [u for u in unitmod.split_unit_list(cells[i]) if u not in rest]
         if "lead" not in header and rest and unitmod.first_is_lead_rule(doc.text):
             lead, rest = rest[:1], rest[1:]
         task.lead_units = lead

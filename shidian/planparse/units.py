@@ -118,6 +118,7 @@ TRIGGER_WORDS = (
     "签署", "邀请", "采取", "制作", "编制", "会商", "组成", "保留", "管理", "预拨", "发放", "审批",
     "核查", "复查", "抽查", "验收", "继续", "不断", "全面", "广泛", "深入", "大力", "着力", "务必",
     "必要时", "重点", "提交", "专门", "直接", "适时", "逐步", "至少", "不得", "严禁", "要求", "请",
+    "推荐", "全部", "参加", "申报", "接入", "上传", "每年", "每季度", "每月",
 )
 _TRIGGER = re.compile(
     r"(?:之间|之中)?(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?(?:前|以前)?)?"
@@ -348,6 +349,10 @@ def _parse_list(p: str, mode: str) -> list[str] | None:
         if has_deng and kinds[0] != "" and all(len(e) <= 10 for e in elements):
             return [p]
         return None
+    if mode == "object" and elements[-1].endswith(("部门", "单位")) and \
+            elements[-1][:-2] in BARE_DEPARTMENTS and \
+            all(e in BARE_DEPARTMENTS for e in elements[:-1]):
+        return [p]  # 会同财政、发展改革部门: the ending is shared, the list stays one string
     if all(k == "full" for k in kinds):
         return elements
     if kinds[-1] == "full" and all(k in ("jur", "bare") for k in kinds[:-1]) and not has_deng:
@@ -613,7 +618,8 @@ def _paren_groups(s: str) -> list[tuple[int, int]]:
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;，,：:\n]")
 _SENT_SPLIT = re.compile(r"[。！？!?；;\n]")
 _PREFIX = re.compile(
-    r"^(?:(?:同时|并且?|另外|此外|对此|为此|今后|目前|届时|原则上|试点期间|期间|最后|首先|其次|然后)"
+    r"^(?:(?:同时|并且?|另外|此外|对此|为此|今后|目前|届时|原则上|试点期间|期间|最后|首先|其次|然后"
+    r"|汛期|汛前|汛后|节假日|[\u4e00-\u9fff]{1,4}期间)"
     r"[,，]?)?"
     r"(?:(?:到|至|在|从|自)?(?:\d{4}|[*×]{2,4})年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:底|末|前|起|以来|内|初)?"
     r"[,，]?)?(?:(?:\d{1,2}|[*×]{1,4})月(?:(?:\d{1,2}|[*×]{1,4})[日号])?(?:底|末|前|中旬|上旬|下旬)?"
@@ -624,8 +630,8 @@ _JOINT = re.compile(r"会同")
 _LEAD_WORD = re.compile(r"(?<![为、])牵头(?!医院|机构|医疗机构|单位|的|、|作用|者)")
 _LEAD_WORD2 = re.compile(r"牵头部门作用|牵头作用")
 # 由A牵头、B参与的…: A leads, B takes part
-_BY_LEAD_PAIR = re.compile(r"由(?P<a>[^,，。;；:：由]{2,40}?)牵头[、,，和及](?P<b>[^,，。;；:：]{2,40}?)"
-                           r"(?:共同)?(?:参与|配合|协助|协同)")
+_BY_LEAD_PAIR = re.compile(r"由(?P<a>[^,，。;；:：由]{2,40}?)牵头[、,，和及](?P<b>[^,，。;；:：]{2,60}?)"
+                           r"(?:共同)?(?:参与|参加|配合|协助|协同)")
 
 
 def _subject_at(c: str, pos: int, mode: str = "subject") -> tuple[int, list[str]] | None:
@@ -688,15 +694,15 @@ def prose_units(text: str, start: int, end: int, folded_doc: str | None = None
                 h = _object_at(clause, jm.end())
                 if h:
                     objects.append((cpos + jm.end(), [n for n in h if n not in GENERIC]))
-            if "牵头" in clause:
-                for pm2 in _BY_LEAD_PAIR.finditer(clause):  # 由A牵头、B参与的…
-                    a = parse_unit_phrase(pm2.group("a"))
-                    bb = parse_unit_phrase(pm2.group("b"))
-                    if a and bb:
-                        found.append((cpos + pm2.start("a"), cpos + pm2.end("a"), a, True))
-                        pair_leads.update(a)
-                        objects.append((cpos + pm2.start("b"), bb))
             cpos = cend + 1
+        if "牵头" in sent:
+            for pm2 in _BY_LEAD_PAIR.finditer(sent):  # 由A牵头、B参与的… / 由A牵头,B…参加的
+                a = parse_unit_phrase(pm2.group("a"))
+                bb = parse_unit_phrase(pm2.group("b"))
+                if a and bb:
+                    found.append((pm2.start("a"), pm2.end("a"), a, True))
+                    pair_leads.update(a)
+                    objects.append((pm2.start("b"), bb))
         found.sort()
         ordered: list[tuple[int, list[str], bool]] = []
         for i, (p, e, names, _via) in enumerate(found):
