@@ -94,8 +94,10 @@ class CycleRule:
     def recent_periods(self, today: date, count: int = 6) -> list[Period]:
         """The current period and the ones before it, newest first (for period pickers)."""
         found: list[Period] = []
+        if self.ends_on and today > self.ends_on:  # a plan that ended: start from its end
+            today = self.ends_on
         period = self.current_period(today)
-        for _ in range(count * 40):  # bounded: a plan that ended long ago finds its last ones
+        for _ in range(count * 40):  # bounded: a plan's start may lie far back
             if len(found) >= count:
                 break
             if self.is_expected(period):
