@@ -33,11 +33,14 @@ CONDITION_HEADINGS = re.compile(r"条件|资格|申报要求|准入")
 # allocated tasks (=): 中央下达改造任务3.13万户, 2016年全省计划完成5万户
 ALLOCATION_WORDS = re.compile(r"下达|分解|分配|统筹安排|计划完成|计划改造|改造任务|任务数")
 # measure words counted as targets, and the unit they get in the schema
+# (only 个 is 个: other measure words are 'other', as 家 is in the seed notes)
 COUNT_UNITS: dict[str, str] = {
     "个百分点": "other", "百分点": "other", "个": "个", "家": "other", "户": "户", "人次": "other",
-    "人": "人", "名": "人", "次": "other", "所": "个", "支": "个", "座": "个", "条": "个",
-    "场": "other", "期": "other", "批": "other", "篇": "other", "件": "other", "台": "个",
-    "张": "other", "间": "个", "处": "个", "套": "个", "位": "人",
+    "人": "人", "名": "人", "次": "other", "所": "other", "支": "other", "座": "other",
+    "条": "other", "场": "other", "期": "other", "批次": "other", "批": "other", "篇": "other",
+    "件": "other", "台": "other", "张": "other", "间": "other", "处": "other", "套": "other",
+    "位": "人", "项": "other", "门": "other", "艘": "other", "辆": "other", "吨": "other",
+    "公里": "other", "千米": "other",
 }
 # number + unit spans that are norms, not targets (rules.py reads them)
 RULE_UNITS: dict[str, str] = {
@@ -51,20 +54,29 @@ RULE_UNITS: dict[str, str] = {
 # a money, time or area figure is a target (not a norm) when it measures an outcome
 # (人均可支配收入达到2万元, 平均住院日控制在8天以内) and no norm word is near
 OUTCOME_WORDS = re.compile(r"收入|产值|投资|总额|总量|增加值|营业额|营收|产量|寿命|住院日|等待时间|时长|天数|周期|耗时|"
-                           r"办结时间|办理时限|用时|经费投入|资金投入")
+                           r"办结时间|办理时限|用时|经费投入|资金投入|[办开][^,,。;;]{0,4}时间")
+# money put into a programme (资金投入不低于3000万元, 每年安排专项资金不少于50万元) is a target;
+# a sum per household or person is a subsidy rule
+FUND_WORDS = re.compile(r"资金|经费|投入|投资")
+PER_UNIT = re.compile(r"每(?:户|人|个|所|家|村|名|位|平方米|亩|床|生)|户均|人均|/户|/人")
+# land areas (亩, 公顷) that are made or reached are targets; floor areas per home are norms
+LAND_UNITS = ("亩", "公顷")
+LAND_MADE = re.compile(r"建设|新建|新增|建成|改造|种植|造林|治理|整治|修复|复垦|流转")
+LAND_NORMS = re.compile(r"补助|补贴|奖补|每户|户均|每人|人均|[的为]标准|标准[为是]|不得|不宜|原则上")
 NORM_WORDS = re.compile(r"补助|补贴|奖补|奖励|标准|公示|不得|不宜|年满|原则上|户均|每户|每人|面积")
 # a percentage that fixes a share of costs is a ratio rule, not a target
-SHARE_WORDS = re.compile(r"(?:补助|补贴|报销|自付|分担|配套|承担|奖励|缴费|缴纳)[^,,。;;]{0,8}$")
+SHARE_WORDS = re.compile(r"(?:补助|补贴|报销|自付|分担|配套|承担|奖励|缴费|缴纳|支付)[^,,。;;]{0,8}$")
 RULE_TARGET_UNITS = {"万元": "万元", "亿元": "万元", "天": "天", "日": "天", "个工作日": "天", "工作日": "天",
                      "平方米": "平方米", "学时": "学时", "个学时": "学时"}
 GE_BEFORE = ("不少于", "不低于", "至少", "达到", "达", "力争达到", "力争达", "力争", "确保", "提高到",
              "提升到", "提高至", "提升至", "增加到", "增长到", "超过", "高于", "实现", "保持在")
-LE_BEFORE = ("不超过", "不高于", "控制在", "低于", "少于", "不多于", "压缩到", "降低到", "降至", "下降到")
+LE_BEFORE = ("不超过", "不高于", "控制在", "低于", "少于", "不多于", "压缩到", "压缩至", "缩短到",
+             "缩短至", "降低到", "降低至", "降至", "下降到", "下降至", "减少到", "减少至")
 GE_AFTER = ("及以上", "以上")
 LE_AFTER = ("及以下", "以下", "以内", "之内")
 NORM_BEFORE = ("不宜", "不得", "不应", "不能", "原则上")  # 不宜超过三个学生: a norm, not a target
 GROWTH_VERBS = re.compile(r"(?:培养|培训|培育|新增|发展|招募|建成|建设|打造|创建|组建|扶持|认定|改造|完成)$")
-_MADE = re.compile(r"培养|培训|培育|新增|新建|建成|打造|创建|组建|扶持|认定|招募|发展")
+_MADE = re.compile(r"培养|培训|培育|新增|新建|建成|打造|创建|组建|扶持|认定|招募|发展|改建|扩建|修建")
 MEETING_WORDS = re.compile(r"会议|例会|会商|调度会|汇报|报告|通报|座谈")
 
 _NUM = r"(?:\d+(?:\.\d+)?(?:[万亿](?!元))?|[零〇一二两三四五六七八九十百千万]{1,6})"
@@ -89,9 +101,10 @@ _YEAR_NUM = re.compile(r"\d{1,2}$")
 _CLAUSE_PUNCT = re.compile(r"[,,;;。]")
 _NAME_LEAD = re.compile(r"^(?:其中[:：]?|到\d{4}年底?|\d{4}年底?(?:之前|以前|前)?|使|实现|要|并)")
 _NAME_TAIL = re.compile(r"^(?:以上|以下|以内|及以上)")
-_CONDITION_LEAD = re.compile(r"条件|具备|符合.{0,6}要求")
+_CONDITION_LEAD = re.compile(r"(?<![有创])条件(?!的)|具备|符合.{0,6}要求")  # not 有条件的(地方)
 _BY_RATIO = re.compile(r"按照?[^,,。]{0,4}$")
 _AT_END = re.compile(r"在$")
+_HOLD_AT = ("控制在", "保持在", "稳定在", "维持在")  # a comparator, not 在30人以上
 _ABOVE_NOUN = re.compile(r"(?:以上|以下)(?:的)?[\u4e00-\u9fff]")
 _EACH_ALL = re.compile(r"均|分别|都")
 _RESTART = re.compile(r"^\s*(?:[(（](?:一|1)[)）]|一[、.．]|1[.．、](?!\d))")
@@ -346,6 +359,9 @@ def _comparator(work: str, q: Quantity, clause_start: int) -> tuple[str | None, 
     for word in NORM_BEFORE:
         if word in near and ("超过" in near or "低于" in near or "少于" in near or "高于" in near):
             return None, True
+        k = before.rfind(word)  # 原则上不超过DRG出院总病例数的5%: the norm word opens the cap
+        if k >= 0 and re.match(r"(?:不超过|不得超过|不高于|不低于|不少于)", before[k + len(word):]):
+            return None, True
     for word in LE_AFTER:
         if after.startswith(word):
             return "<=", False
@@ -472,11 +488,43 @@ def _is_condition_context(s: Sentence) -> bool:
         bool(_CONDITION_LEAD.search(s.text[:12]))
 
 
+_ENUM_ITEM = re.compile(r"(?:^|[;；。:：])\s*(?:[一二三四五六七八九十]是|[①-⑳]|[(（]\d{1,2}[)）]|第[一二三四五六七八九十][,，、])")
+
+
+def _enum_segment(work: str, pos: int) -> tuple[int, int] | None:
+    """The ;-separated item of an inline enumeration (一是…;二是…) that holds ``pos``, when the
+    sentence is one."""
+    if "是" not in work and "①" not in work and "(" not in work and "（" not in work:
+        return None
+    items = list(_ENUM_ITEM.finditer(work))
+    if len(items) < 2:
+        return None
+    start = 0
+    for m in items:
+        if m.start() <= pos:
+            start = m.start()
+    end = len(work)
+    for ch in ";；":
+        k = work.find(ch, pos)
+        if 0 <= k < end:
+            end = k
+    return start, end
+
+
+def _quoted(work: str, pos: int) -> bool:
+    """A number inside a quoted name (“一件事一次办”, “1+N”) is part of the name."""
+    opened = work.rfind("“", max(0, pos - 20), pos)
+    if opened < 0 or work.rfind("”", opened, pos) >= 0:
+        return False
+    return work.find("”", pos, pos + 20) >= 0
+
+
 def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicator]:
     """The indicators a sentence sets."""
     text = s.text
     work = s.work or fold(text)
-    qs = [q for q in quantities(text, work) if q.kind in ("percent", "count", "points", "rule")]
+    qs = [q for q in quantities(text, work) if q.kind in ("percent", "count", "points", "rule")
+          and not _quoted(work, q.start)]
     if not qs:
         return []
     quota = _is_quota_context(s)
@@ -495,6 +543,13 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         if q.kind == "rule":
             if comp and OUTCOME_WORDS.search(before) and not NORM_WORDS.search(work, cs, ce):
                 candidates.append((q, comp, (cs, ce)))
+            elif comp == ">=" and q.unit_word in ("万元", "亿元") and FUND_WORDS.search(before) \
+                    and not PER_UNIT.search(before):
+                candidates.append((q, comp, (cs, ce)))  # 资金投入不低于3000万元
+            elif q.unit_word in LAND_UNITS and (comp or _MADE.search(before) or
+                                                LAND_MADE.search(before)) \
+                    and not LAND_NORMS.search(work, cs, ce):
+                candidates.append((q, comp or ">=", (cs, ce)))  # 新建茶园5000亩
             continue
         if q.kind == "percent":
             if _BY_RATIO.search(before) and work[q.end:q.end + 4].lstrip("的").startswith("比例"):
@@ -511,7 +566,8 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             continue
         if q.value in (0,):
             continue
-        if condition or _AT_END.search(before) or (comp and after_word.startswith(("以上", "以下"))
+        if condition or (_AT_END.search(before) and not before.endswith(_HOLD_AT)) or \
+                (comp and after_word.startswith(("以上", "以下"))
                                                     and _ABOVE_NOUN.match(work, q.end)):
             continue  # eligibility: 在30人以上, 4000人以上应当…, 3人以上农户
         if comp:
@@ -549,7 +605,12 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
             value = value * 10000
         if isinstance(value, float) and value == int(value):
             value = int(value)
-        deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited
+        seg = _enum_segment(work, q.start)
+        if seg is not None:  # 一是…2022年5月底前…;二是…每年…: each item has its own dates
+            mine = [e for e in exprs if seg[0] <= e.start < seg[1]]
+            deadline = _deadline_for(mine, q, 1, [e.end for e in mine]) or inherited
+        else:
+            deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited
         name = _name_for(work, text, q, clause, leads.get(clause, "")) or previous_name
         previous_name = name
         names = _split_names(name) if _EACH_ALL.search(work, clause[0], q.start) else [name]

@@ -43,7 +43,16 @@ def _one(text, **kw):
     ("覆盖率\t≥90%", ">=", 90, "%"),                                   # table cells with symbols
     ("不良事件发生率≤5%", "<=", 5, "%"),
     ("每年培训基层医生500人次。", ">=", 500, "other"),
-    ("新建学校10所。", ">=", 10, "个"),
+    # only 个 is 个; other measure words are other, as 家 is in the seed notes
+    ("新建学校10所。", ">=", 10, "other"),
+    ("2023年底前配置厨余垃圾专用收运车辆不少于40台。", ">=", 40, "other"),
+    ("每周开设特色课程不少于3门。", ">=", 3, "other"),
+    # land made or reached is a target; money put into a programme is a target
+    ("建设高标准农田1.2万亩。", ">=", 12000, "other"),
+    ("2024年县级财政衔接推进乡村振兴补助资金投入不低于3000万元。", ">=", 3000, "万元"),
+    ("企业开办时间压缩至1个工作日以内。", "<=", 1, "天"),
+    ("企业和群众办事平均跑动次数控制在0.3次以内。", "<=", 0.3, "other"),
+    ("鼓励有条件的用人单位办托,每个设区的市至少建成1个用人单位办托示范点。", ">=", 1, "个"),
 ])
 def test_comparator_target_and_unit(text, comparator, target, unit):
     ind = _one(text)
@@ -92,6 +101,9 @@ def test_lists_of_rates_sharing_one_target_are_split():
     "修缮加固户均补助不低于0.5万元。",                                         # money: a rule
     "改造后住房建筑面积要达到人均13平方米以上。",                              # area: a rule
     "医保报销比例不低于70%。",                                                  # a cost share: a rule
+    "入住定点护理机构的重度失能人员,基金支付比例为70%。",                      # a cost share: a rule
+    "单议病例数量原则上不超过DRG出院总病例数的5%。",                           # a norm
+    "推行“一件事一次办”集成服务。",                                          # a number in a name
 ])
 def test_numbers_that_are_not_targets(text):
     assert indicators_in(_sentence(text)) == []
@@ -105,6 +117,12 @@ def test_staged_targets_take_their_own_clause_dates():
         "精神卫生专科医院开设心理门诊实现100%全覆盖;二级以上综合医院开设心理门诊,2020年底之前开设率达到20%以上,"
         "2021年底之前达到40%以上。"))
     assert [(i.target, i.deadline) for i in found] == [(100, None), (20, "2020-12"), (40, "2021-12")]
+
+
+def test_items_of_an_inline_list_keep_their_own_dates():
+    found = indicators_in(_sentence(
+        "一是摸清底数,2022年5月底前完成全镇农户厕所现状摸排;二是分类推进改厕,每年完成户厕改造不少于300户。"))
+    assert [(i.target, i.deadline) for i in found] == [(300, None)]
 
 
 def test_a_single_target_takes_the_latest_limit_of_its_sentence():
