@@ -136,7 +136,7 @@ def build_workbook(draft: PlanDraft):
                 WIDTHS["目标指标"], st, "方案未提出量化目标。")
     _list_sheet(wb.create_sheet("问题提示"), "问题提示", FINDING_HEADERS, finding_rows(draft),
                 WIDTHS["问题提示"], st, "未发现需要核对的问题。")
-    wb.properties.title = draft.title or draft.id
+    wb.properties.title = _clean(draft.title or draft.id)  # no control characters in XML
     wb.properties.creator = "Shidian 试点"
     return wb
 
