@@ -119,6 +119,8 @@ def split_name_post(text: str) -> tuple[str | None, str | None]:
     if len(tokens) >= 2:
         first, rest = tokens[0], "".join(tokens[1:])
         if _looks_like_name(first.removesuffix("同志")):
+            if re.fullmatch(r"[(（][^()（）]+[)）]", rest):
+                rest = rest[1:-1]  # 张伟 （镇党委书记）
             return first.removesuffix("同志"), rest
         last, head = tokens[-1], "".join(tokens[:-1])
         if _looks_like_name(last.removesuffix("同志")):
@@ -218,6 +220,11 @@ def _tokens(piece: str) -> list[str]:
     tokens: list[str] = []
     for token in raw:
         previous = tokens[-1] if tokens else ""
+        if (len(previous) == 1 and previous in _SURNAMES and len(token) >= 3
+                and _is_han(token[0]) and token[1] in "(（"):
+            tokens[-1] += token[0]  # 张  伟（镇党委书记）: the name's last character, then the post
+            tokens.append(token[1:])
+            continue
         if (len(token) == 1 and 0 < len(previous) <= 2 and _is_han(token) and _is_han(previous)
                 and (len(previous) == 1 or previous[0] in _SURNAMES)):
             tokens[-1] += token
@@ -267,7 +274,14 @@ def _roster_piece(piece: str) -> list[tuple[str | None, str | None]]:
         else:
             entries.append((name, post))
         i += 1
-    return entries
+    return [(name, _unwrap(post)) for name, post in entries]
+
+
+def _unwrap(post: str | None) -> str | None:
+    """`（镇党委副书记、镇长）` → `镇党委副书记、镇长`: a post printed in brackets after the name."""
+    if post and re.fullmatch(r"[(（][^()（）]+[)）]", post):
+        return post[1:-1]
+    return post
 
 
 def _post_first(flat: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
@@ -487,7 +501,9 @@ def _line_context(lines: list[tuple[str, int]], index: int) -> str | None:
             continue
         if _ROLE_LINE_RE.match(text):
             continue
-        kind = _group_kind(text[-300:])
+        # the sentence that introduces the roster names its body (成立工作专班。成立…领导小组:)
+        last = re.split(r"[。！？!?]", text[-300:].rstrip("。"))[-1]
+        kind = _group_kind(last) or _group_kind(text[-300:])
         if kind:
             return kind
         seen += 1
