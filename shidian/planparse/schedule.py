@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import Document, OutlineNode, Phase, PlanDraft, Task
 from .timeexpr import (
@@ -81,6 +81,9 @@ def _title_without_time(title: str, expr_text: str) -> str:
 
 # --------------------------------------------------------------------------- phases
 
+_STAGE_WORD = re.compile(r"阶段|第[一二三四五六七八九十]+步")
+
+
 def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
     """(name, period) when a heading line carries a period: 确定试点(2019年8月), X阶段:2019年…
 
@@ -99,8 +102,17 @@ def _heading_phase(heading: str, title: str) -> tuple[str, TimeExpr] | None:
             break
         inner = m.group(1).strip()
         exprs = find_times(inner)
-        if len(exprs) == 1 and exprs[0].role in ("span", "point", "limit") \
-                and exprs[0].text.strip() == inner and exprs[0].suffix == "":
+        if len(exprs) == 1 and exprs[0].role in ("start", "limit") and exprs[0].suffix \
+                and (exprs[0].text + exprs[0].suffix).strip() == inner \
+                and _STAGE_WORD.search(heading[:m.start() + (marker.end() if marker else 0)]):
+            # an open period of a stage: 实际付费阶段(2023年7月起) has a start only, 第一阶段:
+            # 动员部署(2023年3月底前) an end only (a task's own (…底前) is its deadline, no phase)
+            expr = exprs[0]
+            expr = replace(expr, text=inner, until=None) if expr.role == "start" else \
+                replace(expr, text=inner, begin=None)
+            exprs = [expr]
+        if len(exprs) == 1 and exprs[0].role in ("span", "point", "limit", "start") \
+                and exprs[0].text.strip() == inner and (exprs[0].suffix == "" or exprs[0].text == inner):
             name = _title_without_time(title or body[:m.start()], inner) or body[:m.start()].strip(" 。.")
             name = _title_without_time(name, inner)
             if not name:  # 第一阶段(2021年1月—6月):动员部署
