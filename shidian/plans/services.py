@@ -80,6 +80,8 @@ MSG_PARENT_TASK_OTHER_PLAN = gettext_lazy("The higher-level task is not in the l
 MSG_TASK_OTHER_PLAN = gettext_lazy("The task is not in this plan.")
 MSG_TASK_HAS_CHILDREN = gettext_lazy("Delete or move the task's sub-tasks first.")
 MSG_TASK_HAS_REPORTS = gettext_lazy("Units have reported on this task; it cannot be deleted.")
+MSG_PLAN_TITLE_REQUIRED = gettext_lazy("A plan needs a title.")
+MSG_PERIOD_ORDER = gettext_lazy("The plan period cannot end before it starts.")
 
 
 def _error(code: ErrorCode, message: Any, **params: Any) -> ShidianError:
@@ -569,6 +571,39 @@ def _agency_create(*, user: User, name: str, kind: str, division: Division) -> A
     name = orgs_services.clean_name(name)
     return Agency.objects.create(name=name, kind=orgs_services.clean_kind(kind),
                                  division=division, initials=names.initials(name))
+
+
+# --- the plan's own particulars ------------------------------------------------------------
+
+
+def plan_update(*, user: User, plan: Plan, title: str, issuer: str,
+                period_start: dt.date | None, period_end: dt.date | None) -> Plan:
+    """Correct what the parser read of the plan itself (title, issuer, period).
+
+    The period decides which reporting periods the units owe, so a wrong year is worth
+    fixing before publishing; after publishing, the change starts the next version.
+    """
+    _require_writer(user)
+    title = " ".join((title or "").split())[:300]
+    if not title:
+        raise _error(ErrorCode.INVALID, MSG_PLAN_TITLE_REQUIRED)
+    if period_start and period_end and period_end < period_start:
+        raise _error(ErrorCode.INVALID, MSG_PERIOD_ORDER)
+    wanted = {"title": title, "issuer": " ".join((issuer or "").split())[:200],
+              "period_start": period_start, "period_end": period_end}
+    with _audited(user):
+        locked = _lock_plan(plan)
+        changed = [field for field, value in wanted.items() if getattr(locked, field) != value]
+        if not changed:
+            return plan
+        locked = _begin_edit(locked)
+        for field in changed:
+            setattr(locked, field, wanted[field])
+        locked.save(update_fields=[*changed, "updated_at"])
+    for field in changed:
+        setattr(plan, field, wanted[field])
+    plan.status = locked.status
+    return plan
 
 
 # --- publishing -----------------------------------------------------------------------------

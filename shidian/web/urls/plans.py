@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/", views.plan_import, name="import"),
     path("<int:plan_id>/", views.plan_review, name="review"),
     path("<int:plan_id>/publish/", views.plan_publish, name="publish"),
+    path("<int:plan_id>/edit/", views.plan_edit, name="edit"),
     path("<int:plan_id>/tasks/new/", views.task_create, name="task-create"),
     path("<int:plan_id>/units/candidates/", views.unit_candidates, name="unit-candidates"),
     path("<int:plan_id>/versions/", views.plan_versions, name="versions"),

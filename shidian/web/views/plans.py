@@ -276,6 +276,35 @@ def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponse:
     return redirect("plans:review", plan_id=plan.pk)
 
 
+class PlanHeaderForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Plan title"), max_length=300)
+    issuer = forms.CharField(label=gettext_lazy("Issuer"), max_length=200, required=False)
+    period_start = forms.DateField(label=gettext_lazy("Period from"), required=False)
+    period_end = forms.DateField(label=gettext_lazy("Period to"), required=False)
+
+
+@login_required
+@require_POST
+@_not_found
+def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Correct the plan's title, issuer and period as read by the parser."""
+    user = _writer(request)
+    plan = access.access_plan_by_id(user=user, plan_id=plan_id, for_write=True)
+    form = PlanHeaderForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[name].label}：{error}")
+        return redirect("plans:review", plan_id=plan.pk)
+    try:
+        services.plan_update(user=user, plan=plan, **form.cleaned_data)
+    except ShidianError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("The plan's particulars are saved."))
+    return redirect("plans:review", plan_id=plan.pk)
+
+
 def _row(request: HttpRequest, task: Task, *, editing: bool = False,
          error: str = "", form: TaskRowForm | None = None) -> HttpResponse:
     task = selectors.task_with_units(task=task)
