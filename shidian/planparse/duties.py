@@ -34,6 +34,8 @@ NOT_A_DUTY = re.compile(r"汇报如下|报告如下|了汇报|汇报了|登记�
 ATTRIBUTIVE = re.compile(r"(?:接到|根据|按照|依据|对)[^,,。;;]{0,14}(?:上报|报送)")
 VAGUE_TIMING = re.compile(r"定期印发|定期报送|定期|及时上报|及时|常态化|随时|适时|根据时间节点|按时|不定期")
 EVENT_AFTER = re.compile(r"[\u4e00-\u9fff]{2,14}?(?:结束|竣工|完成|验收|完工|到位)后")
+# a report due within a time of an event (险情发生后30分钟内电话报告): no cycle, timing given
+WITHIN = re.compile(r"(?:\d+|[一二两三四五六七八九十半]+)\s*(?:分钟|小时|个工作日|工作日|日|天)(?:之内|内)")
 ONE_OFF = re.compile(r"总结报告|实施方案|名单|申请|花名册|验收|自评|材料|申报书|试点总结|工作总结|方案")
 ONE_OFF_MEETING = re.compile(r"启动会|推进会|现场会|交流会|研讨会|动员会|部署会|座谈会|总结会|培训会")
 CYCLE_WORDS = re.compile(r"本月|上月|当月|月度")
@@ -52,10 +54,10 @@ _SUBMIT_VERB = re.compile(r"报送|提交|报[^告批审申]")
 _BULLETIN_BEFORE = re.compile(r"简报|专报|快报|通报|信息")
 _BULLETIN = re.compile(r"简报|专报|快报")
 _DOCUMENT_AFTER = re.compile(r"文件|通知|方案")
-_VERBAL_BEFORE = re.compile(r"每[年季月周天日]|定期|及时|向|并|要|应|每月|按时")
+_VERBAL_BEFORE = re.compile(r"每[年季月周天日]|定期|及时|向|并|要|应|每月|按时|电话|书面|口头|内$")
 _NOUN_REPORT_BEFORE = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实)[\u4e00-\u9fff]{0,10}$")
 _SYSTEM_AFTER = re.compile(r"制度|报表")
-_PERIODIC_WORD = re.compile(r"定期|一[月季年周]一")
+_PERIODIC_WORD = re.compile(r"定期|一[月季年周]一|每[两二三四五六]个?(?:月|周|星期|季度|年)")
 _ONCE_AFTER = re.compile(r"[^,,。;;]{0,6}?(?:一次|1次|至少召开\d次|召开一次)")
 _REPORT_NOUN_PHRASE = re.compile(r"(?:形成|提交|撰写|报送|上报|建立|健全|执行|落实|实行|做好)(?P<x>[\u4e00-\u9fff]{0,12}$)")
 _SYSTEM_WORD = re.compile(r"(?:机制|制度)")
@@ -63,6 +65,8 @@ _NOUN_TAIL = re.compile(r"(?P<x>[\u4e00-\u9fff]{0,6})$")
 _HAND_OVER_OBJECT = re.compile(r"将(?P<x>[^,,。;;]{2,40}?)(?:向[^,,。;;]{2,24}?)?(?:报送|上报|报告|汇报|报|提交)")
 _TOPIC_DUE = re.compile(r"\s*(?P<x>[^,,。;;]{2,30}?)于[^,,。;;]{2,16}?(?:报送|上报|报)")
 _MODAL = re.compile(r"[要应将请]")
+_MADE_DOC = re.compile(r"(?:制定|制订|形成|编制|拟定|完成)(?P<x>[\u4e00-\u9fff]{1,16}?(?:方案|计划|报告|名单|清单|总结))"
+                       r"[,,]\s*$")
 _OBJECT_AFTER = re.compile(r"(?:至|给|到)?(?P<x>[^,,。;;]{2,40})")
 _OBJECT_END = re.compile(r"报送|上报|报|审核|审批")
 _BODY_NAME = re.compile(r"[\u4e00-\u9fff()（）]{2,24}?(?:部|委|厅|局|办|处|室|院|司|组|会|府|中心|部门)$")
@@ -107,8 +111,9 @@ def _clauses(text: str) -> list[tuple[int, str]]:
 _MAX_CLAUSE = 300
 
 
-def _single_bao(clause: str) -> int:
-    """Position of a 报 used as a verb ('并于2015年1月30日前报我司', '将…报区民政局'), or -1."""
+def _single_bao(clause: str, before: str = "") -> int:
+    """Position of a 报 used as a verb ('并于2015年1月30日前报我司', '将…报区民政局'), or -1.
+    ``before``: the words before the clause (制定创建方案,报省卫生健康委备案)."""
     for i, ch in enumerate(clause):
         if ch != "报":
             continue
@@ -116,14 +121,14 @@ def _single_bao(clause: str) -> int:
         nxt = clause[i + 1] if i + 1 < len(clause) else ""
         if prev in _BAO_NOT_AFTER or nxt in _BAO_NOT_BEFORE or not nxt:
             continue
-        head = clause[max(0, i - 40):i]
+        head = (before + clause[:i])[-40:] if i < 2 else clause[max(0, i - 40):i]
         if _HANDS_OVER.search(head) or _ENDS_WITH_BEFORE.search(head) or _BEFORE_WORD.search(head[-12:]) \
                 or _REPORTABLE_NOUN.search(head[-16:]):
             return i
     return -1
 
 
-def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
+def _triggers(clause: str, sentence: str = "", before: str = "") -> list[tuple[str, int, int]]:
     """(kind, start, end) of the duty words of a clause."""
     if NOT_A_DUTY.search(clause) and not _SUBMIT_VERB.search(NOT_A_DUTY.sub("", clause)):
         return []
@@ -152,7 +157,7 @@ def _triggers(clause: str, sentence: str = "") -> list[tuple[str, int, int]]:
                 out.append(("report", m.start(), m.end()))
         else:
             out.append(("report", m.start(), m.end()))
-    k = _single_bao(masked)
+    k = _single_bao(masked, before)
     if k >= 0 and not any(s <= k < e for _, s, e in out):
         out.append(("report", k, k + 1))
     if not out:
@@ -205,6 +210,9 @@ def _timing(clause_list: list[tuple[int, str]], idx: int, sentence: str, a: int 
         ev = EVENT_AFTER.search(clause)
         if ev:
             return "once", ev.group(0).lstrip("在于待"), True
+        within = WITHIN.search(clause) if k == idx else None
+        if within:
+            return None, within.group(0), True
         vague = VAGUE_TIMING.search(clause)
         if vague:
             return None, vague.group(0), True
@@ -227,7 +235,7 @@ def _cycle_words(clause: str, recs) -> str:
     return words
 
 
-def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
+def _what(kind: str, clause: str, pos: int, end: int, made_before: str = "") -> tuple[str, bool]:
     """(what is reported, whether the clause names it)."""
     text = clause.strip(" ,,;;。")
     if kind == "meeting":
@@ -245,6 +253,9 @@ def _what(kind: str, clause: str, pos: int, end: int) -> tuple[str, bool]:
     # 印发 a bulletin named earlier in the sentence
     if word in ("印发", "编发"):
         return "", False
+    # 制定X方案,报…备案: the document made in the clause before
+    if word == "报" and pos <= 1 and made_before:
+        return made_before, True
     # 将X报…
     m = _HAND_OVER_OBJECT.search(clause)
     if m:
@@ -313,9 +324,10 @@ def duties_in(s: Sentence) -> list[_Duty]:
     for idx, (off, clause) in enumerate(clause_list):
         lo, hi = max(0, off - _MAX_CLAUSE), off + len(clause) + _MAX_CLAUSE
         around = work[lo:hi]
-        for kind, a, b in _triggers(clause, around):
+        for kind, a, b in _triggers(clause, around, work[max(0, off - 40):off]):
             rec, due, explicit = _timing(clause_list, idx, work, a, b)
-            what, named = _what(kind, clause, a, b)
+            made = _MADE_DOC.search(work[max(0, off - 30):off]) if idx else None
+            what, named = _what(kind, clause, a, b, made.group("x") if made else "")
             if not what and kind == "report":
                 bulletin = _BULLETIN_NAME.search(around)
                 what, named = (bulletin.group(0), True) if bulletin else ("", False)
