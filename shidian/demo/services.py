@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from django.db import transaction
 
+from shidian.indicators.demo import indicators_demo_load
 from shidian.orgs.models import Agency, AgencyKind, Division, Role, User
 from shidian.orgs.services import agency_create, divisions_load, user_create
 from shidian.planparse import parse_file
@@ -97,6 +98,7 @@ def demo_load(*, log: Callable[[str], None] = print, with_villages: bool = True)
             if plan_def.get("reporting"):
                 plan = plans_by_stem[Path(plan_def["file"]).stem]
                 _demo_reports(result, admin, plan, plan_def["reporting"])
+    log(indicators_demo_load(actor=admin, log=log))
     return result
 
 
@@ -166,11 +168,14 @@ def _demo_people(result: DemoResult, plans: dict[str, Plan], definition: dict) -
     add("demo_leader", Role.LEADER, None, "分管领导")
     add("demo_expert", Role.EXPERT, None, "评审专家")
     for stem, plan in plans.items():
-        if not any(p.get("reporting") for g in definition["programmes"] for p in g["plans"]
-                   if Path(p["file"]).stem == stem) or plan.division_id is None:
+        plan_def = next(p for g in definition["programmes"] for p in g["plans"]
+                        if Path(p["file"]).stem == stem)
+        if plan.division_id is None or not (plan_def.get("reporting") or plan_def.get("office")):
             continue
         code = plan.division_id
         add(f"demo_office_{code}", Role.OFFICE, code, f"{plan.division.name}试点办公室")
+        if not plan_def.get("reporting"):
+            continue
         leads = (Agency.objects.filter(task_units__task__plan=plan,
                                        task_units__role=UnitRole.LEAD)
                  .distinct().order_by("name"))
