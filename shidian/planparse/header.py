@@ -73,6 +73,16 @@ def _places() -> tuple[frozenset[str], dict[str, dict[str, str]]]:
 _PLACE_END = re.compile(r"[省市县区旗盟州]")
 
 
+@functools.lru_cache(maxsize=1)
+def _short_starts() -> re.Pattern | None:
+    """A character class of the first characters of the short place names (甘 of 甘肃): the
+    scan below stops only where a short name may start."""
+    _, short = _places()
+    if not short:
+        return None
+    return re.compile("[" + re.escape("".join(sorted({k[0] for k in short}))) + "]")
+
+
 def _place(text: str) -> str:
     """The place the plan is about: the place name mentioned most often (at least twice)."""
     full, short = _places()
@@ -86,7 +96,9 @@ def _place(text: str) -> str:
                 counts[name] = counts.get(name, 0) + 1
                 break
     # short forms (甘肃, 杭州) not followed by their suffix, found through their first two characters
-    for i in range(len(text) - 1):
+    starts = _short_starts()
+    for m in (starts.finditer(text) if starts is not None else ()):
+        i = m.start()
         group = short.get(text[i:i + 2])
         if group:
             for s, name in group.items():
