@@ -598,10 +598,14 @@ def _balanced_tail(t: str) -> bool:
     return depth >= 0
 
 
+_BRACKET_CHARS = re.compile("[" + re.escape(_OPEN_ATTR + _CLOSE_ATTR) + "]")
+
+
 def _paren_groups(s: str) -> list[tuple[int, int]]:
     """Outermost bracket groups of a line: (…) （…） 〔…〕 【…】 […]."""
     spans, depth, begin = [], 0, 0
-    for i, ch in enumerate(s):
+    for m in _BRACKET_CHARS.finditer(s):
+        i, ch = m.start(), m.group(0)
         if ch in _OPEN_ATTR:
             if depth == 0:
                 begin = i
