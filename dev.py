@@ -86,6 +86,7 @@ def test(argv: list[str]) -> None:
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    shidian("check", env=env)  # system checks; also compiles the translation catalogs
     print("== tests on SQLite ==", flush=True)
     run(PYTHON, "-m", "pytest", *argv, env=env)
     server = os.environ.get("SHIDIAN_PG_SERVER", DEFAULT_PG_SERVER)

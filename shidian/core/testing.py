@@ -14,3 +14,23 @@ class FastArgon2PasswordHasher(Argon2PasswordHasher):
     time_cost = 1
     memory_cost = 64
     parallelism = 1
+
+
+def reload_catalogs() -> None:
+    """Compile the translation catalogs and forget any loaded before.
+
+    Tests assert Chinese text; in a fresh clone an early import may have loaded the catalogs
+    before their .mo files existed, and Python caches each .mo file by its path.
+    """
+    import gettext
+
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    from shidian.core.i18n import compile_catalogs
+
+    compile_catalogs()
+    gettext._translations.clear()  # type: ignore[attr-defined]
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()

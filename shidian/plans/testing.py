@@ -43,16 +43,6 @@ def _units(task: Task, role: str, agencies: tuple[Agency, ...]) -> None:
 
 
 def fresh_catalogs() -> None:
-    """Compile the translation catalogs and forget any loaded before, so tests that read the
-    Chinese pages see this area's catalog even in a fresh clone (where an early import may have
-    loaded the catalogs before their .mo files existed)."""
-    import gettext
+    from shidian.core.testing import reload_catalogs
 
-    from django.utils.translation import trans_real
-
-    from shidian.core.i18n import compile_catalogs
-
-    compile_catalogs()
-    gettext._translations.clear()  # type: ignore[attr-defined]  # Python caches .mo by path
-    trans_real._translations = {}
-    trans_real._default = None
+    reload_catalogs()

@@ -135,17 +135,6 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 
 def ensure_catalogs() -> None:
-    """Compile the translation catalogs and forget any loaded before (tests assert Chinese)."""
-    import gettext
+    from shidian.core.testing import reload_catalogs
 
-    from asgiref.local import Local
-    from django.utils.translation import trans_real
-
-    from shidian.core.i18n import compile_catalogs
-
-    compile_catalogs()
-    # Always forget what was loaded: another process may have compiled the files meanwhile.
-    gettext._translations.clear()  # Python caches each .mo file by its path
-    trans_real._translations = {}
-    trans_real._default = None
-    trans_real._active = Local()
+    reload_catalogs()

@@ -25,7 +25,6 @@ def _catalogs():
 
 @pytest.fixture(autouse=True)
 def _setup(settings, request):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "zh-hans"
     if request.node.get_closest_marker("browser"):
         yield  # the live server runs on the real clock
