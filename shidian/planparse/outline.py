@@ -164,7 +164,10 @@ _TASK_VERBS = (
     "强化", "统筹", "确保", "严格", "全面", "积极", "认真", "切实", "深入", "大力", "着力",
     "注重", "突出", "坚决", "广泛", "持续", "进一步", "建设", "改革", "整合", "设立", "成立", "制定",
     "编制", "开设", "选择", "确定", "签订", "组织开展", "召开", "鼓励", "支持", "引导", "提供",
-    "解决", "维护", "夯实", "筑牢", "完成", "启动",
+    "解决", "维护", "夯实", "筑牢", "完成", "启动", "丰富", "营造", "激发", "改善", "美化", "畅通",
+    "守牢", "聚焦", "壮大", "压实", "用好", "办好", "抓实", "做实", "做优", "做强", "释放", "增进",
+    "弘扬", "传承", "保护", "治理", "整治", "防范", "化解", "严防", "严控", "补齐", "补强", "延伸",
+    "拓宽", "提速", "降低", "减少", "减轻", "压缩", "简化", "便利", "服务", "助力", "赋能", "引领",
 )
 
 
@@ -185,6 +188,13 @@ def kind_of_title(title: str) -> str | None:
 
 def starts_with_task_verb(title: str) -> bool:
     return title.startswith(_TASK_VERBS)
+
+
+def _strip_verb(title: str) -> str:
+    """The title without its opening task verb (强化工作保障 → 工作保障)."""
+    for verb in sorted((v for v in _TASK_VERBS if title.startswith(v)), key=len, reverse=True):
+        return title[len(verb):]
+    return title
 
 
 _PART_PHRASE = re.compile(
@@ -814,6 +824,11 @@ def _classify(text: str, b: _Builder, roots: list[OutlineNode]) -> None:
             if name_kind:
                 return name_kind
             verb = starts_with_task_verb(node.title)
+            if verb and not node.children and not node.meta.get("inline"):
+                # 四、强化工作保障 over plain paragraphs: a part name with a verb, not a task
+                rest = _strip_verb(node.title)
+                if rest != node.title and _PART_PHRASE.match(rest):
+                    return kind_of_title(rest) or "other"
             if node.children and not verb:
                 return kind_of_title(node.title) or "tasks"
             if not node.children and not node.meta.get("inline") and not verb:

@@ -118,7 +118,7 @@ TRIGGER_WORDS = (
     "签署", "邀请", "采取", "制作", "编制", "会商", "组成", "保留", "管理", "预拨", "发放", "审批",
     "核查", "复查", "抽查", "验收", "继续", "不断", "全面", "广泛", "深入", "大力", "着力", "务必",
     "必要时", "重点", "提交", "专门", "直接", "适时", "逐步", "至少", "不得", "严禁", "要求", "请",
-    "推荐", "全部", "参加", "申报", "接入", "上传", "每年", "每季度", "每月",
+    "推荐", "全部", "参加", "申报", "接入", "上传", "每年", "每季度", "每月", "遴选", "选取",
 )
 _TRIGGER = re.compile(
     r"(?:之间|之中)?(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?(?:前|以前)?)?"
@@ -147,7 +147,8 @@ _INNER_BAD = re.compile(
     r"建立|开展|完善|提供|实施|落实|推进|推动|材料|方案|意见|之间|进行|做好|为|使|让|从|以|(?<!所)在(?!职)|"
     r"成立|明确|至少|审核|审批|统一|移交|提交|每|定期|及时|协调(?!小组|办|委)|"
     r"主要|负责人|同志|工作人员|领导(?!小组|机构|班子)|不得|不能|已|均|都|也|还|并|下设|较|规模|"
-    r"立即|抓好|(?<!建|增|开|架|预|假|铺|陈|摆)设(?!区|施|计|备|立的)")
+    r"立即|抓好|(?<!建|增|开|架|预|假|铺|陈|摆)设(?!区|施|计|备|立的)|遴选|选取|推荐|"
+    r"\d+\s*(?:[-—~至]\s*\d+\s*)?[家个所名]")
 # "经我部批准的试点单位" / "合作院校所在省…教育部门": the body named after the qualifier
 _OWNER_PREFIX = re.compile(r"^(?:经[^,，。]{1,12}?(?:批准|同意|认定|确定)的|所在(?=[^地]))")
 _REGION_PREFIX = ("试点地区", "各试点地区", "本地区", "当地")
@@ -386,6 +387,7 @@ _RULE_WORDS = re.compile(r"排名|第一位|首位|排在第一|排第一")
 _ROLE_TAIL = re.compile(r"(?:按职责(?:分工)?|共同|分别|具体|负责|牵头|抓好)*"
                         r"(?:牵头|配合|参与|协助|协办|落实|实施|负责)$")
 _LEAD_TAG = re.compile(r"[(（]\s*牵头\s*[)）]$")
+_LEAD_NOTE = re.compile(r"[(（]\s*([^()（）]{2,40}?)\s*(?:为|作为|负责)?牵头(?:单位)?\s*[)）]$")
 _LABEL_SPLIT = re.compile(_ATTR_LABEL + r"\s*[:：]")
 
 
@@ -456,6 +458,12 @@ def parse_attribution(content: str) -> tuple[list[str], list[str], list[str]] | 
             if not names:
                 continue
             found = True
+            note = _LEAD_NOTE.search(names[-1])
+            if note:  # 责任单位:X、Y(X牵头): the note names the lead among the listed units
+                named = split_unit_list(note.group(1))
+                names[-1] = names[-1][:note.start()].strip()
+                leads.extend(n for n in named if n not in leads)
+                names = [n for n in names if n and n not in named]
             tagged = [n for n in names if _LEAD_TAG.search(n)]  # 责任单位:X(牵头)、Y
             if tagged:
                 leads.extend(_LEAD_TAG.sub("", n) for n in tagged)
