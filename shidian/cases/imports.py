@@ -422,6 +422,9 @@ def import_upload(*, user: User, programme: CaseProgramme, name: str,
 
 def _scan(batch: ImportBatch, user: User, *, on_chunk: Any) -> tuple[list[RowIssue],
                                                                       dict[str, int]]:
+    from django.db import connection
+
+    large_cache(connection)
     case_type = case_type_get(batch.programme.case_type)
     checker = _Checker(user=user, programme=batch.programme, case_type=case_type)
     issues: list[RowIssue] = []
@@ -513,6 +516,9 @@ def _replay(batch: ImportBatch, case_type: CaseTypeDef,
             on_chunk: Any) -> tuple[list[RowIssue], dict[str, int]]:
     """The prepared households, chunk by chunk, checked again against the database (someone
     may have registered one since the check)."""
+    from django.db import connection
+
+    large_cache(connection)
     issues: list[RowIssue] = []
     counts = {"rows": batch.rows_total, "households": 0, "valid": 0}
     chunk: list[dict[str, Any]] = []
@@ -695,6 +701,15 @@ class _Writer:
         if self.written >= self.analyzed * 2:
             analyze_cases(self.connection)
             self.analyzed = self.written
+
+
+def large_cache(connection: Any) -> None:
+    """SQLite's default page cache (2,000 pages, ~8 MB) is smaller than the ID-hash index of a
+    few hundred thousand persons; each ID lookup of the import then reads pages from disk. The
+    import's connection asks for 256 MB instead (PostgreSQL sizes its own buffers)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
 
 
 def analyze_cases(connection: Any) -> None:
