@@ -39,6 +39,7 @@ COUNT_UNITS: dict[str, str] = {
     "人": "人", "名": "人", "次": "other", "所": "other", "支": "other", "座": "other",
     "条": "other", "场": "other", "期": "other", "批次": "other", "批": "other", "篇": "other",
     "件": "other", "台": "other", "张": "other", "间": "other", "处": "other", "套": "other",
+    "块": "other", "场次": "other",
     "位": "人", "项": "other", "门": "other", "艘": "other", "辆": "other", "吨": "other",
     "公里": "other", "千米": "other",
 }
@@ -77,6 +78,7 @@ LE_AFTER = ("及以下", "以下", "以内", "之内")
 NORM_BEFORE = ("不宜", "不得", "不应", "不能", "原则上")  # 不宜超过三个学生: a norm, not a target
 GROWTH_VERBS = re.compile(r"(?:培养|培训|培育|新增|发展|招募|建成|建设|打造|创建|组建|扶持|认定|改造|完成)$")
 _MADE = re.compile(r"培养|培训|培育|新增|新建|建成|打造|创建|组建|扶持|认定|招募|发展|改建|扩建|修建")
+SELECTION = re.compile(r"遴选|推荐|优选|择优|选取|选定|选拔")
 MEETING_WORDS = re.compile(r"会议|例会|会商|调度会|汇报|报告|通报|座谈")
 
 _NUM = r"(?:\d+(?:\.\d+)?(?:[万亿](?!元))?|[零〇一二两三四五六七八九十百千万]{1,6})"
@@ -561,6 +563,8 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
         counted = work[q.end:min(ce, q.end + 14)]
         if MEETING_WORDS.search(counted):
             continue  # 每年至少召开1次会议: a reporting duty
+        if not quota and SELECTION.search(before):
+            continue  # 择优推荐不超过2个试点区, 遴选2—3家医院: how many to put forward, a rule
         if q.unit_word in ("个百分点", "百分点"):
             candidates.append((q, comp or ">=", (cs, ce)))
             continue

@@ -173,7 +173,8 @@ _POINT = (
     r"|(?<!\d)(?<!\d年)(?P<m2>" + _MON + r") ?月份?(?: ?(?P<d2>" + _DAY + r") ?[日号])?(?P<ms2>" + _MSFX + r")?"
     r"|(?P<ny>(?:19|20)\d\d)[./](?P<nm>1[0-2]|0?[1-9])(?:[./](?P<nd>3[01]|[12]\d|0?[1-9]))?(?![\d%])"
     r"|(?P<iy>(?:19|20)\d\d)-(?P<im>1[0-2]|0[1-9])-(?P<id>3[01]|[12]\d|0[1-9])(?![\d%])"
-    r"|(?P<v>年底|年末|年初(?![步级中])|年内|年中(?![小学国央心级等文])|上半年|下半年|当年|今年|本年|"
+    r"|(?P<v>年底|年末|年初(?![步级中])|年内|(?<![\d〇零○一二三四五六七八九十年])全年(?!度)|年中(?![小学国央心级等文])|"
+    r"上半年|下半年|当年|今年|本年|"
     r"明年|次年|同年|去年|上年度|上年))"
 )
 _YMM = (r"(?P<y>" + _Y + r") ?年 ?(?P<ma>" + _MON + r") ?(?:月份?)?" + _SEP + r"(?P<mb>" + _MON + r") ?月"
@@ -187,7 +188,7 @@ _ANY = re.compile(r"(?<![\d.])(?:(?P<ymm>" + _unnamed(_YMM) + r")|(?P<yy>" + _un
                   + _unnamed(_POINT) + r"))")
 # characters an expression can start with: scanning for them first is far faster than a search
 _START_CHARS = re.compile(r"[\d〇零○一二三四五六七八九十*×](?=[\d〇零○一二三四五六七八九十*× ]{0,4}[年月日号.\-—~至到/])"
-                          r"|年[底末初内中]|[上下]半年|[当今本明次同去上]年")
+                          r"|年[底末初内中]|全年|[上下]半年|[当今本明次同去上]年")
 _YMM_RE = re.compile(_YMM)
 _YY_RE = re.compile(_YY)
 _POINT_RE = re.compile(_POINT)
@@ -574,7 +575,7 @@ def _with_role(expr: TimeExpr, work: str, text: str) -> TimeExpr:
         role = "point"  # 对2019年以前建成的房屋: a date that describes, not a limit
     elif suffix in LIMIT_SUFFIXES or prefix in LIMIT_PREFIXES:
         role = "limit"
-    elif core.endswith(("底", "末", "年内")) or (not expr.is_range and ("年底" in core or "月底" in core)):
+    elif core.endswith(("底", "末", "年内", "全年")) or (not expr.is_range and ("年底" in core or "月底" in core)):
         role = "limit"
     elif not expr.is_range and _DONE.match(work, expr.end):
         role = "limit"

@@ -47,6 +47,7 @@ def _one(text, **kw):
     ("新建学校10所。", ">=", 10, "other"),
     ("2023年底前配置厨余垃圾专用收运车辆不少于40台。", ">=", 40, "other"),
     ("每周开设特色课程不少于3门。", ">=", 3, "other"),
+    ("新建社会足球场地10块。", ">=", 10, "other"),
     # land made or reached is a target; money put into a programme is a target
     ("建设高标准农田1.2万亩。", ">=", 12000, "other"),
     ("2024年县级财政衔接推进乡村振兴补助资金投入不低于3000万元。", ">=", 3000, "万元"),
@@ -104,6 +105,7 @@ def test_lists_of_rates_sharing_one_target_are_split():
     "入住定点护理机构的重度失能人员,基金支付比例为70%。",                      # a cost share: a rule
     "单议病例数量原则上不超过DRG出院总病例数的5%。",                           # a norm
     "推行“一件事一次办”集成服务。",                                          # a number in a name
+    "各省级教育行政部门择优推荐不超过2个试点区。",                               # a selection: a rule
 ])
 def test_numbers_that_are_not_targets(text):
     assert indicators_in(_sentence(text)) == []

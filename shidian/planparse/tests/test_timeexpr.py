@@ -70,6 +70,13 @@ def test_year_left_out_comes_from_the_same_sentence():
     assert [e.until for e in found] == ["2016-12", "2016-12", "2017-06"]
 
 
+def test_the_whole_year_of_a_one_year_plan_is_a_limit():
+    # 完成时限:全年 in a 2024年…工作要点: the end of that year; without the plan's year, undated
+    assert (one("完成时限:全年", context=("2024-01", "2024-12")).until, one("全年").until) == \
+        ("2024-12", None)
+    assert one("完成时限:全年").role == "limit"
+
+
 def test_year_left_out_comes_from_the_surrounding_phase():
     assert one("候选名单于8月10日前上报", context=("2019-08", "2019-08")).until == "2019-08-10"
     assert one("各试点县11月底前制定细化方案", context=("2019-08", "2019-11")).until == "2019-11"
