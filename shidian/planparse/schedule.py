@@ -27,7 +27,7 @@ _LINE_MARKER = re.compile(
 _PAREN_TIME = re.compile(r"[(（]([^()（）]{2,40})[)）]")
 _ORDINAL_STAGE = re.compile(r"第[一二三四五六七八九十\d]{1,2}阶段")
 _STAGE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}阶段")
-_FOR_STAGE = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;:：\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
+_FOR_STAGE = re.compile(r"(?:^|[。;;:：,，\n])\s*(?P<time>[^,,。;;:：\n为是]{1,40}?)[,,]?\s*(?:为|是)(?P<name>[^,,。;;\n为]{2,14}?阶段)")
 # TIME,X阶段 / TIME:X阶段 (the time words alone before the comma)
 _STAGE_AFTER_TIME = re.compile(r"(?:^|[。;;:：\n])\s*(?P<time>[^,,。;;:：\n]{4,30}?)[,,:：]\s*"
                                r"(?P<name>[\u4e00-\u9fff]{2,10}?阶段)(?=[。.,,;;:：\s(（]|$)")
@@ -181,7 +181,8 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
         if not line.text.strip():
             continue
         if "阶段" not in line.text:
-            if (";" in line.text or "；" in line.text) and has_time(line.text):
+            if (";" in line.text or "；" in line.text or _COMMA_STAGES.search(line.text)) \
+                    and has_time(line.text):
                 found.extend(_staged_goal(line, task_spans))
             continue
         # TIME为X阶段 (the time may be redacted down to a dash: '-为巩固提升阶段')
@@ -234,7 +235,7 @@ def find_phases(doc: Document, roots: list[OutlineNode], tasks: list[Task]) -> l
                                                span=(pos, pos + len(expr.text))), None, False))
                 added.append((pos, pos + len(expr.text)))
         # a goal staged by year: 2020年…;2021年…;2022年5月…
-        if ";" in line.text or "；" in line.text:
+        if ";" in line.text or "；" in line.text or _COMMA_STAGES.search(line.text):
             found.extend(_staged_goal(line, task_spans))
     return _dedupe(found)
 
@@ -270,13 +271,20 @@ def _staged_goal(line, task_spans: _Spans | None = None) -> list[_PhaseFound]:
             continue
         if ";" in m.group(0) or "；" in m.group(0):
             out.extend(_staged_sentence(m.group(0), line.start + m.start()))
+        elif _COMMA_STAGES.match(m.group(0).lstrip()):
+            out.extend(_staged_sentence(m.group(0), line.start + m.start(), commas=True))
     return out
 
 
-def _staged_sentence(sentence: str, base: int) -> list[_PhaseFound]:
+# 2024年通过…,2025年…,2026年…: a sentence that opens with a year and stages its goal by year
+_COMMA_STAGES = re.compile(r"(?:^|(?<=[。\n]))\s*20\d\d年[^,，。;；]{2,60}[,，]\s*20\d\d年")
+_COMMA = re.compile(r"([,，])")
+
+
+def _staged_sentence(sentence: str, base: int, commas: bool = False) -> list[_PhaseFound]:
     clauses, offset = [], 0
-    for part in _SEMICOLON.split(sentence):
-        if part not in (";", "；"):
+    for part in (_COMMA if commas else _SEMICOLON).split(sentence):
+        if part not in (";", "；", ",", "，"):
             clauses.append((offset, part))
         offset += len(part)
     if len(clauses) < 2:
@@ -293,6 +301,10 @@ def _staged_sentence(sentence: str, base: int) -> list[_PhaseFound]:
         staged.append((off, expr))
     if len(staged) < 2:
         return []
+    if commas:  # by commas only when each stage is a later year (2024年…,2025年…,2026年…)
+        years = [e.until[:4] for _, e in staged]
+        if len(staged) < 3 or any(a >= b for a, b in zip(years, years[1:])):
+            return []
     out = []
     for off, expr in staged:
         start = expr.begin if expr.granularity == "year" or expr.is_range else None
@@ -456,7 +468,10 @@ class _LoosePhases:
             return None
         i = bisect.bisect_left(self.starts, start)
         if i < len(self.starts) and self.starts[i] < min(end, start + 60):
-            return self.phases[i]
+            # a text that sets out several stages (…为实施阶段,…为总结评估阶段) ends with the last
+            j = bisect.bisect_left(self.starts, end)
+            ends = [p for p in self.phases[i:j] if p.end]
+            return max(ends, key=lambda p: date_key(p.end)) if len(ends) > 1 else self.phases[i]
         return None
 
 

@@ -132,6 +132,30 @@ def test_phase_forms_of_other_plans():
     assert (draft.period_start, draft.period_end) == ("2021-01", "2022-12")
 
 
+def test_open_stages_and_stages_in_one_sentence():
+    text = ("三、实施步骤\n"
+            "（一）准备阶段（2022年10月—2022年12月）。完成数据采集。\n"
+            "（二）实际付费阶段（2023年7月起）。全面实施实际付费，2024年12月底前实现全覆盖。\n"
+            "第一阶段：动员部署（2023年3月底前）。各地制定方案。\n"
+            "四、时间安排\n"
+            "2024年4月—12月为试点实施阶段，2025年1月—6月为总结评估阶段。\n")
+    found = [f.phase for f in find_phases(Document.from_text("t", text), [], [])]
+    assert [(p.start, p.end) for p in found] == [
+        ("2022-10", "2022-12"), ("2023-07", None), (None, "2023-03"), ("2024-04", "2024-12"),
+        ("2025-01", "2025-06")]
+    assert found[-1].name == "总结评估阶段"
+    # a task heading's own bracketed limit is its deadline, not a phase
+    assert find_phases(Document.from_text("t", "二、重点任务\n（一）开展摸底调查（2023年3月底前）。\n"),
+                       [], []) == []
+
+
+def test_a_goal_staged_by_year_with_commas():
+    text = ("一、工作目标\n2024年通过资格复审，2025年测评成绩进入全省前十名，2026年成功创建省级文明城市。\n")
+    found = [f.phase for f in find_phases(Document.from_text("t", text), [], [])]
+    assert [(p.start, p.end) for p in found] == [
+        ("2024-01", "2024-12"), ("2025-01", "2025-12"), ("2026-01", "2026-12")]
+
+
 def test_a_date_in_the_deadline_column_of_a_task_table_is_the_limit():
     assert task_deadline("2\t建立监测平台\t市大数据局\t2022年6月") == ("2022-06", "2022年6月")
 
