@@ -305,7 +305,9 @@ def _entries_from_text(text: str, *, prose: bool) -> list[tuple[str | None, str 
     if not text:
         return []
     if prose:
-        pieces = [p for p in re.split(r"[、,，;；]|以及|及(?![时早])", text) if p.strip()]
+        pieces = [p for p in re.split(r"[、,，;；]|以及|及(?![时早])|(?<=[长记任员委])和(?=[省市县区镇乡])", text)
+                  if p.strip()]
+        pieces = _join_ranks(text, pieces)
         return [e for e in (_prose_entry(p) for p in pieces) if e[0] or e[1]]
     entries: list[tuple[str | None, str | None]] = []
     for piece in re.split(r"[,，;；]", text):
@@ -316,6 +318,23 @@ def _entries_from_text(text: str, *, prose: bool) -> list[tuple[str | None, str 
 _LEADER_SUFFIX_RE = re.compile(r"^(?P<unit>.*?)(?P<etc>等(?:有关|相关)?(?:部门|单位)?)?"
                                r"(?P<suffix>主要负责同志|分管负责同志|主要负责人|分管负责人|负责同志|负责人|"
                                r"主要领导|分管领导|领导同志|领导)?$")
+
+
+_RANK_END = re.compile(r"常委|党组成员|委员$")
+_POST_END = re.compile(r"(?:长|书记|主任|主席|专员)$")
+
+
+def _join_ranks(text: str, pieces: list[str]) -> list[str]:
+    """`县委常委、宣传部部长` is one person: a rank (常委, 委员) joined by 、 to the post that
+    follows it stays one piece."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and _RANK_END.search(out[-1]) and _POST_END.search(piece) \
+                and (out[-1] + "、" + piece) in text:
+            out[-1] = out[-1] + "、" + piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _prose_entry(piece: str) -> tuple[str | None, str | None]:

@@ -78,6 +78,23 @@ def test_spaced_out_names_and_continuation_lines():
     assert draft.office == "县卫健局"
 
 
+def test_spaced_out_names_before_bracketed_posts_under_a_group_set_up_in_the_heading():
+    draft = organize("（一）成立工作专班。成立花桥镇人居环境整治工作领导小组：\n"
+                     "组  长：张  伟（镇党委书记）\n"
+                     "副组长：李  娜（镇党委副书记、镇长）\n"
+                     "成  员：陈  波（镇党委委员、副镇长）\n"
+                     "领导小组下设办公室，办公室设在镇农业办，陈波同志兼任办公室主任。\n")
+    assert roster(draft) == [("组长", "张伟", "镇党委书记"), ("副组长", "李娜", "镇党委副书记、镇长"),
+                             ("成员", "陈波", "镇党委委员、副镇长"),
+                             ("办公室主任", "陈波", "镇党委委员、副镇长")]
+
+
+def test_posts_joined_by_he_and_a_rank_joined_to_its_post():
+    draft = organize("成立县创建工作指挥部，由县委书记任指挥长，县委副书记和县委常委、宣传部部长任副指挥长。")
+    assert roster(draft) == [("组长", None, "县委书记"), ("副组长", None, "县委副书记"),
+                             ("副组长", None, "县委常委、宣传部部长")]
+
+
 def test_a_roster_table_with_tab_separated_cells():
     draft = organize("成立工作领导小组\n组长\t张伟\t县委书记\n副组长\t李明\t县长\n"
                      "成员\t赵强\t县财政局局长\n\t钱敏\t县民政局局长\n办公室主任\t孙丽\t县卫健局副局长\n")
