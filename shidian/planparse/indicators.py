@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import Document, Indicator, OutlineNode, PlanDraft
 from .timeexpr import CN_NUMERAL_CHARS, TimeExpr, cn_number, date_key, doc_times, fold
@@ -521,7 +521,11 @@ def _quoted(work: str, pos: int) -> bool:
     return work.find("”", pos, pos + 20) >= 0
 
 
-def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicator]:
+_YEAR_END_WORDS = ("年内", "全年", "年底", "年末")
+
+
+def indicators_in(s: Sentence, *, inherited: str | None = None,
+                  plan_year: str | None = None) -> list[Indicator]:
     """The indicators a sentence sets."""
     text = s.text
     work = s.work or fold(text)
@@ -533,6 +537,11 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
     condition = _is_condition_context(s) and not quota
     allocation = bool(ALLOCATION_WORDS.search(work))
     exprs = _dated(s.times)
+    if not exprs and plan_year:
+        # 年内/全年/年底 in a one-year plan (2024年…工作要点): the end of that year
+        exprs = [replace(e, until=plan_year + "-12", year_given=True) for e in s.times
+                 if e.role == "limit" and e.until is None and not e.year_given
+                 and e.text in _YEAR_END_WORDS]
     ends = [e.end for e in exprs]
     candidates = []
     for q in qs:
@@ -627,8 +636,8 @@ def indicators_in(s: Sentence, *, inherited: str | None = None) -> list[Indicato
 _INTRO = re.compile(r"(?:指标|目标|任务)[^,,。]{0,8}(?:包括|如下|是|为)?[:：]\s*(?P<item>$|[(（]?(?:一|1)[)）、.．])")
 
 
-def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sentence] | None = None
-                       ) -> list[Indicator]:
+def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sentence] | None = None,
+                       plan_year: str | None = None) -> list[Indicator]:
     """All indicators of the document; a list opened by a dated sentence (到2021年底…具体工作指标
     包括:) lends its date to the items that have none, until the numbering starts again."""
     sents = sents if sents is not None else sentences(doc, roots)
@@ -651,7 +660,7 @@ def extract_indicators(doc: Document, roots: list[OutlineNode], sents: list[Sent
             dates = _dated(doc_times(doc.text).within(lo, s.start + intro.start()))
             intro_deadline = max((e.until for e in dates), key=date_key) if dates else None
             intro_kind, firsts = s.part_kind, (1 if intro.group("item") else 0)
-        out.extend(indicators_in(s, inherited=intro_deadline))
+        out.extend(indicators_in(s, inherited=intro_deadline, plan_year=plan_year))
     return out
 
 
@@ -698,4 +707,14 @@ def _is_heading_only(s: Sentence) -> bool:
 def extract_goals_and_indicators(doc: Document, roots: list[OutlineNode], draft: PlanDraft) -> None:
     sents = sentences(doc, roots)
     draft.goals = extract_goals(doc, sents)
-    draft.indicators = extract_indicators(doc, roots, sents)
+    draft.indicators = extract_indicators(doc, roots, sents, _plan_year(draft.title))
+
+
+_TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年度?(?![\d\-—~至到])")
+_ONE_YEAR_PLAN = re.compile(r"方案|计划|安排|要点|通知|意见|清单")
+
+
+def _plan_year(title: str | None) -> str | None:
+    """The one year a plan is for when its title names it (2024年全民健身工作要点)."""
+    years = set(_TITLE_YEAR.findall(fold(title or "")[:80]))
+    return years.pop() if len(years) == 1 and _ONE_YEAR_PLAN.search(title or "") else None

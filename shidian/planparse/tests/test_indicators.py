@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shidian.planparse import parse_text
 from shidian.planparse.indicators import Sentence, extract_indicators, indicators_in, quantities
 from shidian.planparse.model import Document
 from shidian.planparse.timeexpr import doc_times
@@ -125,6 +126,14 @@ def test_items_of_an_inline_list_keep_their_own_dates():
     found = indicators_in(_sentence(
         "一是摸清底数,2022年5月底前完成全镇农户厕所现状摸排;二是分类推进改厕,每年完成户厕改造不少于300户。"))
     assert [(i.target, i.deadline) for i in found] == [(300, None)]
+
+
+def test_year_end_words_of_a_one_year_plan_date_its_targets():
+    text = "鼓楼区2024年养老服务工作要点\n一、提升服务质量\n1.开展等级评定。年内完成等级评定，二级以上养老机构占比达到60%以上。\n"
+    draft = parse_text(text, name="t")
+    assert [(i.target, i.deadline) for i in draft.indicators] == [(60, "2024-12")]
+    undated = parse_text(text.replace("2024年", ""), name="t")
+    assert [(i.target, i.deadline) for i in undated.indicators] == [(60, None)]
 
 
 def test_a_single_target_takes_the_latest_limit_of_its_sentence():
