@@ -443,7 +443,7 @@ def build_outline(doc: Document) -> list[OutlineNode]:
     total = sum(le - ls for ls, le, _ in lines)
     # text whose line breaks were lost (OCR, scraped pages): numbering is found inside lines
     dense = bool(lines) and (total >= 1500 and (len(lines) <= 4 or total / len(lines) >= 600)
-                             or total >= 400 and len(lines) <= 2)
+                             or total >= 200 and len(lines) <= 2)
     if dense:
         lines, folded_lines = _cut_dense_appendix(lines, folded_lines)
         leads = leads[:len(lines)]

@@ -151,3 +151,50 @@ def test_time_grows_linearly(unit):
     small = min(_seconds(unit * 2) for _ in range(2))
     large = min(_seconds(unit * 16) for _ in range(2))
     assert large < max(small, 0.01) * 8 * 3  # 8x the text, with room for a busy machine
+
+
+# ---------------------------------------------------------------- layouts of other plans
+
+def test_articles_under_chapters():
+    text = ("第一章  总体要求\n第一条  指导思想。以人民为中心。\n第二条  建设目标。到2024年底建成30个。\n"
+            "第二章  重点任务\n第三条  建设数字底座。统一数据标准。\n第四条  打造服务场景。\n"
+            "（一）智慧养老。安装智能设备。\n（二）智慧物业。接入平台。\n"
+            "第三章  附则\n第五条  本计划由区民政局负责解释。\n")
+    tasks = tasks_of(text)
+    assert [(t.path, t.title) for t in tasks] == [
+        ("第二章/第三条", "建设数字底座"), ("第二章/第四条", "打造服务场景"),
+        ("第二章/第四条/(一)", "智慧养老"), ("第二章/第四条/(二)", "智慧物业")]
+
+
+def test_stages_numbered_as_stages_and_one_character_numbers():
+    text = ("二、创建任务\n（一）强化医育结合。\n⑴推进健康管理。管理率保持在90%以上。\n"
+            "⑵开展健康指导。每季度指导一次。\n（二）提升质量。\n⒈加强培训。\n⒉规范管理。\n"
+            "三、进度安排\n第一阶段：动员部署（2023年3月底前）。各市制定方案。\n"
+            "第二阶段：组织实施（2023年4月至2024年12月）。各地全面推进。\n")
+    assert [t.path for t in tasks_of(text)] == [
+        "二/(一)", "二/(一)/(1)", "二/(一)/(2)", "二/(二)", "二/(二)/1", "二/(二)/2",
+        "三/第一阶段", "三/第二阶段"]
+
+
+def test_short_text_run_into_one_line_without_spaces_keeps_its_items():
+    text = ("雁塔区工作方案为深化改革，制定本方案。一、工作目标到2024年底，网上可办率达到100%。二、重点任务"
+            "（一）推进事项标准化。全面梳理事项。责任单位：区行政审批服务局（二）拓展一件事一次办。推出套餐。"
+            "责任单位：区行政审批服务局牵头，区市场监管局配合（三）提升便民服务能力。一是推动事项下沉；"
+            "二是设置自助终端；三是组建帮办队伍。责任单位：各街道办事处三、保障措施（一）加强组织领导。"
+            "专班负责统筹推进。（二）强化督查考核。督查室每季度开展督查。")
+    assert [t.path for t in tasks_of(text)] == [
+        "二/(一)", "二/(二)", "二/(三)", "二/(三)/一是", "二/(三)/二是", "二/(三)/三是", "三/(一)", "三/(二)"]
+
+
+def test_a_signature_of_issuing_bodies_is_not_a_heading_nor_text_of_the_last_item():
+    text = ("二、重点任务\n（一）完善站点体系。各地要整合资源。\n（二）强化监测评估。报送工作进展情况。\n"
+            "交通运输部    国家发展改革委    财政部\n农业农村部    商务部    国家邮政局\n2023年7月20日\n")
+    tasks = tasks_of(text)
+    assert [t.path for t in tasks] == ["二/(一)", "二/(二)"]
+    assert "2023年7月20日" not in Document.from_text("t", text).text[slice(*tasks[-1].span)]
+
+
+def test_a_part_name_with_a_verb_over_paragraphs_is_not_a_task():
+    text = ("二、丰富全民健身赛事活动\n3．举办市民运动会。\n4．开展全民健身日活动。\n"
+            "四、强化工作保障\n市体育局要会同市财政局将工作经费纳入年度预算。\n")
+    assert [t.path for t in tasks_of(text)] == ["二", "二/3", "二/4"]

@@ -90,3 +90,14 @@ def test_county_plan_with_steps_safeguards_and_closing_words():
     assert (tasks[0].lead_units, tasks[0].units) == ([], ["县卫健委", "县民政局"])
     assert (tasks[1].lead_units, tasks[1].units) == (["县卫健委"], ["县医保局"])
     assert tasks[-1].units == ["县卫健委"]  # the closing words name no doer of this item
+
+
+def test_a_table_with_responsible_and_cooperating_columns_lists_both_as_units():
+    text = ("二、主要任务\n主要任务见下表。\n"
+            "序号\t工作任务\t具体措施\t责任单位\t配合单位\t时间节点\n"
+            "1\t开展汛前检查\t排查隐患，建立台账。\t县水利局\t县应急管理局、各镇人民政府\t2024年4月30日前\n"
+            "2\t储备防汛物资\t储备编织袋。\t县应急管理局\t县发改局\t2024年5月底前\n")
+    draft = parse_text(text, name="t")
+    assert [(t.path, t.title, t.lead_units, t.units, t.deadline) for t in draft.tasks] == [
+        ("1", "开展汛前检查", [], ["县水利局", "县应急管理局", "各镇人民政府"], "2024-04-30"),
+        ("2", "储备防汛物资", [], ["县应急管理局", "县发改局"], "2024-05")]

@@ -111,3 +111,68 @@ def test_attribution_lines_inside_single_line_text():
     tasks = _tasks(text * 8)
     assert (tasks[0].title, tasks[0].units) == ("强化党建引领基层治理", ["党群办", "各村(居)委会"])
     assert (tasks[1].title, tasks[1].units) == ("健全基层协商议事制度", ["人大办"])
+
+
+# ---------------------------------------------------------------- attributions of other plans
+
+@pytest.mark.parametrize("content,leads,units", [
+    ("〔责任单位：省政务服务中心、省大数据局按职责分工负责。具体任务均涉及各市（州）人民政府，不再列出，下同〕",
+     [], ["省政务服务中心", "省大数据局"]),
+    ("责任单位：省政务服务中心牵头，省直有关部门配合", ["省政务服务中心"], ["省直有关部门"]),
+    ("【牵头科室：养老服务科；配合单位：各街道】", ["养老服务科"], ["各街道"]),
+    ("责任单位：各县市区人民政府、市市场监管局（列第一位的为牵头单位）", ["各县市区人民政府"], ["市市场监管局"]),
+    ("责任单位：市体育局、市住房城乡建设局（市体育局牵头）；完成时限：2024年11月底前",
+     ["市体育局"], ["市住房城乡建设局"]),
+    ("市委宣传部、市教育局牵头，团市委、市妇联配合；长期坚持", ["市委宣传部", "市教育局"], ["团市委", "市妇联"]),
+])
+def test_attributions_in_other_brackets_and_labels(content, leads, units):
+    got_leads, got_units, duty = parse_attribution(content.strip("〔〕【】"))
+    assert got_leads == leads and got_units + duty == units
+
+
+def test_a_rule_note_on_one_list_without_xiatong_is_that_lists_rule_only():
+    text = ("二、攻坚任务\n1、整治农村集体聚餐。建立备案制度。\n"
+            "责任单位：各县市区人民政府、市市场监管局（列第一位的为牵头单位）\n"
+            "2、严厉打击违法犯罪。开展专项行动。\n责任单位：市公安局、市检察院\n")
+    assert not first_is_lead_rule(text)
+    tasks = _tasks(text)
+    assert [(t.lead_units, t.units) for t in tasks] == [
+        (["各县市区人民政府"], ["市市场监管局"]), ([], ["市公安局", "市检察院"])]
+
+
+def test_a_bracketed_attribution_on_a_group_heading_is_inherited_by_its_items():
+    text = ("二、创建任务\n（一）扩大普惠托育服务供给。〔省卫生健康委牵头，省发展改革委、省财政厅按职责分工负责〕\n"
+            "１．实施专项行动。新增托位。\n２．支持用人单位办托。建成示范点。\n")
+    assert [(t.lead_units, t.units) for t in _tasks(text)] == \
+        [(["省卫生健康委"], ["省发展改革委", "省财政厅"])] * 3
+
+
+@pytest.mark.parametrize("block", [
+    "牵头单位：市教育局\n责任单位：市市场监管局、市卫生健康委\n完成时限：2023年6月\n",
+    "（市教育局牵头，市市场监管局、市卫生健康委配合）\n",
+])
+def test_an_attribution_after_an_items_children_belongs_to_the_item(block):
+    text = ("二、攻坚任务\n1、强化产地治理。开展行动。\n牵头单位：市农业农村局\n完成时限：2023年8月\n"
+            "2、加强学校食堂管理。\n(1)全面推行明厨亮灶。\n(2)落实陪餐制度。\n" + block +
+            "3、整治农村聚餐。建立备案制度。\n牵头单位：市市场监管局\n")
+    draft = parse_text(text, name="t")
+    got = {t.path: (t.lead_units, t.units, t.deadline) for t in draft.tasks}
+    when = "2023-06" if "完成时限" in block else None
+    for path in ("二/2", "二/2/(1)", "二/2/(2)"):
+        assert got[path] == (["市教育局"], ["市市场监管局", "市卫生健康委"], when)
+    assert got["二/1"] == (["市农业农村局"], [], "2023-08")
+
+
+@pytest.mark.parametrize("sentence,leads,units", [
+    ("建立由省卫生健康委牵头、相关部门参与的婴幼儿照护服务工作联席会议制度。", ["省卫生健康委"], ["相关部门"]),
+    ("建立由交通运输部牵头，国家发展改革委、财政部、商务部参加的部际协调机制。",
+     ["交通运输部"], ["国家发展改革委", "财政部", "商务部"]),
+    ("试点区要加快推进学校网络提速扩容。", [], ["试点区"]),
+    ("各设区的市于每年1月15日前将工作情况报送省卫生健康委。", [], ["各设区的市"]),
+    ("各设区市教育局要会同财政、发展改革部门完善经费保障机制。", [], ["各设区市教育局", "财政、发展改革部门"]),
+    ("汛期各成员单位实行24小时值班制度。", [], ["各成员单位"]),
+    ("区委组织部、区民政局主要负责同志为成员。", [], []),
+    ("各省级卫生健康行政部门遴选2—3家三级医疗机构作为试点单位。", [], ["各省级卫生健康行政部门"]),
+])
+def test_doers_of_other_plans(sentence, leads, units):
+    assert prose_units(sentence, 0, len(sentence)) == (leads, units)
