@@ -99,7 +99,67 @@ def demo_load(*, log: Callable[[str], None] = print, with_villages: bool = True)
                 plan = plans_by_stem[Path(plan_def["file"]).stem]
                 _demo_reports(result, admin, plan, plan_def["reporting"])
     log(indicators_demo_load(actor=admin, log=log))
+    _demo_cases(result, log)
     return result
+
+
+# Households of the demo's renovation programme: (head, birth date, poverty category, moves).
+DEMO_HOUSEHOLDS = [
+    ("王德明", "19580312", "dibao", ["accept", "submit_review"]),
+    ("李秀芬", "19620705", "wubao", ["accept", "submit_review"]),
+    ("张国强", "19550120", "jdlk", ["accept"]),
+    ("陈建华", "19700816", "disabled", ["accept"]),
+    ("刘玉兰", "19490302", "wubao", ["accept"]),
+    ("杨志勇", "19661111", "dibao", []),
+    ("赵桂英", "19530927", "jdlk", []),
+    ("黄明福", "19680430", "other_poor", []),
+]
+DEMO_CASE_VILLAGE = "510521100015"  # 大田社区, 玉蟾街道, 泸县
+
+
+def demo_pdf(text: str) -> bytes:
+    """A minimal one-page PDF standing in for a scanned paper."""
+    return (f"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% {text}\ntrailer<<>>\n%%EOF\n"
+            .encode())
+
+
+def _demo_cases(result: DemoResult, log: Callable[[str], None]) -> None:
+    """A 泸县 renovation programme with households at the first stages of 07a's workflow."""
+    from shidian.cases.models import CaseProgramme
+    from shidian.cases.services import case_create, case_transition, document_add
+    from shidian.cases.services import programme_create as case_programme_create
+    from shidian.core.crypto import id_number_make
+
+    if not Division.objects.filter(pk=DEMO_CASE_VILLAGE).exists():
+        log("未载入村级区划，跳过农房改造演示")
+        return
+    if CaseProgramme.objects.filter(name="泸县2026年农村危房改造").exists():
+        return
+    office = User.objects.get(username="demo_office_510521")
+    admin = User.objects.get(username="demo_admin")
+    worker = _demo_user(result, "demo_caseworker_village", Role.CASE_WORKER,
+                        Division.objects.get(pk=DEMO_CASE_VILLAGE), (), "大田社区经办人",
+                        actor=admin)
+    with transaction.atomic():
+        programme = case_programme_create(user=office, name="泸县2026年农村危房改造",
+                                          case_type="housing", division_code="510521",
+                                          year=2026, table="shandong-2016")
+        for serial, (name, born, category, moves) in enumerate(DEMO_HOUSEHOLDS, start=1):
+            case = case_create(user=worker, programme=programme, values={
+                "head_name": name,
+                "head_id_number": id_number_make(f"510521{born}{serial * 2 + 1:03d}"),
+                "village": DEMO_CASE_VILLAGE, "poverty_categories": [category],
+                "area_before": str(40 + serial * 3), "phone": f"1380000{serial:04d}",
+                "bank_name": "泸县农村信用社", "bank_account": f"62146701000{serial:08d}",
+                "members": []})
+            if moves:  # the application's papers, scanned (a one-page PDF stands in)
+                for kind, label in (("application", "农户申请书"), ("identity", "身份证件及户口簿"),
+                                    ("poverty_proof", "低保五保证明")):
+                    document_add(user=worker, case_id=case.pk, kind=kind,
+                                 name=f"{name}{label}.pdf", content=demo_pdf(f"{name} {label}"))
+            for move in moves:
+                case_transition(user=worker, case_id=case.pk, transition=move)
+    log(f"农房改造演示：{len(DEMO_HOUSEHOLDS)} 户")
 
 
 def _demo_plan(result: DemoResult, admin: User, programme: Programme, plan_def: dict,

@@ -8,7 +8,8 @@ import pytest
 
 from shidian.demo.logins import DEMO_PASSWORD, demo_logins
 from shidian.demo.services import demo_load, is_registrable_unit
-from shidian.orgs.models import Role, User
+from shidian.cases.models import Case
+from shidian.orgs.models import Division, Role, User
 from shidian.orgs.services import divisions_load
 from shidian.plans.models import Plan, PlanStatus, TaskUnit, UnitRole
 from shidian.reporting.models import ProgressReport
@@ -27,6 +28,9 @@ def test_the_demo_loads_every_seed_plan_with_people_and_reports_and_twice_is_har
     divisions_load(levels=3)
     for province in ("36", "51"):
         divisions_load(levels=4, province=province)
+    # The one village the renovation demo works in (大田社区 of 玉蟾街道, 泸县).
+    Division.objects.create(code="510521100015", name="大田社区居民委员会", level=5,
+                            parent_id="510521100")
     demo_load(log=lambda message: None)
 
     seeds = sorted(p.name for p in seed_dir.glob("*.txt"))
@@ -50,6 +54,12 @@ def test_the_demo_loads_every_seed_plan_with_people_and_reports_and_twice_is_har
     liaison = User.objects.filter(role=Role.LIAISON).first()
     response = client.post("/login/", {"username": liaison.username, "password": DEMO_PASSWORD})
     assert response.status_code == 302
+
+    cases = Case.objects.filter(programme__name="泸县2026年农村危房改造")
+    assert cases.count() == 8
+    assert cases.filter(stage="village_review").exists() and cases.filter(stage="registered").exists()
+    for case in cases:  # ID numbers are kept encrypted and shown masked
+        assert "*" in case.subject_id_masked and "19" not in case.pii
 
     before = unit_counts()
     again = demo_load(log=lambda message: None)
