@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "shidian.reporting",
     "shidian.indicators",
     "shidian.cases",
+    "shidian.oversight",
     "shidian.web",
     "shidian.api",
     "shidian.demo",

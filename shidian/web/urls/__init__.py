@@ -12,4 +12,5 @@ urlpatterns = [
     path("reporting/", include("shidian.web.urls.reporting")),
     path("indicators/", include("shidian.web.urls.indicators")),
     path("cases/", include("shidian.web.urls.cases")),
+    path("oversight/", include("shidian.web.urls.oversight")),
 ]

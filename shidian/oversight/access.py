@@ -1,0 +1,271 @@
+"""The only gate to oversight objects, built on the plans gate (``shidian.plans.access``).
+
+- The plan office and administrators (their division subtree) set rules and robots, issue and
+  decide notices, run inspection rounds, scorecards and bulletins; leaders read all of it.
+- A unit liaison (or pilot site) sees the notices addressed to its agencies and answers them,
+  the rectifications its agencies own and reports their completion, and the self-assessment
+  of its agencies in an evaluation.
+- An inspector or expert sees the rounds whose team they are on, records findings there and
+  verifies the rectifications that came out of them.
+- Everyone reads their own inbox, nobody else's.
+
+Missing and forbidden objects are answered alike (not found), so ids cannot be probed.
+"""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.orgs.access import division_q, sees_subtree, user_agency_ids
+from shidian.orgs.models import Role, User
+from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visible_to,
+                                  plans_writable_by, tasks_writable_by)
+from shidian.plans.models import Plan
+
+from .models import (Evaluation, InspectionRound, InspectionVisit, Message, Rectification,
+                     Scorecard, SupervisionNotice, Webhook)
+
+# Roles that answer notices and rectification orders for the agencies they act for.
+UNIT_ROLES = frozenset({Role.LIAISON, Role.PILOT_SITE})
+
+__all__ = [
+    "is_office", "sees_oversight", "is_unit", "plans_for_office", "access_plan_for_office",
+    "access_plan_for_reading", "tasks_writable_by", "notices_visible_to", "access_notice_by_id",
+    "access_notice_for_office", "access_notice_for_reply", "access_message_by_id",
+    "access_webhook_for_office", "rounds_visible_to", "access_round_by_id",
+    "access_round_for_office", "access_visit_for_inspector", "visits_visible_to",
+    "rectifications_visible_to", "access_rectification_by_id",
+    "access_rectification_for_owner", "access_rectification_for_verifier",
+    "scorecards_visible_to", "access_scorecard_for_office", "access_scorecard_by_id",
+    "evaluations_visible_to", "access_evaluation_by_id", "access_evaluation_for_office",
+]
+
+
+def _not_found(what: str) -> ShidianError:
+    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
+
+
+def is_office(user: User) -> bool:
+    """Offices and administrators write oversight objects in their subtree."""
+    return can_write_plans(user)
+
+
+def sees_oversight(user: User) -> bool:
+    """Offices, leaders and administrators read the oversight pages of their subtree."""
+    return sees_subtree(user)
+
+
+def is_unit(user: User) -> bool:
+    return bool(user.is_active and user.role in UNIT_ROLES and not sees_subtree(user))
+
+
+def is_inspector(user: User) -> bool:
+    return bool(user.is_active and user.role == Role.EXPERT)
+
+
+# -- plans ----------------------------------------------------------------------------------
+def plans_for_office(*, user: User) -> QuerySet[Plan]:
+    """Published plans whose oversight the user runs."""
+    return plans_writable_by(user=user).filter(version__gt=0)
+
+
+def access_plan_for_office(*, user: User, plan_id: int | str) -> Plan:
+    try:
+        return (plans_for_office(user=user).select_related("division", "programme", "office")
+                .get(pk=plan_id))
+    except (Plan.DoesNotExist, ValueError, TypeError):
+        raise _not_found("plan") from None
+
+
+def access_plan_for_reading(*, user: User, plan_id: int | str) -> Plan:
+    """A plan whose oversight pages the user reads (office, leader, administrator)."""
+    if not sees_oversight(user):
+        raise _not_found("plan")
+    return access_plan_by_id(user=user, plan_id=plan_id)
+
+
+# -- messages and robots --------------------------------------------------------------------
+def access_message_by_id(*, user: User, message_id: int | str) -> Message:
+    try:
+        return Message.objects.get(pk=message_id, recipient=user)
+    except (Message.DoesNotExist, ValueError, TypeError):
+        raise _not_found("message") from None
+
+
+def access_webhook_for_office(*, user: User, webhook_id: int | str) -> Webhook:
+    try:
+        return Webhook.objects.select_related("plan").get(
+            pk=webhook_id, plan__in=plans_for_office(user=user))
+    except (Webhook.DoesNotExist, ValueError, TypeError):
+        raise _not_found("robot") from None
+
+
+# -- notices --------------------------------------------------------------------------------
+def notices_visible_to(*, user: User) -> QuerySet[SupervisionNotice]:
+    if not user.is_active:
+        return SupervisionNotice.objects.none()
+    if sees_subtree(user):
+        return SupervisionNotice.objects.filter(division_q(user, "plan__division"))
+    if is_unit(user):
+        return SupervisionNotice.objects.filter(agency_id__in=user_agency_ids(user))
+    return SupervisionNotice.objects.none()
+
+
+def access_notice_by_id(*, user: User, notice_id: int | str) -> SupervisionNotice:
+    try:
+        return (notices_visible_to(user=user).select_related("plan", "plan__division", "agency")
+                .get(pk=notice_id))
+    except (SupervisionNotice.DoesNotExist, ValueError, TypeError):
+        raise _not_found("notice") from None
+
+
+def access_notice_for_office(*, user: User, notice_id: int | str) -> SupervisionNotice:
+    """A notice the user may accept, return or escalate (the office of its plan)."""
+    if not is_office(user):
+        raise _not_found("notice")
+    notice = access_notice_by_id(user=user, notice_id=notice_id)
+    if not plans_writable_by(user=user).filter(pk=notice.plan_id).exists():
+        raise _not_found("notice")
+    return notice
+
+
+def access_notice_for_reply(*, user: User, notice_id: int | str) -> SupervisionNotice:
+    """A notice addressed to one of the agencies the user answers for."""
+    if not is_unit(user):
+        raise _not_found("notice")
+    return access_notice_by_id(user=user, notice_id=notice_id)
+
+
+# -- inspections and rectification ----------------------------------------------------------
+def rounds_visible_to(*, user: User) -> QuerySet[InspectionRound]:
+    if not user.is_active:
+        return InspectionRound.objects.none()
+    if sees_subtree(user):
+        return InspectionRound.objects.filter(division_q(user, "plan__division"))
+    if is_inspector(user):
+        return InspectionRound.objects.filter(memberships__user=user)
+    return InspectionRound.objects.none()
+
+
+def access_round_by_id(*, user: User, round_id: int | str) -> InspectionRound:
+    try:
+        return rounds_visible_to(user=user).select_related("plan", "plan__division").get(
+            pk=round_id)
+    except (InspectionRound.DoesNotExist, ValueError, TypeError):
+        raise _not_found("round") from None
+
+
+def access_round_for_office(*, user: User, round_id: int | str) -> InspectionRound:
+    try:
+        return InspectionRound.objects.select_related("plan").get(
+            pk=round_id, plan__in=plans_for_office(user=user))
+    except (InspectionRound.DoesNotExist, ValueError, TypeError):
+        raise _not_found("round") from None
+
+
+def _inspects(user: User) -> Q:
+    """Visits the user may record findings at: their rounds' (team) or their plans' (office)."""
+    own_rounds = Q(round__memberships__user=user) if is_inspector(user) else Q(pk__in=[])
+    office = Q(round__plan__in=plans_for_office(user=user)) if is_office(user) else Q(pk__in=[])
+    return own_rounds | office
+
+
+def visits_visible_to(*, user: User) -> QuerySet[InspectionVisit]:
+    return InspectionVisit.objects.filter(round__in=rounds_visible_to(user=user))
+
+
+def access_visit_for_inspector(*, user: User, visit_id: int | str) -> InspectionVisit:
+    try:
+        return (InspectionVisit.objects.filter(_inspects(user)).distinct()
+                .select_related("round", "round__plan", "site").get(pk=visit_id))
+    except (InspectionVisit.DoesNotExist, ValueError, TypeError):
+        raise _not_found("visit") from None
+
+
+def rectifications_visible_to(*, user: User) -> QuerySet[Rectification]:
+    if not user.is_active:
+        return Rectification.objects.none()
+    if sees_subtree(user):
+        return Rectification.objects.filter(
+            division_q(user, "finding__visit__round__plan__division"))
+    if is_inspector(user):
+        return Rectification.objects.filter(finding__visit__round__memberships__user=user)
+    if is_unit(user):
+        return Rectification.objects.filter(owner_id__in=user_agency_ids(user))
+    return Rectification.objects.none()
+
+
+def access_rectification_by_id(*, user: User, rectification_id: int | str) -> Rectification:
+    try:
+        return (rectifications_visible_to(user=user)
+                .select_related("owner", "finding", "finding__visit", "finding__visit__site",
+                                "finding__visit__round", "finding__visit__round__plan")
+                .get(pk=rectification_id))
+    except (Rectification.DoesNotExist, ValueError, TypeError):
+        raise _not_found("rectification") from None
+
+
+def access_rectification_for_owner(*, user: User, rectification_id: int | str
+                                   ) -> Rectification:
+    if not is_unit(user):
+        raise _not_found("rectification")
+    return access_rectification_by_id(user=user, rectification_id=rectification_id)
+
+
+def access_rectification_for_verifier(*, user: User, rectification_id: int | str
+                                      ) -> Rectification:
+    """A rectification the user may close or return: the team of its round, or the office."""
+    item = access_rectification_by_id(user=user, rectification_id=rectification_id)
+    if not InspectionVisit.objects.filter(_inspects(user), pk=item.finding.visit_id).exists():
+        raise _not_found("rectification")
+    return item
+
+
+# -- scorecards -----------------------------------------------------------------------------
+def scorecards_visible_to(*, user: User) -> QuerySet[Scorecard]:
+    if not sees_oversight(user):
+        return Scorecard.objects.none()
+    return Scorecard.objects.filter(plan__in=plans_visible_to(user=user))
+
+
+def access_scorecard_by_id(*, user: User, scorecard_id: int | str) -> Scorecard:
+    try:
+        return scorecards_visible_to(user=user).select_related("plan").get(pk=scorecard_id)
+    except (Scorecard.DoesNotExist, ValueError, TypeError):
+        raise _not_found("scorecard") from None
+
+
+def access_scorecard_for_office(*, user: User, scorecard_id: int | str) -> Scorecard:
+    try:
+        return Scorecard.objects.select_related("plan", "plan__division").get(
+            pk=scorecard_id, plan__in=plans_for_office(user=user))
+    except (Scorecard.DoesNotExist, ValueError, TypeError):
+        raise _not_found("scorecard") from None
+
+
+def evaluations_visible_to(*, user: User) -> QuerySet[Evaluation]:
+    """Offices and leaders: their plans' evaluations; units: those that assess their agency."""
+    if sees_oversight(user):
+        return Evaluation.objects.filter(scorecard__in=scorecards_visible_to(user=user))
+    if is_unit(user):
+        subjects = [f"a{pk}" for pk in user_agency_ids(user)]
+        return Evaluation.objects.filter(scores__subject__in=subjects).distinct()
+    return Evaluation.objects.none()
+
+
+def access_evaluation_by_id(*, user: User, evaluation_id: int | str) -> Evaluation:
+    try:
+        return (evaluations_visible_to(user=user)
+                .select_related("scorecard", "scorecard__plan", "scorecard__plan__division")
+                .get(pk=evaluation_id))
+    except (Evaluation.DoesNotExist, ValueError, TypeError):
+        raise _not_found("evaluation") from None
+
+
+def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Evaluation:
+    try:
+        return Evaluation.objects.select_related(
+            "scorecard", "scorecard__plan", "scorecard__plan__division").get(
+            pk=evaluation_id, scorecard__plan__in=plans_for_office(user=user))
+    except (Evaluation.DoesNotExist, ValueError, TypeError):
+        raise _not_found("evaluation") from None

@@ -1,0 +1,311 @@
+"""Reads of the oversight app: the lights of a plan's tasks and units (for every dashboard),
+the inbox, the board of open notices, inspection checks and histories.
+
+Each selector takes a plan or a queryset already narrowed by ``access`` and runs a fixed number
+of queries whatever the number of tasks, units or reports.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from shidian.core.periods import Period
+from shidian.orgs.models import Agency, User
+from shidian.plans.models import Plan, Task, TaskStatus, TaskUnit, UnitRole
+from shidian.reporting.cycles import rule_of as cycle_rule_of
+from shidian.reporting.models import ProgressReport, ReportStatus
+from shidian.reporting.selectors import expected_pairs
+
+from . import ladder
+from .ladder import LadderRule, Light, Stage
+from .models import (OPEN_NOTICE_STATUSES, Channel, InspectionVisit, Message, MessageStatus,
+                     NoticeReply, NoticeStatus, Rectification, RectificationStatus,
+                     SupervisionNotice)
+
+COUNTED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+CLOSED_TASK_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SUSPENDED)
+
+
+# -- lights (红黄绿灯) -------------------------------------------------------------------------
+@dataclass
+class TaskLight:
+    task: Task
+    stage: Stage
+    light: Light
+    due: date | None
+    escalate_after: date | None = None
+    days_late: int = 0
+
+
+@dataclass
+class Duty:
+    """A report a unit owes for a period and has not sent."""
+
+    task: Task
+    agency: Agency
+    period: Period
+    due: date
+    stage: Stage
+    light: Light
+
+
+@dataclass
+class UnitLight:
+    agency: Agency
+    light: Light = Light.GREEN
+    lead_tasks: int = 0
+    yellow: list[TaskLight] = field(default_factory=list)
+    red: list[TaskLight] = field(default_factory=list)
+    late_reports: list[Duty] = field(default_factory=list)
+
+
+@dataclass
+class PlanLights:
+    plan: Plan
+    today: date
+    rule: LadderRule
+    tasks: dict[int, TaskLight]
+    units: list[UnitLight]
+    duties: list[Duty]
+    task_units: dict[int, list[TaskUnit]]
+
+    def light_of_task(self, task_id: int) -> Light:
+        found = self.tasks.get(task_id)
+        return found.light if found else Light.GREEN
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = {light.value: 0 for light in Light}
+        for row in self.tasks.values():
+            found[row.light.value] += 1
+        return found
+
+    def unit(self, agency_id: int) -> UnitLight | None:
+        return next((u for u in self.units if u.agency.pk == agency_id), None)
+
+
+def task_stage(task: Task, today: date, rule: LadderRule) -> tuple[Stage, date | None]:
+    """The ladder stage of one task (no stage when done, suspended or without a deadline)."""
+    if task.status in CLOSED_TASK_STATUSES or task.deadline is None:
+        return Stage.NONE, None
+    return ladder.stage_on(task.deadline, today, rule), ladder.escalate_after(
+        task.deadline, rule) if today > task.deadline else None
+
+
+def plan_lights(*, plan: Plan, today: date) -> PlanLights:
+    """Green, yellow or red for each published task of ``plan`` and each of its units, by the
+    plan's rule; and the reports its units owe for the open periods (4 queries).
+
+    A unit's light is the worst of the tasks it leads (主办) and of the reports it owes.
+    """
+    rule = ladder.rule_of(plan)
+    tasks = list(Task.objects.filter(plan=plan, first_version__isnull=False).order_by("order"))
+    units = list(TaskUnit.objects.filter(task__plan=plan, task__first_version__isnull=False)
+                 .select_related("agency", "agency__division").order_by("task_id", "role",
+                                                                        "order"))
+    by_task: dict[int, list[TaskUnit]] = defaultdict(list)
+    for unit in units:
+        by_task[unit.task_id].append(unit)
+    lights: dict[int, TaskLight] = {}
+    for task in tasks:
+        stage, esc = task_stage(task, today, rule)
+        lights[task.pk] = TaskLight(
+            task=task, stage=stage, light=ladder.light_of(stage), due=task.deadline,
+            escalate_after=esc,
+            days_late=max((today - task.deadline).days, 0) if stage in (Stage.URGE,
+                                                                        Stage.ESCALATE) else 0)
+
+    duties = report_duties(plan=plan, tasks=tasks, units=units, today=today, rule=rule)
+
+    rows: dict[int, UnitLight] = {}
+    for unit in units:
+        if unit.agency is None:
+            continue
+        row = rows.setdefault(unit.agency_id, UnitLight(agency=unit.agency))
+        if unit.role != UnitRole.LEAD:
+            continue
+        row.lead_tasks += 1
+        light = lights[unit.task_id]
+        if light.light == Light.RED:
+            row.red.append(light)
+        elif light.light == Light.YELLOW:
+            row.yellow.append(light)
+    for duty in duties:
+        if duty.light != Light.GREEN:
+            rows.setdefault(duty.agency.pk, UnitLight(agency=duty.agency)).late_reports.append(
+                duty)
+    for row in rows.values():
+        row.light = ladder.worst([t.light for t in row.red + row.yellow]
+                                 + [d.light for d in row.late_reports])
+    ordered = sorted(rows.values(), key=lambda r: (-ladder.LIGHT_ORDER[r.light],
+                                                   -len(r.red), -len(r.yellow), r.agency.name))
+    return PlanLights(plan=plan, today=today, rule=rule, tasks=lights, units=ordered,
+                      duties=duties, task_units=dict(by_task))
+
+
+def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today: date,
+                  rule: LadderRule) -> list[Duty]:
+    """Reports expected for the open periods that have not come in, with their stage (1 query)."""
+    cycle = cycle_rule_of(plan)
+    periods = cycle.periods_open(today)
+    if not periods or not tasks:
+        return []
+    counted = set(ProgressReport.objects.filter(
+        task__plan=plan, period__in=[p.id for p in periods], status__in=COUNTED,
+    ).values_list("task_id", "agency_id", "period"))
+    task_by_id = {t.pk: t for t in tasks}
+    agency_by_id = {u.agency_id: u.agency for u in units if u.agency is not None}
+    duties = []
+    for period in periods:
+        due = cycle.due_date(period)
+        for (task_id, agency_id) in expected_pairs(tasks, units, period):
+            if (task_id, agency_id, period.id) in counted:
+                continue
+            stage = ladder.stage_on(due, today, rule)
+            duties.append(Duty(task=task_by_id[task_id], agency=agency_by_id[agency_id],
+                               period=period, due=due, stage=stage,
+                               light=ladder.light_of(stage)))
+    duties.sort(key=lambda d: (d.due, d.agency.name, d.task.order))
+    return duties
+
+
+def task_lights(*, plan: Plan, today: date) -> dict[int, Light]:
+    """Task id → light, for dashboards that colour their task rows."""
+    return {pk: row.light for pk, row in plan_lights(plan=plan, today=today).tasks.items()}
+
+
+def unit_lights(*, plan: Plan, today: date) -> dict[int, Light]:
+    """Agency id → light, for dashboards that colour their unit rows."""
+    return {row.agency.pk: row.light for row in plan_lights(plan=plan, today=today).units}
+
+
+# -- the inbox ------------------------------------------------------------------------------
+def inbox_messages(*, user: User, unread_only: bool = False) -> QuerySet[Message]:
+    messages = Message.objects.filter(recipient=user, channel=Channel.INBOX,
+                                      status=MessageStatus.SENT)
+    if unread_only:
+        messages = messages.filter(read_at__isnull=True)
+    return messages.select_related("plan", "task", "agency", "notice").order_by("-created_at",
+                                                                                "-id")
+
+
+def inbox_unread_count(*, user: User) -> int:
+    return inbox_messages(user=user, unread_only=True).count()
+
+
+# -- notices --------------------------------------------------------------------------------
+AGE_BUCKETS = ((5, "0-5"), (15, "6-15"), (30, "16-30"), (None, "30+"))
+
+
+@dataclass
+class BoardRow:
+    notice: SupervisionNotice
+    age_days: int
+    reply_overdue: bool
+    bucket: str
+
+
+def notice_board(*, notices: QuerySet[SupervisionNotice], today: date) -> list[BoardRow]:
+    """Open notices, oldest first, with their age in days and whether the reply is late."""
+    from django.utils import timezone
+
+    rows = []
+    for notice in (notices.filter(status__in=OPEN_NOTICE_STATUSES)
+                   .select_related("plan", "agency").prefetch_related("tasks")
+                   .order_by("issued_at", "id")):
+        age = (today - timezone.localdate(notice.issued_at)).days
+        bucket = next(label for limit, label in AGE_BUCKETS if limit is None or age <= limit)
+        overdue = notice.status in (NoticeStatus.ISSUED, NoticeStatus.RETURNED,
+                                    NoticeStatus.ESCALATED) and today > notice.reply_due
+        rows.append(BoardRow(notice=notice, age_days=age, reply_overdue=overdue, bucket=bucket))
+    return rows
+
+
+def notice_detail(*, notices: QuerySet[SupervisionNotice], notice_id: int) -> SupervisionNotice:
+    return (notices.select_related("plan", "plan__division", "agency", "issued_by", "closed_by")
+            .prefetch_related("tasks", Prefetch(
+                "replies", queryset=NoticeReply.objects.select_related("replied_by", "decided_by")
+                .prefetch_related("evidence")))
+            .get(pk=notice_id))
+
+
+def open_notices_by_task(*, plan: Plan) -> dict[int, list[SupervisionNotice]]:
+    """The open notices about each task of a plan (to avoid proposing a second one)."""
+    found: dict[int, list[SupervisionNotice]] = defaultdict(list)
+    for notice in (SupervisionNotice.objects.filter(plan=plan, status__in=OPEN_NOTICE_STATUSES)
+                   .prefetch_related("tasks")):
+        for task in notice.tasks.all():
+            found[task.pk].append(notice)
+    return dict(found)
+
+
+# -- inspections ----------------------------------------------------------------------------
+@dataclass
+class SiteCheck:
+    site: Agency
+    required: int
+    done: int
+    planned: int
+
+    @property
+    def short(self) -> int:
+        return max(self.required - self.done, 0)
+
+    @property
+    def met(self) -> bool:
+        return self.done >= self.required
+
+
+def plan_sites(*, plan: Plan) -> QuerySet[Agency]:
+    """A plan's pilot sites: its units of kind pilot site and every site its rounds visit."""
+    from shidian.orgs.models import AgencyKind
+
+    visited = InspectionVisit.objects.filter(round__plan=plan).values("site_id")
+    pilot = TaskUnit.objects.filter(task__plan=plan,
+                                    agency__kind=AgencyKind.PILOT_SITE).values("agency_id")
+    return (Agency.objects.filter(Q(pk__in=visited) | Q(pk__in=pilot))
+            .select_related("division").order_by("division_id", "name"))
+
+
+def inspection_coverage(*, plan: Plan, today: date) -> list[SiteCheck]:
+    """Each site of the plan with the on-site inspections done and required (seed 09: 不少于2次
+    实地督导检查 during the pilot), shortest first (2 queries)."""
+    rule = ladder.rule_of(plan)
+    sites = list(plan_sites(plan=plan))
+    counts = (InspectionVisit.objects.filter(round__plan=plan, site__in=sites)
+              .values("site_id")
+              .annotate(done=Count("pk", filter=Q(on_site=True, visited_on__isnull=False,
+                                                  visited_on__lte=today)),
+                        planned=Count("pk", filter=Q(visited_on__isnull=True))))
+    by_site = {row["site_id"]: row for row in counts}
+    rows = [SiteCheck(site=site, required=rule.min_onsite_inspections,
+                      done=by_site.get(site.pk, {}).get("done", 0),
+                      planned=by_site.get(site.pk, {}).get("planned", 0)) for site in sites]
+    rows.sort(key=lambda r: (r.met, -r.short, r.site.name))
+    return rows
+
+
+@dataclass
+class SiteHistory:
+    site: Agency
+    visits: list[InspectionVisit]
+    rectifications: list[Rectification]
+
+    @property
+    def open_rectifications(self) -> int:
+        return sum(r.status != RectificationStatus.CLOSED for r in self.rectifications)
+
+
+def site_history(*, site: Agency, visits: QuerySet[InspectionVisit]) -> SiteHistory:
+    """Every visit of a site (newest first) with its findings and their rectification."""
+    rows = list(visits.filter(site=site)
+                .select_related("round", "round__plan")
+                .prefetch_related("findings__photos", "findings__rectification__evidence",
+                                  "findings__rectification__owner")
+                .order_by("-planned_on", "-id"))
+    rectifications = [f.rectification for v in rows for f in v.findings.all()
+                      if hasattr(f, "rectification")]
+    return SiteHistory(site=site, visits=rows, rectifications=rectifications)

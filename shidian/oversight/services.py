@@ -1,0 +1,417 @@
+"""Writes of the oversight app: rules and robots, the inbox, supervision notices, inspections
+and rectification, scorecards and evaluations, bulletins.
+
+Every function takes the acting user, checks role and scope through ``access`` before it
+validates anything, validates before it saves, and runs in one transaction; django-auditlog
+records each row it changes. People hear about a change through ``outbox.notify`` inside the
+same transaction (the inbox at once; e-mail and robots by the next tick).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from shidian.core import crypto
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.workdays import DayKind, deadline_after
+from shidian.orgs.access import user_agency_ids
+from shidian.orgs.models import Agency, Role, User
+from shidian.plans.models import Plan, Task, TaskUnit
+from shidian.reporting import files
+from shidian.reporting.models import Evidence
+
+from . import access, delivery, ladder
+from .models import (Channel, DocumentCounter, DocumentSeries, Message, MessageKind,
+                     MessageStatus, NoticeReply, NoticeStatus, OversightRule, ReplyDecision,
+                     SupervisionNotice, Webhook)
+from .outbox import Audience, Event, notify
+
+MAX_TEXT = 4000
+MAX_NOTE = 500
+
+
+def _date(day: date) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+def _invalid(message: str, **extra) -> ShidianError:
+    return ShidianError(ErrorCode.INVALID, message, extra)
+
+
+def _text(value: str | None, *, label: str, required: bool = True, limit: int = MAX_TEXT
+          ) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise _invalid(_("Fill in %(field)s.") % {"field": label})
+    if len(value) > limit:
+        raise _invalid(_("%(field)s holds at most %(n)s characters.")
+                       % {"field": label, "n": limit})
+    return value
+
+
+# -- rules ----------------------------------------------------------------------------------
+@dataclass
+class RuleInput:
+    remind_days: int = ladder.DEFAULT_RULE.remind_days
+    escalate_days: int = ladder.DEFAULT_RULE.escalate_days
+    reply_days: int = ladder.DEFAULT_RULE.reply_days
+    min_onsite_inspections: int = ladder.DEFAULT_RULE.min_onsite_inspections
+    is_active: bool = True
+    send_email: bool = True
+
+
+def rule_set(*, user: User, plan_id: int | str, data: RuleInput) -> OversightRule:
+    """Set a plan's escalation rule (its office only)."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    for name, low, high in (("remind_days", 0, 30), ("escalate_days", 1, 60),
+                            ("reply_days", 1, 60), ("min_onsite_inspections", 0, 20)):
+        value = getattr(data, name)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise _invalid(_("%(field)s must be a whole number from %(low)s to %(high)s.")
+                           % {"field": OversightRule._meta.get_field(name).verbose_name,
+                              "low": low, "high": high}, field=name)
+    values = {"remind_days": data.remind_days, "escalate_days": data.escalate_days,
+              "reply_days": data.reply_days,
+              "min_onsite_inspections": data.min_onsite_inspections,
+              "is_active": bool(data.is_active), "send_email": bool(data.send_email)}
+    with transaction.atomic():
+        rule, created = OversightRule.objects.select_for_update().get_or_create(
+            plan=plan, defaults=values)
+        if not created:
+            changed = [k for k, v in values.items() if getattr(rule, k) != v]
+            for name in changed:
+                setattr(rule, name, values[name])
+            if changed:
+                rule.save(update_fields=[*changed, "updated_at"])
+    return rule
+
+
+# -- group robots ---------------------------------------------------------------------------
+def _hint(url: str) -> str:
+    """What the page shows of a robot's address: the host and path, never the token."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:120]
+
+
+def webhook_add(*, user: User, plan_id: int | str, kind: str, name: str, url: str,
+                secret: str = "") -> Webhook:
+    """Add a DingTalk or WeCom group robot to a plan; its address and secret are encrypted."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    if kind not in (Channel.DINGTALK, Channel.WECOM):
+        raise _invalid(_("Choose DingTalk or WeCom."), field="kind")
+    name = _text(name, label=_("the robot's name"), limit=100)
+    url = (url or "").strip()
+    try:
+        delivery.check_robot_url(url)
+    except delivery.DeliveryError:
+        raise _invalid(_("The robot's address must begin with https:// (or http://)."),
+                       field="url") from None
+    if len(url) > 1000:
+        raise _invalid(_("The robot's address is too long."), field="url")
+    secret = (secret or "").strip()
+    if kind == Channel.WECOM and secret:
+        raise _invalid(_("WeCom group robots do not sign their messages; leave the secret "
+                         "empty."), field="secret")
+    if secret and not secret.startswith("SEC"):
+        raise _invalid(_("A DingTalk signing secret begins with SEC."), field="secret")
+    with transaction.atomic():
+        return Webhook.objects.create(
+            plan=plan, kind=kind, name=name, url_token=crypto.encrypt_text(url),
+            url_hint=_hint(url), secret_token=crypto.encrypt_text(secret) if secret else "",
+            created_by=user)
+
+
+def webhook_set_active(*, user: User, webhook_id: int | str, active: bool) -> Webhook:
+    hook = access.access_webhook_for_office(user=user, webhook_id=webhook_id)
+    with transaction.atomic():
+        hook = Webhook.objects.select_for_update().get(pk=hook.pk)
+        if hook.is_active != active:
+            hook.is_active = active
+            hook.save(update_fields=["is_active"])
+    return hook
+
+
+# -- the inbox ------------------------------------------------------------------------------
+def message_read(*, user: User, message_id: int | str, now: datetime | None = None) -> Message:
+    message = access.access_message_by_id(user=user, message_id=message_id)
+    if message.read_at is None:
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(
+            read_at=now or timezone.now())
+        message.refresh_from_db(fields=["read_at"])
+    return message
+
+
+def messages_read_all(*, user: User, now: datetime | None = None) -> int:
+    return Message.objects.filter(recipient=user, channel=Channel.INBOX,
+                                  status=MessageStatus.SENT, read_at__isnull=True).update(
+        read_at=now or timezone.now())
+
+
+# -- numbering ------------------------------------------------------------------------------
+def issuer_of(user: User) -> str:
+    """The numbering scope of an issuing office: its division (empty for a national one)."""
+    return user.division_id or ""
+
+
+def next_number(*, series: str, issuer_key: str, year: int) -> int:
+    """The next number of a series for an issuer and year, inside the caller's transaction.
+
+    The counter row is locked (``select_for_update``) before it is raised, and created once
+    under a unique constraint, so two offices clicking 签发 at once get two numbers.
+    """
+    lookup = {"series": series, "issuer_key": issuer_key, "year": year}
+    counter = DocumentCounter.objects.select_for_update().filter(**lookup).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                counter = DocumentCounter.objects.create(**lookup, last_number=0)
+        except IntegrityError:
+            counter = DocumentCounter.objects.select_for_update().get(**lookup)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def default_issuer_name(plan: Plan) -> str:
+    if plan.office_id:
+        return plan.office.name
+    area = plan.division.name if plan.division_id else _("National")
+    return _("%(area)s pilot work leading group office") % {"area": area}
+
+
+# -- supervision notices --------------------------------------------------------------------
+def _notice_link(notice: SupervisionNotice) -> str:
+    return reverse("oversight:notice", args=[notice.pk])
+
+
+def _notice_facts(notice: SupervisionNotice) -> dict[str, str]:
+    return {"number": notice.display_number, "title": notice.title,
+            "unit": notice.agency.name, "date": _date(notice.reply_due),
+            "issuer": notice.issuer_name}
+
+
+def notice_issue(*, user: User, plan_id: int | str, agency_id: int | str,
+                 task_ids: Iterable[int | str], title: str, body: str,
+                 reply_due: date | None = None, issuer_name: str = "",
+                 now: datetime | None = None) -> SupervisionNotice:
+    """Issue a numbered 督办通知 to an agency about tasks of one plan, with a reply date
+    (by default the plan's rule: 5 working days)."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    wanted = sorted({int(pk) for pk in task_ids if str(pk).strip().isdigit()})
+    tasks = list(access.tasks_writable_by(user=user).filter(pk__in=wanted, plan=plan,
+                                                            first_version__isnull=False)
+                 .order_by("order"))
+    try:
+        agency = Agency.objects.get(pk=agency_id)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise _invalid(_("Choose the unit the notice is addressed to."), field="agency") \
+            from None
+    if not wanted:
+        raise _invalid(_("Choose at least one task the notice is about."), field="tasks")
+    if len(tasks) != len(wanted):
+        raise _invalid(_("Every task must be a published task of this plan."), field="tasks")
+    units = set(TaskUnit.objects.filter(task__in=tasks, agency=agency)
+                .values_list("task_id", flat=True))
+    strangers = [t for t in tasks if t.pk not in units]
+    if strangers:
+        raise _invalid(_("%(unit)s has no part in: %(tasks)s.")
+                       % {"unit": agency.name, "tasks": "、".join(t.title for t in strangers)},
+                       field="tasks")
+    title = _text(title, label=_("the title"), limit=200)
+    body = _text(body, label=_("what is required"))
+    rule = ladder.rule_of(plan)
+    if reply_due is None:
+        reply_due = deadline_after(today, rule.reply_days, DayKind.WORKING)
+    if reply_due < today:
+        raise _invalid(_("The reply date cannot lie in the past."), field="reply_due")
+    if (reply_due - today).days > 366:
+        raise _invalid(_("The reply date must lie within a year."), field="reply_due")
+    issuer_name = _text(issuer_name or default_issuer_name(plan), label=_("the issuing office"),
+                        limit=200)
+    with transaction.atomic():
+        year = today.year
+        key = issuer_of(user)
+        number = next_number(series=DocumentSeries.NOTICE, issuer_key=key, year=year)
+        notice = SupervisionNotice.objects.create(
+            plan=plan, issuer_key=key, issuer_name=issuer_name, year=year, number=number,
+            agency=agency, title=title, body=body, reply_due=reply_due,
+            status=NoticeStatus.ISSUED, issued_by=user, issued_at=now)
+        notice.tasks.set(tasks)
+        facts = _notice_facts(notice)
+        notify([
+            Event(key=f"n{notice.pk}:issued", kind=MessageKind.NOTICE,
+                  audience=Audience.LIAISONS,
+                  subject=_("Supervision notice %(number)s: %(title)s") % facts,
+                  body=_("%(issuer)s has issued the supervision notice %(number)s %(title)s to "
+                         "%(unit)s. Reply with the measures taken by %(date)s.") % facts,
+                  plan=plan, agency=agency, notice=notice, link=_notice_link(notice),
+                  level=ladder.Light.RED, robots=True),
+            Event(key=f"n{notice.pk}:issued:leaders", kind=MessageKind.NOTICE,
+                  audience=Audience.LEADERS,
+                  subject=_("Supervision notice %(number)s: %(title)s") % facts,
+                  body=_("%(issuer)s has issued the supervision notice %(number)s %(title)s to "
+                         "%(unit)s. Reply with the measures taken by %(date)s.") % facts,
+                  plan=plan, agency=agency, notice=notice, link=_notice_link(notice),
+                  level=ladder.Light.RED),
+        ], now=now)
+    return notice
+
+
+def notice_reply(*, user: User, notice_id: int | str, measures: str, done_by: date | None,
+                 evidence_ids: Iterable[int] = (), now: datetime | None = None) -> NoticeReply:
+    """The addressed unit answers: the measures taken and the date the work will be done."""
+    notice = access.access_notice_for_reply(user=user, notice_id=notice_id)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    measures = _text(measures, label=_("the measures taken"))
+    if done_by is None:
+        raise _invalid(_("Say by when the work will be done."), field="done_by")
+    if done_by < today - timedelta(days=366):
+        raise _invalid(_("The completion date is too far in the past."), field="done_by")
+    wanted = sorted({int(pk) for pk in evidence_ids})
+    if wanted:
+        found = set(Evidence.objects.filter(pk__in=wanted, agency_id=notice.agency_id)
+                    .values_list("pk", flat=True))
+        if found != set(wanted):
+            raise _invalid(_("A reply can only cite its own unit's evidence."), field="evidence")
+    with transaction.atomic():
+        notice = SupervisionNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice.status == NoticeStatus.REPLIED:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               _("This notice has been answered; wait for the office's decision."))
+        if notice.status == NoticeStatus.ACCEPTED:
+            raise ShidianError(ErrorCode.CONFLICT, _("This notice is closed."))
+        reply = NoticeReply.objects.create(notice=notice, measures=measures, done_by=done_by,
+                                           replied_by=user, replied_at=now)
+        reply.evidence.set(wanted)
+        notice.status = NoticeStatus.REPLIED
+        notice.save(update_fields=["status"])
+        facts = _notice_facts(notice)
+        notify([Event(
+            key=f"n{notice.pk}:reply{reply.pk}", kind=MessageKind.NOTICE_REPLY,
+            audience=Audience.OFFICE,
+            subject=_("Reply to %(number)s from %(unit)s") % facts,
+            body=_("%(unit)s has replied to the supervision notice %(number)s %(title)s. "
+                   "Accept the reply or return it.") % facts,
+            plan=notice.plan, agency=notice.agency, notice=notice, link=_notice_link(notice),
+            users=[notice.issued_by] if notice.issued_by else [])], now=now)
+    return reply
+
+
+def _pending_reply(notice: SupervisionNotice) -> NoticeReply:
+    reply = (NoticeReply.objects.select_for_update().filter(notice=notice,
+                                                            decision=ReplyDecision.PENDING)
+             .order_by("-replied_at", "-id").first())
+    if reply is None or notice.status != NoticeStatus.REPLIED:
+        raise ShidianError(ErrorCode.CONFLICT,
+                           _("Only a notice with a reply awaiting decision can be accepted or "
+                             "returned; this one is %(status)s.")
+                           % {"status": notice.get_status_display()})
+    return reply
+
+
+def notice_accept(*, user: User, notice_id: int | str, note: str = "",
+                  now: datetime | None = None) -> SupervisionNotice:
+    """The office accepts the reply: the notice is closed (销号)."""
+    notice = access.access_notice_for_office(user=user, notice_id=notice_id)
+    note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice = SupervisionNotice.objects.select_for_update().select_related(
+            "agency", "plan").get(pk=notice.pk)
+        if notice.status == NoticeStatus.ACCEPTED:
+            return notice
+        reply = _pending_reply(notice)
+        reply.decision, reply.decision_note = ReplyDecision.ACCEPTED, note
+        reply.decided_by, reply.decided_at = user, now
+        reply.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
+        notice.status, notice.closed_at, notice.closed_by = NoticeStatus.ACCEPTED, now, user
+        notice.save(update_fields=["status", "closed_at", "closed_by"])
+        facts = _notice_facts(notice)
+        notify([Event(
+            key=f"n{notice.pk}:reply{reply.pk}:accepted", kind=MessageKind.NOTICE_DECISION,
+            audience=Audience.LIAISONS,
+            subject=_("%(number)s closed: the reply was accepted") % facts,
+            body=_("The office has accepted the reply of %(unit)s to %(number)s %(title)s; "
+                   "the notice is closed.") % facts,
+            plan=notice.plan, agency=notice.agency, notice=notice, link=_notice_link(notice),
+            level=ladder.Light.GREEN)], now=now)
+    return notice
+
+
+def notice_return(*, user: User, notice_id: int | str, reason: str,
+                  reply_due: date | None = None, now: datetime | None = None
+                  ) -> SupervisionNotice:
+    """The office returns the reply, saying why; the unit replies again (by a new date)."""
+    notice = access.access_notice_for_office(user=user, notice_id=notice_id)
+    reason = _text(reason, label=_("the reason for the return"), limit=MAX_NOTE)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        notice = SupervisionNotice.objects.select_for_update().select_related(
+            "agency", "plan").get(pk=notice.pk)
+        reply = _pending_reply(notice)
+        due = reply_due or deadline_after(today, ladder.rule_of(notice.plan).reply_days,
+                                          DayKind.WORKING)
+        if due < today:
+            raise _invalid(_("The reply date cannot lie in the past."), field="reply_due")
+        reply.decision, reply.decision_note = ReplyDecision.RETURNED, reason
+        reply.decided_by, reply.decided_at = user, now
+        reply.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
+        notice.status, notice.reply_due = NoticeStatus.RETURNED, due
+        notice.save(update_fields=["status", "reply_due"])
+        facts = {**_notice_facts(notice), "reason": reason}
+        notify([Event(
+            key=f"n{notice.pk}:reply{reply.pk}:returned", kind=MessageKind.NOTICE_DECISION,
+            audience=Audience.LIAISONS,
+            subject=_("%(number)s: the reply was returned") % facts,
+            body=_("The office has returned the reply of %(unit)s to %(number)s %(title)s: "
+                   "%(reason)s. Reply again by %(date)s.") % facts,
+            plan=notice.plan, agency=notice.agency, notice=notice, link=_notice_link(notice),
+            level=ladder.Light.YELLOW)], now=now)
+    return notice
+
+
+def notice_escalate(*, user: User, notice_id: int | str, note: str = "",
+                    now: datetime | None = None) -> SupervisionNotice:
+    """The office escalates an open notice to the unit's leaders (for 约谈 or 通报)."""
+    notice = access.access_notice_for_office(user=user, notice_id=notice_id)
+    note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice = SupervisionNotice.objects.select_for_update().select_related(
+            "agency", "plan").get(pk=notice.pk)
+        if notice.status == NoticeStatus.ESCALATED:
+            return notice
+        if notice.status == NoticeStatus.ACCEPTED:
+            raise ShidianError(ErrorCode.CONFLICT, _("This notice is closed."))
+        notice.status, notice.escalated_at, notice.escalation_note = (
+            NoticeStatus.ESCALATED, now, note)
+        notice.save(update_fields=["status", "escalated_at", "escalation_note"])
+        # A reply awaiting decision stays on file; the unit answers again to the leaders' call.
+        NoticeReply.objects.filter(notice=notice, decision=ReplyDecision.PENDING).update(
+            decision=ReplyDecision.RETURNED, decision_note=note or _("Escalated"),
+            decided_by=user, decided_at=now)
+        facts = {**_notice_facts(notice), "note": note}
+        notify([Event(
+            key=f"n{notice.pk}:escalated", kind=MessageKind.ESCALATE, audience=Audience.LEADERS,
+            subject=_("Escalated: %(number)s %(title)s") % facts,
+            body=_("The office has escalated the supervision notice %(number)s %(title)s to "
+                   "%(unit)s's leaders. %(note)s") % facts,
+            plan=notice.plan, agency=notice.agency, notice=notice, link=_notice_link(notice),
+            level=ladder.Light.RED, robots=True)], now=now)
+    return notice

@@ -1,0 +1,17 @@
+import pytest
+
+from shidian.reporting.testing import ensure_catalogs
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _catalogs():
+    ensure_catalogs()
+
+
+@pytest.fixture(autouse=True)
+def _chinese(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield

@@ -1,0 +1,455 @@
+"""Pages of the oversight app: the inbox, the lights of a plan with its rule and robots, the
+督办 notices (board, issue, reply, decide, Word), inspections and rectification, scorecards,
+rankings and bulletins.
+
+Views stay thin: they parse input, call one access function and one service or selector, and
+render. A ``ShidianError`` becomes a message on the page (nothing saved changes); a missing or
+forbidden object is a 404 alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.exports import notices as notice_docs
+from shidian.oversight import access, ladder, selectors, services
+from shidian.oversight.models import OPEN_NOTICE_STATUSES, Channel, NoticeStatus, ReplyDecision
+from shidian.plans.models import TaskUnit, UnitRole
+from shidian.reporting import services as reporting_services
+
+T = TypeVar("T")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _or_404(fetch: Callable[[], T]) -> T:
+    try:
+        return fetch()
+    except ShidianError as error:
+        if error.code == ErrorCode.NOT_FOUND:
+            raise Http404(error.message) from None
+        raise
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _refused(request: HttpRequest, error: ShidianError) -> None:
+    """A refusal of the service becomes a message on the page; "not found" a 404."""
+    if error.code == ErrorCode.NOT_FOUND:
+        raise Http404(error.message) from None
+    messages.error(request, error.message)
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date", "class": "form-control"})
+
+
+# -- the start page -------------------------------------------------------------------------
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Offices and leaders: their plans with the lights' counts; units: what they must answer."""
+    user = request.user
+    today = _today()
+    if access.sees_oversight(user):
+        plans = list(access.plans_visible_to(user=user).filter(version__gt=0)
+                     .select_related("division").order_by("division_id", "title")[:200])
+        rows = [(plan, selectors.plan_lights(plan=plan, today=today).counts) for plan in plans]
+        board = selectors.notice_board(notices=access.notices_visible_to(user=user), today=today)
+        return render(request, "web/oversight/index.html", {
+            "rows": rows, "open_notices": len(board),
+            "overdue_replies": sum(r.reply_overdue for r in board),
+            "is_office": access.is_office(user)})
+    if access.is_unit(user):
+        return redirect("oversight:notices")
+    return redirect("oversight:inbox")
+
+
+# -- the inbox ------------------------------------------------------------------------------
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    rows = list(selectors.inbox_messages(user=request.user, unread_only=unread_only)[:200])
+    return render(request, "web/oversight/inbox.html", {
+        "rows": rows, "unread_only": unread_only,
+        "unread": selectors.inbox_unread_count(user=request.user)})
+
+
+@login_required
+def message_open(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Opening a message marks it read and goes where it points."""
+    message = _or_404(lambda: services.message_read(user=request.user, message_id=message_id))
+    if message.link and url_has_allowed_host_and_scheme(message.link, allowed_hosts=None):
+        return redirect(message.link)
+    return redirect("oversight:inbox")
+
+
+@login_required
+def messages_read_all(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        raise Http404("post only")
+    n = services.messages_read_all(user=request.user)
+    messages.success(request, _("%(n)s messages marked as read.") % {"n": n})
+    return redirect("oversight:inbox")
+
+
+# -- the lights of a plan, its rule and robots ----------------------------------------------
+@login_required
+def plan_lights(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_reading(user=request.user, plan_id=plan_id))
+    today = _today()
+    lights = selectors.plan_lights(plan=plan, today=today)
+    is_office = access.plans_for_office(user=request.user).filter(pk=plan.pk).exists()
+    open_notices = selectors.open_notices_by_task(plan=plan)
+    leads: dict[int, list[str]] = {}
+    for task_id, units in lights.task_units.items():
+        leads[task_id] = [u.agency.name if u.agency else u.name for u in units
+                          if u.role == UnitRole.LEAD]
+    rows = [(row, leads.get(pk, []), open_notices.get(pk, [])) for pk, row in
+            sorted(lights.tasks.items(), key=lambda kv: (
+                -ladder.LIGHT_ORDER[kv[1].light], kv[1].due or date.max, kv[1].task.order))]
+    return render(request, "web/oversight/plan_lights.html", {
+        "plan": plan, "lights": lights, "rows": rows, "is_office": is_office,
+        "late_duties": [d for d in lights.duties if d.stage != ladder.Stage.NONE],
+        "robots": plan.webhooks.order_by("name") if is_office else [],
+        "robot_form": RobotForm() if is_office else None,
+        "saved_rule": hasattr(plan, "oversight_rule"),
+    })
+
+
+class RuleForm(forms.Form):
+    remind_days = forms.IntegerField(label=gettext_lazy("Remind how many working days before "
+                                                        "a deadline"), min_value=0,
+                                     max_value=30)
+    escalate_days = forms.IntegerField(label=gettext_lazy("Escalate how many working days after "
+                                                          "a missed deadline"), min_value=1,
+                                       max_value=60)
+    reply_days = forms.IntegerField(label=gettext_lazy("Working days to reply to a supervision "
+                                                       "notice"), min_value=1, max_value=60)
+    min_onsite_inspections = forms.IntegerField(
+        label=gettext_lazy("On-site inspections each pilot site must get"), min_value=0,
+        max_value=20)
+    is_active = forms.BooleanField(label=gettext_lazy("Send reminders, 催办 and escalations"),
+                                   required=False)
+    send_email = forms.BooleanField(label=gettext_lazy("Also send them by e-mail"),
+                                    required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = "form-check-input" if isinstance(field, forms.BooleanField) else "form-control"
+            field.widget.attrs["class"] = css
+
+
+@login_required
+def rule_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_office(user=request.user, plan_id=plan_id))
+    rule = ladder.rule_of(plan)
+    if request.method == "POST":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            try:
+                services.rule_set(user=request.user, plan_id=plan.pk,
+                                  data=services.RuleInput(**form.cleaned_data))
+                messages.success(request, _("The escalation rule has been saved."))
+                return redirect("oversight:plan_lights", plan_id=plan.pk)
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Please correct the fields marked below."))
+    else:
+        form = RuleForm(initial={
+            "remind_days": rule.remind_days, "escalate_days": rule.escalate_days,
+            "reply_days": rule.reply_days, "min_onsite_inspections": rule.min_onsite_inspections,
+            "is_active": rule.is_active, "send_email": rule.send_email})
+    return render(request, "web/oversight/rule_form.html", {"plan": plan, "form": form})
+
+
+class RobotForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=[
+        (Channel.DINGTALK.value, Channel.DINGTALK.label),
+        (Channel.WECOM.value, Channel.WECOM.label)],
+        widget=forms.Select(attrs={"class": "form-select"}))
+    name = forms.CharField(label=gettext_lazy("Robot name"), max_length=100,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    url = forms.CharField(label=gettext_lazy("Webhook address"), max_length=1000,
+                          widget=forms.TextInput(attrs={"class": "form-control"}))
+    secret = forms.CharField(label=gettext_lazy("Signing secret (DingTalk 加签, optional)"),
+                             required=False, max_length=200,
+                             widget=forms.PasswordInput(attrs={"class": "form-control",
+                                                               "autocomplete": "off"}))
+
+
+@login_required
+def robot_add(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_office(user=request.user, plan_id=plan_id))
+    if request.method != "POST":
+        return redirect("oversight:plan_lights", plan_id=plan.pk)
+    form = RobotForm(request.POST)
+    if form.is_valid():
+        try:
+            services.webhook_add(user=request.user, plan_id=plan.pk, **form.cleaned_data)
+            messages.success(request, _("The group robot has been added."))
+        except ShidianError as error:
+            _refused(request, error)
+    else:
+        messages.error(request, _("Fill in the robot's kind, name and address."))
+    return redirect("oversight:plan_lights", plan_id=plan.pk)
+
+
+@login_required
+def robot_toggle(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    hook = _or_404(lambda: access.access_webhook_for_office(user=request.user,
+                                                            webhook_id=webhook_id))
+    if request.method == "POST":
+        services.webhook_set_active(user=request.user, webhook_id=hook.pk,
+                                    active=not hook.is_active)
+    return redirect("oversight:plan_lights", plan_id=hook.plan_id)
+
+
+# -- supervision notices --------------------------------------------------------------------
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    """The board of open notices by age (offices, leaders) or the unit's notices (liaisons)."""
+    user = request.user
+    visible = access.notices_visible_to(user=user)
+    if not (access.sees_oversight(user) or access.is_unit(user)):
+        raise Http404("no notices")
+    today = _today()
+    board = selectors.notice_board(notices=visible, today=today)
+    buckets = [(label, [r for r in board if r.bucket == label])
+               for _limit, label in selectors.AGE_BUCKETS]
+    closed = (visible.exclude(status__in=OPEN_NOTICE_STATUSES).select_related("agency", "plan")
+              .order_by("-closed_at", "-id")[:50])
+    return render(request, "web/oversight/notices.html", {
+        "board": board, "buckets": buckets, "closed": closed, "today": today,
+        "is_office": access.is_office(user), "is_unit": access.is_unit(user)})
+
+
+class NoticeForm(forms.Form):
+    agency = forms.TypedChoiceField(label=gettext_lazy("Addressed to"), coerce=int,
+                                    widget=forms.Select(attrs={"class": "form-select"}))
+    tasks = forms.TypedMultipleChoiceField(label=gettext_lazy("Tasks under supervision"),
+                                           coerce=int,
+                                           widget=forms.CheckboxSelectMultiple)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200,
+                            widget=forms.TextInput(attrs={"class": "form-control"}))
+    body = forms.CharField(label=gettext_lazy("What is required"), max_length=services.MAX_TEXT,
+                           widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}))
+    reply_due = forms.DateField(label=gettext_lazy("Reply by"), widget=_date_input())
+    issuer_name = forms.CharField(label=gettext_lazy("Issuing office"), max_length=200,
+                                  widget=forms.TextInput(attrs={"class": "form-control"}))
+
+    def __init__(self, *args, agencies=(), tasks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = list(agencies)
+        self.fields["tasks"].choices = list(tasks)
+
+
+@login_required
+def notice_new(request: HttpRequest) -> HttpResponse:
+    """Issue a notice: pick the plan, then the unit, its tasks, the wording and the reply date."""
+    user = request.user
+    if not access.is_office(user):
+        raise Http404("offices only")
+    plans = list(access.plans_for_office(user=user).select_related("division")
+                 .order_by("division_id", "title")[:500])
+    plan_id = request.POST.get("plan") or request.GET.get("plan")
+    plan = _or_404(lambda: access.access_plan_for_office(user=user, plan_id=plan_id)) \
+        if plan_id else None
+    if plan is None:
+        return render(request, "web/oversight/notice_new.html", {"plans": plans, "plan": None})
+    today = _today()
+    lights = selectors.plan_lights(plan=plan, today=today)
+    units = [u for rows in lights.task_units.values() for u in rows if u.agency is not None]
+    agencies = sorted({u.agency.pk: u.agency for u in units}.values(),
+                      key=lambda a: a.name)
+    task_choices = []
+    for task_id, row in sorted(lights.tasks.items(), key=lambda kv: kv[1].task.order):
+        names = "、".join(u.agency.name for u in lights.task_units.get(task_id, [])
+                         if u.agency is not None)
+        task_choices.append((task_id, f"{row.task.path} {row.task.title}（{names}）"))
+    form_kwargs = {"agencies": [(a.pk, a.name) for a in agencies], "tasks": task_choices}
+    if request.method == "POST":
+        form = NoticeForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                notice = services.notice_issue(
+                    user=user, plan_id=plan.pk, agency_id=data["agency"],
+                    task_ids=data["tasks"], title=data["title"], body=data["body"],
+                    reply_due=data["reply_due"], issuer_name=data["issuer_name"])
+                messages.success(request, _("%(number)s has been issued to %(unit)s.")
+                                 % {"number": notice.display_number, "unit": notice.agency.name})
+                return redirect("oversight:notice", notice_id=notice.pk)
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Please correct the fields marked below."))
+    else:
+        agency_id = request.GET.get("agency")
+        task_id = request.GET.get("task")
+        initial_tasks = [int(task_id)] if task_id and task_id.isdigit() else []
+        agency = next((a for a in agencies if str(a.pk) == agency_id), None)
+        if agency is not None and not initial_tasks:
+            initial_tasks = [u.task_id for u in units if u.agency_id == agency.pk
+                             and lights.tasks[u.task_id].light != ladder.Light.GREEN]
+        first = lights.tasks[initial_tasks[0]].task.title if initial_tasks else ""
+        rule = ladder.rule_of(plan)
+        from shidian.core.workdays import DayKind, deadline_after
+
+        form = NoticeForm(initial={
+            "agency": agency.pk if agency else None, "tasks": initial_tasks,
+            "title": _("Supervision notice on speeding up %(task)s") % {"task": first}
+            if first else "",
+            "body": _("The tasks listed below are behind their deadlines. Your unit is asked to "
+                      "take effective measures at once, complete them as soon as possible, and "
+                      "reply in writing with the measures taken and the date of completion."),
+            "reply_due": deadline_after(today, rule.reply_days, DayKind.WORKING),
+            "issuer_name": services.default_issuer_name(plan)}, **form_kwargs)
+    return render(request, "web/oversight/notice_new.html", {
+        "plans": plans, "plan": plan, "form": form, "lights": lights})
+
+
+class ReplyForm(forms.Form):
+    measures = forms.CharField(label=gettext_lazy("Measures taken"),
+                               max_length=services.MAX_TEXT,
+                               widget=forms.Textarea(attrs={"class": "form-control", "rows": 5}))
+    done_by = forms.DateField(label=gettext_lazy("To be completed by"), widget=_date_input())
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+@login_required
+def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
+    user = request.user
+    notice = _or_404(lambda: access.access_notice_by_id(user=user, notice_id=notice_id))
+    notice = selectors.notice_detail(notices=access.notices_visible_to(user=user),
+                                     notice_id=notice.pk)
+    can_decide = access.plans_for_office(user=user).filter(pk=notice.plan_id).exists() \
+        and access.is_office(user)
+    can_reply = (access.is_unit(user) and notice.status in (
+        NoticeStatus.ISSUED, NoticeStatus.RETURNED, NoticeStatus.ESCALATED))
+    evidence = []
+    if can_reply:
+        from shidian.reporting.selectors import evidence_of_agency
+
+        evidence = evidence_of_agency(agency=notice.agency)
+    units = {u.task_id: u for u in TaskUnit.objects.filter(task__in=notice.tasks.all(),
+                                                           agency=notice.agency)}
+    return render(request, "web/oversight/notice_detail.html", {
+        "notice": notice, "today": _today(), "can_decide": can_decide, "can_reply": can_reply,
+        "reply_form": ReplyForm() if can_reply else None, "decision_form": DecisionForm(),
+        "evidence": evidence, "units": units,
+        "pending": next((r for r in notice.replies.all()
+                         if r.decision == ReplyDecision.PENDING), None),
+        "sees_board": access.sees_oversight(user)})
+
+
+@login_required
+def notice_reply(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = _or_404(lambda: access.access_notice_for_reply(user=request.user,
+                                                           notice_id=notice_id))
+    if request.method != "POST":
+        return redirect("oversight:notice", notice_id=notice.pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Fill in the measures taken and the completion date."))
+        return redirect("oversight:notice", notice_id=notice.pk)
+    evidence_ids = [int(pk) for pk in request.POST.getlist("evidence") if pk.isdigit()]
+    try:
+        for upload in request.FILES.getlist("files"):
+            evidence_ids.append(reporting_services.evidence_attach(
+                user=request.user, agency_id=notice.agency_id, upload=upload).pk)
+        services.notice_reply(user=request.user, notice_id=notice.pk,
+                              measures=form.cleaned_data["measures"],
+                              done_by=form.cleaned_data["done_by"], evidence_ids=evidence_ids)
+        messages.success(request, _("Your reply has been sent to the office."))
+    except ShidianError as error:
+        _refused(request, error)
+    return redirect("oversight:notice", notice_id=notice.pk)
+
+
+def _decide(request: HttpRequest, notice_id: int, action: str) -> HttpResponse:
+    notice = _or_404(lambda: access.access_notice_for_office(user=request.user,
+                                                            notice_id=notice_id))
+    if request.method != "POST":
+        return redirect("oversight:notice", notice_id=notice.pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "accept":
+            services.notice_accept(user=request.user, notice_id=notice.pk, note=note)
+            messages.success(request, _("The reply has been accepted and the notice closed."))
+        elif action == "return":
+            due = request.POST.get("reply_due") or None
+            services.notice_return(user=request.user, notice_id=notice.pk, reason=note,
+                                   reply_due=date.fromisoformat(due) if due else None)
+            messages.success(request, _("The reply has been returned to the unit."))
+        else:
+            services.notice_escalate(user=request.user, notice_id=notice.pk, note=note)
+            messages.success(request, _("The notice has been escalated to the unit's leaders."))
+    except ValueError:
+        messages.error(request, _("Enter the date as YYYY-MM-DD."))
+    except ShidianError as error:
+        _refused(request, error)
+    return redirect("oversight:notice", notice_id=notice.pk)
+
+
+@login_required
+def notice_accept(request: HttpRequest, notice_id: int) -> HttpResponse:
+    return _decide(request, notice_id, "accept")
+
+
+@login_required
+def notice_return(request: HttpRequest, notice_id: int) -> HttpResponse:
+    return _decide(request, notice_id, "return")
+
+
+@login_required
+def notice_escalate(request: HttpRequest, notice_id: int) -> HttpResponse:
+    return _decide(request, notice_id, "escalate")
+
+
+@login_required
+def notice_docx(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = _or_404(lambda: access.access_notice_by_id(user=request.user, notice_id=notice_id))
+    notice = selectors.notice_detail(notices=access.notices_visible_to(user=request.user),
+                                     notice_id=notice.pk)
+    return _download(notice_docs.notice_docx(notice),
+                     _("%(number)s %(title)s.docx") % {"number": notice.display_number,
+                                                       "title": notice.title}, DOCX)
+
+
+@login_required
+def reply_docx(request: HttpRequest, notice_id: int, reply_id: int) -> HttpResponse:
+    notice = _or_404(lambda: access.access_notice_by_id(user=request.user, notice_id=notice_id))
+    notice = selectors.notice_detail(notices=access.notices_visible_to(user=request.user),
+                                     notice_id=notice.pk)
+    reply = next((r for r in notice.replies.all() if r.pk == reply_id), None)
+    if reply is None:
+        raise Http404("reply not found")
+    return _download(notice_docs.reply_docx(notice, reply),
+                     _("Reply to %(number)s.docx") % {"number": notice.display_number}, DOCX)
+
