@@ -115,8 +115,9 @@ def official_notice_docx(doc: OfficialDocument, *, masthead: Masthead | None = N
         _red_rule(number)
     if addressee:
         # After the empty line that follows the title block (and its subtitle).
-        blank = next(p for p in document.paragraphs[document.paragraphs.index(title) + 1:]
-                     if not p.text)
+        after_title = [p for p in document.paragraphs]
+        start = next(i for i, p in enumerate(after_title) if p._p is title._p) + 1
+        blank = next(p for p in after_title[start:] if not p.text)
         line = _insert_after(blank)
         line.paragraph_format.line_spacing = Pt(28.95)
         set_font(line.add_run(addressee), BODY_FONT, BODY_SIZE)

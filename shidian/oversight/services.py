@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -280,8 +280,11 @@ def notice_reply(*, user: User, notice_id: int | str, measures: str, done_by: da
     measures = _text(measures, label=_("the measures taken"))
     if done_by is None:
         raise _invalid(_("Say by when the work will be done."), field="done_by")
-    if done_by < today - timedelta(days=366):
-        raise _invalid(_("The completion date is too far in the past."), field="done_by")
+    if done_by < timezone.localdate(notice.issued_at):
+        raise _invalid(_("The completion date cannot lie before the notice was issued."),
+                       field="done_by")
+    if (done_by - today).days > 3 * 366:
+        raise _invalid(_("The completion date must lie within three years."), field="done_by")
     wanted = sorted({int(pk) for pk in evidence_ids})
     if wanted:
         found = set(Evidence.objects.filter(pk__in=wanted, agency_id=notice.agency_id)
