@@ -223,10 +223,19 @@ def _target_findings(loc: _Locator, draft: PlanDraft) -> list[Finding]:
         key = (name, indicator.unit, indicator.deadline, indicator.comparator)
         groups.setdefault(key, []).append(indicator)
     out = []
+    folded: dict[object, str] = {}  # one fold per sentence: the targets of one sentence share it
+
+    def fold_text(indicator) -> str:
+        key = indicator.span or indicator.text or ""
+        got = folded.get(key)
+        if got is None:
+            got = folded[key] = _NAME_FOLD_RE.sub("", indicator.text or "")
+        return got
+
     for (name, unit, deadline, _), items in groups.items():
         first = items[0]
         for other in items[1:]:
-            same_text = _NAME_FOLD_RE.sub("", other.text or "") == _NAME_FOLD_RE.sub("", first.text or "")
+            same_text = fold_text(other) == fold_text(first)
             if same_text or _same_number(other.target, first.target):
                 continue
             # a short name (配备率) says little: the words before it must name the same thing

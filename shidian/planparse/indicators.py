@@ -12,6 +12,7 @@ stages several targets), else the date of the sentence that introduces its list,
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field, replace
 
@@ -137,9 +138,10 @@ class Sentence:
         """The sentence's time expressions (offsets in the sentence)."""
         return self.all_times or []
 
-    @property
+    @functools.cached_property
     def clean(self) -> str:
-        """Without item number and trailing 。 (NOTES.md 5)."""
+        """Without item number and trailing 。 (NOTES.md 5); computed once (each target of a long
+        sentence quotes it)."""
         text = _ITEM_MARK.sub("", self.text, count=1).strip()
         return text.rstrip("。.;；!！?？ ").strip()
 
@@ -493,21 +495,22 @@ def _is_condition_context(s: Sentence) -> bool:
 _ENUM_ITEM = re.compile(r"(?:^|[;；。:：])\s*(?:[一二三四五六七八九十]是|[①-⑳]|[(（]\d{1,2}[)）]|第[一二三四五六七八九十][,，、])")
 
 
-def _enum_segment(work: str, pos: int) -> tuple[int, int] | None:
-    """The ;-separated item of an inline enumeration (一是…;二是…) that holds ``pos``, when the
-    sentence is one."""
+def _enum_items(work: str) -> list[int] | None:
+    """Starts of the items of an inline enumeration (一是…;二是…) when the sentence is one."""
     if "是" not in work and "①" not in work and "(" not in work and "（" not in work:
         return None
-    items = list(_ENUM_ITEM.finditer(work))
-    if len(items) < 2:
-        return None
-    start = 0
-    for m in items:
-        if m.start() <= pos:
-            start = m.start()
-    end = len(work)
+    starts = [m.start() for m in _ENUM_ITEM.finditer(work)]
+    return starts if len(starts) >= 2 else None
+
+
+def _enum_segment(work: str, pos: int, starts: list[int]) -> tuple[int, int]:
+    """The ;-separated item that holds ``pos`` (linear work per sentence: bisect, bounded find)."""
+    i = bisect.bisect_right(starts, pos) - 1
+    start = starts[i] if i >= 0 else 0
+    limit = starts[i + 1] if i + 1 < len(starts) else len(work)
+    end = limit
     for ch in ";；":
-        k = work.find(ch, pos)
+        k = work.find(ch, pos, limit)
         if 0 <= k < end:
             end = k
     return start, end
@@ -605,6 +608,8 @@ def indicators_in(s: Sentence, *, inherited: str | None = None,
     out = []
     previous_name = ""
     leads = _list_leads(work, candidates)
+    enum_starts = _enum_items(work) if exprs and candidates else None
+    expr_starts = [e.start for e in exprs]  # exprs are in text order
     for q, comp, clause in candidates:
         value = q.value
         if q.kind == "rule":
@@ -618,9 +623,9 @@ def indicators_in(s: Sentence, *, inherited: str | None = None,
             value = value * 10000
         if isinstance(value, float) and value == int(value):
             value = int(value)
-        seg = _enum_segment(work, q.start)
+        seg = _enum_segment(work, q.start, enum_starts) if enum_starts else None
         if seg is not None:  # 一是…2022年5月底前…;二是…每年…: each item has its own dates
-            mine = [e for e in exprs if seg[0] <= e.start < seg[1]]
+            mine = exprs[bisect.bisect_left(expr_starts, seg[0]):bisect.bisect_left(expr_starts, seg[1])]
             deadline = _deadline_for(mine, q, 1, [e.end for e in mine]) or inherited
         else:
             deadline = _deadline_for(exprs, q, len(candidates), ends) or inherited

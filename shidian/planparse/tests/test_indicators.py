@@ -212,6 +212,23 @@ def test_the_steps_take_linear_time_on_run_on_text():
     assert timings[1] < timings[0] * 4 * 1.7  # 4x the text: about 4x the time, not 16x (quadratic)
 
 
+def test_a_run_on_inline_list_of_targets_takes_linear_time():
+    # one sentence of 一是…;二是… items with a target each: every target quotes the sentence, and
+    # the inconsistency check compares their names (the whole parse, findings included)
+    unit = "一是摸清底数,2022年5月底前完成摸排;二是推进改厕,每年完成改造不少于300户;三是建立台账,覆盖率达到100%;"
+    timings = []
+    for n in (200, 800):
+        text = unit * n
+        best = None
+        for _ in range(2):
+            t0 = time.process_time()
+            parse_text(text, name="t")
+            took = time.process_time() - t0
+            best = took if best is None else min(best, took)
+        timings.append(best)
+    assert timings[1] < timings[0] * 4 * 1.9  # 4x the text: about 4x the time, not 16x
+
+
 def test_empty_text_gives_nothing():
     draft = _run_steps("")
     assert (draft.phases, draft.indicators, draft.reporting, draft.rules, draft.goals) == ([], [], [], [], [])
