@@ -89,9 +89,14 @@ def _add_table(document, anchor: Paragraph, table: Table) -> None:
 
         total = sum(table.widths)
         usable = 156  # mm between the 28 mm and 26 mm margins of A4
+        grid.autofit = False
+        widths = [Mm(usable * share / total) for share in table.widths]
+        # Word reads the cells' widths, LibreOffice the grid's: set both.
+        for column, width in zip(grid.columns, widths, strict=True):
+            column.width = width
         for row in grid.rows:
-            for cell, share in zip(row.cells, table.widths, strict=True):
-                cell.width = Mm(usable * share / total)
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = width
     anchor._p.addnext(grid._tbl)
 
 

@@ -61,7 +61,8 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 
 
 def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    # An <input type="date"> takes ISO dates only, whatever the language's format.
+    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
 # -- the start page -------------------------------------------------------------------------
@@ -310,6 +311,9 @@ def notice_new(request: HttpRequest) -> HttpResponse:
         task_id = request.GET.get("task")
         initial_tasks = [int(task_id)] if task_id and task_id.isdigit() else []
         agency = next((a for a in agencies if str(a.pk) == agency_id), None)
+        if agency is None and initial_tasks:  # a task's notice goes to its lead unit (主办)
+            agency = next((u.agency for u in lights.task_units.get(initial_tasks[0], [])
+                           if u.role == UnitRole.LEAD and u.agency is not None), None)
         if agency is not None and not initial_tasks:
             initial_tasks = [u.task_id for u in units if u.agency_id == agency.pk
                              and lights.tasks[u.task_id].light != ladder.Light.GREEN]

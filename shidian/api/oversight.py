@@ -1,0 +1,270 @@
+"""API of the oversight app: the inbox, the lights of a plan and its rule, 督办 notices (issue,
+reply, accept, return, escalate), inspections and rectification, evaluations. Every call goes
+through ``shidian.oversight.access`` and the oversight services, exactly as the pages do; a
+``ShidianError`` becomes ``{code, message, extra}`` (shidian.api.errors)."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from shidian.core.errors import ErrorCode, ShidianError
+from shidian.oversight import access, ladder, selectors, services
+from shidian.oversight.models import SupervisionNotice
+
+
+def _invalid(errors: Any) -> ShidianError:
+    return ShidianError(ErrorCode.INVALID, "invalid input", {"fields": errors})
+
+
+def _valid(serializer_class, data) -> dict:
+    form = serializer_class(data=data)
+    if not form.is_valid():
+        raise _invalid(form.errors)
+    return form.validated_data
+
+
+def _page(request: Request, view, rows, serializer_class) -> Response:
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# -- the inbox ------------------------------------------------------------------------------
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    level = serializers.CharField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    link = serializers.CharField()
+    plan_id = serializers.IntegerField(allow_null=True)
+    task_id = serializers.IntegerField(allow_null=True)
+    agency_id = serializers.IntegerField(allow_null=True)
+    notice_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class InboxViewSet(viewsets.ViewSet):
+    """The signed-in user's inbox: reminders, 催办, escalations, notices and decisions."""
+
+    serializer_class = MessageSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    def list(self, request: Request) -> Response:
+        rows = selectors.inbox_messages(user=request.user,  # type: ignore[arg-type]
+                                        unread_only=request.query_params.get("unread")
+                                        in ("1", "true"))
+        return _page(request, self, rows, MessageSerializer)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        message = access.access_message_by_id(user=request.user,  # type: ignore[arg-type]
+                                              message_id=pk)  # type: ignore[arg-type]
+        if message.channel != "inbox":
+            raise ShidianError(ErrorCode.NOT_FOUND, "message not found")
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        message = services.message_read(user=request.user,  # type: ignore[arg-type]
+                                        message_id=pk)  # type: ignore[arg-type]
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"read": services.messages_read_all(user=request.user)})  # type: ignore[arg-type]
+
+
+# -- lights and rules -----------------------------------------------------------------------
+class RuleSerializer(serializers.Serializer):
+    remind_days = serializers.IntegerField(min_value=0, max_value=30)
+    escalate_days = serializers.IntegerField(min_value=1, max_value=60)
+    reply_days = serializers.IntegerField(min_value=1, max_value=60)
+    min_onsite_inspections = serializers.IntegerField(min_value=0, max_value=20)
+    is_active = serializers.BooleanField()
+    send_email = serializers.BooleanField()
+
+
+class LightsViewSet(viewsets.ViewSet):
+    """Green, yellow or red per task and unit of a plan (``pk`` is the plan's id), with the
+    rule that colours them; the office sets the rule with ``PUT …/rule/``."""
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        plan = access.access_plan_for_reading(user=request.user,  # type: ignore[arg-type]
+                                              plan_id=pk)  # type: ignore[arg-type]
+        from django.utils import timezone
+
+        lights = selectors.plan_lights(plan=plan, today=timezone.localdate())
+        rule = lights.rule
+        return Response({
+            "plan_id": plan.pk,
+            "rule": {"remind_days": rule.remind_days, "escalate_days": rule.escalate_days,
+                     "reply_days": rule.reply_days,
+                     "min_onsite_inspections": rule.min_onsite_inspections,
+                     "is_active": rule.is_active, "send_email": rule.send_email},
+            "counts": lights.counts,
+            "tasks": [{"task_id": row.task.pk, "title": row.task.title,
+                       "deadline": row.due, "stage": row.stage, "light": row.light,
+                       "days_late": row.days_late, "escalate_after": row.escalate_after}
+                      for row in lights.tasks.values()],
+            "units": [{"agency_id": u.agency.pk, "agency": u.agency.name, "light": u.light,
+                       "red": len(u.red), "yellow": len(u.yellow),
+                       "late_reports": len(u.late_reports)} for u in lights.units],
+        })
+
+    @extend_schema(request=RuleSerializer, responses={200: RuleSerializer})
+    @action(detail=True, methods=["put"])
+    def rule(self, request: Request, pk: str | None = None) -> Response:
+        access.access_plan_for_office(user=request.user, plan_id=pk)  # type: ignore[arg-type]
+        data = _valid(RuleSerializer, request.data)
+        saved = services.rule_set(user=request.user, plan_id=pk,  # type: ignore[arg-type]
+                                  data=services.RuleInput(**data))
+        return Response(RuleSerializer(asdict(ladder.rule_of(saved.plan))).data)
+
+
+# -- notices --------------------------------------------------------------------------------
+class ReplySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    measures = serializers.CharField()
+    done_by = serializers.DateField()
+    evidence = serializers.SerializerMethodField()
+    replied_at = serializers.DateTimeField()
+    decision = serializers.CharField()
+    decision_note = serializers.CharField()
+
+    def get_evidence(self, reply) -> list[int]:
+        return [e.pk for e in reply.evidence.all()]
+
+
+class NoticeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(source="display_number")
+    year = serializers.IntegerField()
+    sequence = serializers.IntegerField(source="number")
+    plan_id = serializers.IntegerField()
+    agency_id = serializers.IntegerField()
+    agency = serializers.CharField(source="agency.name")
+    issuer_name = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    tasks = serializers.SerializerMethodField()
+    reply_due = serializers.DateField()
+    status = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    replies = ReplySerializer(many=True, source="replies.all")
+
+    def get_tasks(self, notice: SupervisionNotice) -> list[int]:
+        return [t.pk for t in notice.tasks.all()]
+
+
+class NoticeIssueSerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    agency = serializers.IntegerField()
+    tasks = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField()
+    reply_due = serializers.DateField(required=False, allow_null=True)
+    issuer_name = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NoticeReplySerializer(serializers.Serializer):
+    measures = serializers.CharField()
+    done_by = serializers.DateField()
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     default=list)
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    reply_due = serializers.DateField(required=False, allow_null=True)
+
+
+def _notices(request: Request):
+    return (access.notices_visible_to(user=request.user)  # type: ignore[arg-type]
+            .select_related("agency").prefetch_related("tasks", "replies__evidence"))
+
+
+class NoticeViewSet(viewsets.ViewSet):
+    """督办 notices: the office issues and decides, the addressed unit replies."""
+
+    serializer_class = NoticeSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("plan", int)])
+    def list(self, request: Request) -> Response:
+        rows = _notices(request)
+        if request.query_params.get("status"):
+            rows = rows.filter(status=request.query_params["status"])
+        plan = request.query_params.get("plan")
+        if plan:
+            rows = rows.filter(plan_id=plan) if plan.isdigit() else rows.none()
+        return _page(request, self, rows.order_by("-year", "-number", "-pk"), NoticeSerializer)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        access.access_notice_by_id(user=request.user, notice_id=pk)  # type: ignore[arg-type]
+        return Response(NoticeSerializer(_notices(request).get(pk=pk)).data)
+
+    @extend_schema(request=NoticeIssueSerializer, responses={201: NoticeSerializer})
+    def create(self, request: Request) -> Response:
+        data = _valid(NoticeIssueSerializer, request.data)
+        notice = services.notice_issue(
+            user=request.user, plan_id=data["plan"], agency_id=data["agency"],  # type: ignore[arg-type]
+            task_ids=data["tasks"], title=data["title"], body=data["body"],
+            reply_due=data.get("reply_due"), issuer_name=data["issuer_name"])
+        return Response(NoticeSerializer(_notices(request).get(pk=notice.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=NoticeReplySerializer, responses={201: ReplySerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str | None = None) -> Response:
+        access.access_notice_for_reply(user=request.user, notice_id=pk)  # type: ignore[arg-type]
+        data = _valid(NoticeReplySerializer, request.data)
+        reply = services.notice_reply(user=request.user, notice_id=pk,  # type: ignore[arg-type]
+                                      measures=data["measures"], done_by=data["done_by"],
+                                      evidence_ids=data["evidence"])
+        return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DecisionSerializer, responses={200: NoticeSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        access.access_notice_for_office(user=request.user, notice_id=pk)  # type: ignore[arg-type]
+        data = _valid(DecisionSerializer, request.data)
+        services.notice_accept(user=request.user, notice_id=pk,  # type: ignore[arg-type]
+                               note=data["note"])
+        return Response(NoticeSerializer(_notices(request).get(pk=pk)).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: NoticeSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_reply(self, request: Request, pk: str | None = None) -> Response:
+        access.access_notice_for_office(user=request.user, notice_id=pk)  # type: ignore[arg-type]
+        data = _valid(DecisionSerializer, request.data)
+        services.notice_return(user=request.user, notice_id=pk,  # type: ignore[arg-type]
+                               reason=data["note"], reply_due=data.get("reply_due"))
+        return Response(NoticeSerializer(_notices(request).get(pk=pk)).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: NoticeSerializer})
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str | None = None) -> Response:
+        access.access_notice_for_office(user=request.user, notice_id=pk)  # type: ignore[arg-type]
+        data = _valid(DecisionSerializer, request.data)
+        services.notice_escalate(user=request.user, notice_id=pk,  # type: ignore[arg-type]
+                                 note=data["note"])
+        return Response(NoticeSerializer(_notices(request).get(pk=pk)).data)
+
+
+def register(router: DefaultRouter) -> None:
+    """Add this app's viewsets to the router."""
+    router.register("oversight/inbox", InboxViewSet, basename="oversight-inbox")
+    router.register("oversight/lights", LightsViewSet, basename="oversight-lights")
+    router.register("oversight/notices", NoticeViewSet, basename="oversight-notices")
+
