@@ -16,14 +16,14 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shidian.core.errors import ErrorCode, ShidianError
-from shidian.orgs.access import division_q, sees_subtree, user_agency_ids
-from shidian.orgs.models import Role, User
+from shidian.orgs.access import agencies_visible_to, division_q, sees_subtree, user_agency_ids
+from shidian.orgs.models import Agency, Role, User
 from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visible_to,
                                   plans_writable_by, tasks_writable_by)
 from shidian.plans.models import Plan
 
-from .models import (Evaluation, InspectionRound, InspectionVisit, Message, Rectification,
-                     Scorecard, SupervisionNotice, Webhook)
+from .models import (Evaluation, FindingPhoto, InspectionRound, InspectionVisit, Message,
+                     Rectification, Scorecard, SupervisionNotice, Webhook)
 
 # Roles that answer notices and rectification orders for the agencies they act for.
 UNIT_ROLES = frozenset({Role.LIAISON, Role.PILOT_SITE})
@@ -38,6 +38,8 @@ __all__ = [
     "access_rectification_for_owner", "access_rectification_for_verifier",
     "scorecards_visible_to", "access_scorecard_for_office", "access_scorecard_by_id",
     "evaluations_visible_to", "access_evaluation_by_id", "access_evaluation_for_office",
+    "access_visit_by_id", "access_photo_by_id", "sites_visible_to", "access_site_by_id",
+    "visits_of_site_visible_to", "is_inspector",
 ]
 
 
@@ -269,3 +271,53 @@ def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Eva
             pk=evaluation_id, scorecard__plan__in=plans_for_office(user=user))
     except (Evaluation.DoesNotExist, ValueError, TypeError):
         raise _not_found("evaluation") from None
+
+
+def access_visit_by_id(*, user: User, visit_id: int | str) -> InspectionVisit:
+    try:
+        return (visits_visible_to(user=user)
+                .select_related("round", "round__plan", "round__plan__division", "site")
+                .get(pk=visit_id))
+    except (InspectionVisit.DoesNotExist, ValueError, TypeError):
+        raise _not_found("visit") from None
+
+
+def access_photo_by_id(*, user: User, photo_id: int | str) -> FindingPhoto:
+    """A finding's photo: for whoever sees the visit or the rectification it belongs to."""
+    visible = Q(finding__visit__in=visits_visible_to(user=user)) | Q(
+        finding__rectification__in=rectifications_visible_to(user=user))
+    try:
+        return FindingPhoto.objects.filter(visible).distinct().get(pk=photo_id)
+    except (FindingPhoto.DoesNotExist, ValueError, TypeError):
+        raise _not_found("photo") from None
+
+
+def sites_visible_to(*, user: User) -> QuerySet[Agency]:
+    """Sites whose inspection history the user reads: the agencies of an office's or leader's
+    subtree, an inspector's sites, a unit's own agencies."""
+    if not user.is_active:
+        return Agency.objects.none()
+    if sees_subtree(user):
+        return agencies_visible_to(user=user)
+    if is_inspector(user):
+        return Agency.objects.filter(
+            pk__in=InspectionVisit.objects.filter(round__memberships__user=user)
+            .values("site_id"))
+    if is_unit(user):
+        return Agency.objects.filter(pk__in=user_agency_ids(user))
+    return Agency.objects.none()
+
+
+def access_site_by_id(*, user: User, site_id: int | str) -> Agency:
+    try:
+        return sites_visible_to(user=user).select_related("division").get(pk=site_id)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise _not_found("site") from None
+
+
+def visits_of_site_visible_to(*, user: User) -> QuerySet[InspectionVisit]:
+    """The visits a user may read in a site's history: those of rounds the user sees, and for
+    a unit, every visit of its own agencies."""
+    if is_unit(user):
+        return InspectionVisit.objects.filter(site_id__in=user_agency_ids(user))
+    return visits_visible_to(user=user)

@@ -59,10 +59,15 @@ DEFAULT_RULE = LadderRule()
 
 
 def rule_of(plan: Plan) -> LadderRule:
-    """The plan's saved rule, or the defaults when its office has not set one."""
-    try:
-        row = plan.oversight_rule
-    except OversightRule.DoesNotExist:
+    """The plan's saved rule, or the defaults when its office has not set one.
+
+    A rule loaded with the plan (``select_related``) is used as is; an absence remembered by a
+    plan object is not trusted (the rule may have been saved since), so it is looked up.
+    """
+    row = plan._state.fields_cache.get("oversight_rule")
+    if not isinstance(row, OversightRule):
+        row = OversightRule.objects.filter(plan_id=plan.pk).first()
+    if row is None:
         return DEFAULT_RULE
     return LadderRule(remind_days=row.remind_days, escalate_days=row.escalate_days,
                       reply_days=row.reply_days,

@@ -31,9 +31,10 @@ from shidian.reporting import files
 from shidian.reporting.models import Evidence
 
 from . import access, delivery, ladder
-from .models import (Channel, DocumentCounter, DocumentSeries, Message, MessageKind,
-                     MessageStatus, NoticeReply, NoticeStatus, OversightRule, ReplyDecision,
-                     SupervisionNotice, Webhook)
+from .models import (Channel, DocumentCounter, DocumentSeries, Finding, FindingPhoto,
+                     InspectionMember, InspectionRound, InspectionVisit, Message, MessageKind,
+                     MessageStatus, NoticeReply, NoticeStatus, OversightRule, Rectification,
+                     RectificationStatus, ReplyDecision, Severity, SupervisionNotice, Webhook)
 from .outbox import Audience, Event, notify
 
 MAX_TEXT = 4000
@@ -418,3 +419,277 @@ def notice_escalate(*, user: User, notice_id: int | str, note: str = "",
             plan=notice.plan, agency=notice.agency, notice=notice, link=_notice_link(notice),
             level=ladder.Light.RED, robots=True)], now=now)
     return notice
+
+
+# -- inspections ----------------------------------------------------------------------------
+INSPECTOR_ROLES = (Role.EXPERT, Role.OFFICE)
+PHOTO_TYPES = {"jpg": files.JPEG, "jpeg": files.JPEG, "png": files.PNG}
+
+
+def inspector_candidates(*, user: User, plan: Plan):
+    """Who may join an inspection team of ``plan``: experts and office staff of the acting
+    office's subtree or of a division above the plan's (a city's experts inspect a county)."""
+    from django.db.models import Q
+
+    code = plan.division_id or ""
+    above = [code[:n] for n in (2, 4, 6, 9) if n < len(code)] + ([code] if code else [])
+    inside = Q(division__code__startswith=user.division_id) if user.division_id else Q()
+    return (User.objects.filter(is_active=True, role__in=INSPECTOR_ROLES)
+            .filter(inside | Q(division_id__in=above) | Q(division__isnull=True))
+            .order_by("role", "username"))
+
+
+def sites_for(plan: Plan):
+    """The agencies a round of ``plan`` may visit: those of the plan's division subtree."""
+    agencies = Agency.objects.filter(is_active=True)
+    if plan.division_id:
+        agencies = agencies.filter(division__code__startswith=plan.division_id)
+    return agencies.select_related("division").order_by("division_id", "name")
+
+
+def _check_dates(first: date | None, last: date | None) -> None:
+    if first is None or last is None:
+        raise _invalid(_("Give the first and the last day of the round."), field="starts_on")
+    if last < first:
+        raise _invalid(_("The round cannot end before it starts."), field="ends_on")
+    if (last - first).days > 366:
+        raise _invalid(_("A round lasts at most a year."), field="ends_on")
+
+
+def round_create(*, user: User, plan_id: int | str, name: str, starts_on: date | None,
+                 ends_on: date | None, member_ids: Iterable[int | str],
+                 leader_id: int | str | None = None) -> InspectionRound:
+    """A round of inspections of a plan with its team (the office of the plan)."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    name = _text(name, label=_("the round's name"), limit=200)
+    _check_dates(starts_on, ends_on)
+    wanted = {int(pk) for pk in member_ids if str(pk).strip().isdigit()}
+    if leader_id not in (None, ""):
+        wanted.add(int(leader_id))
+    members = list(inspector_candidates(user=user, plan=plan).filter(pk__in=wanted))
+    if not wanted:
+        raise _invalid(_("Name at least one member of the team."), field="members")
+    if len(members) != len(wanted):
+        raise _invalid(_("Team members must be experts or office staff of this area."),
+                       field="members")
+    with transaction.atomic():
+        inspection = InspectionRound.objects.create(plan=plan, name=name, starts_on=starts_on,
+                                                    ends_on=ends_on, created_by=user)
+        InspectionMember.objects.bulk_create([
+            InspectionMember(round=inspection, user=member,
+                             is_leader=str(member.pk) == str(leader_id)) for member in members])
+    return inspection
+
+
+def visit_add(*, user: User, round_id: int | str, site_id: int | str,
+              planned_on: date | None) -> InspectionVisit:
+    """Put a site on a round's itinerary (the office)."""
+    inspection = access.access_round_for_office(user=user, round_id=round_id)
+    try:
+        site = sites_for(inspection.plan).get(pk=site_id)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise _invalid(_("Choose a unit of the plan's area to visit."), field="site") from None
+    if planned_on is None:
+        raise _invalid(_("Give the day of the visit."), field="planned_on")
+    if not inspection.starts_on <= planned_on <= inspection.ends_on:
+        raise _invalid(_("The visit must lie within the round (%(first)s to %(last)s).")
+                       % {"first": _date(inspection.starts_on), "last": _date(inspection.ends_on)},
+                       field="planned_on")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                return InspectionVisit.objects.create(round=inspection, site=site,
+                                                      planned_on=planned_on)
+        except IntegrityError:
+            raise ShidianError(ErrorCode.DUPLICATE,
+                               _("%(site)s is already on this round.") % {"site": site.name}
+                               ) from None
+
+
+def visit_record(*, user: User, visit_id: int | str, visited_on: date | None, on_site: bool,
+                 summary: str = "", today: date | None = None) -> InspectionVisit:
+    """The team records that (and how) it visited a site."""
+    visit = access.access_visit_for_inspector(user=user, visit_id=visit_id)
+    today = today or timezone.localdate()
+    if visited_on is None:
+        raise _invalid(_("Give the day of the visit."), field="visited_on")
+    if visited_on > today:
+        raise _invalid(_("A visit cannot be recorded before it happened."), field="visited_on")
+    if visited_on < visit.round.starts_on:
+        raise _invalid(_("The visit must lie within the round (%(first)s to %(last)s).")
+                       % {"first": _date(visit.round.starts_on),
+                          "last": _date(visit.round.ends_on)}, field="visited_on")
+    summary = _text(summary, label=_("the summary"), required=False)
+    with transaction.atomic():
+        visit = InspectionVisit.objects.select_for_update().get(pk=visit.pk)
+        changed = [name for name, value in (("visited_on", visited_on), ("on_site", on_site),
+                                            ("summary", summary))
+                   if getattr(visit, name) != value]
+        for name in changed:
+            setattr(visit, name, {"visited_on": visited_on, "on_site": on_site,
+                                  "summary": summary}[name])
+        if changed:
+            visit.save(update_fields=changed)
+    return visit
+
+
+def _max_bytes() -> int:
+    return int(settings.SHIDIAN_EVIDENCE_MAX_BYTES)
+
+
+def _checked_photo(upload: UploadedFile) -> tuple[str, str, str]:
+    """(name, content type, sha256) of a photo that is really a JPEG or PNG, else refused."""
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    if not upload.size:
+        raise ShidianError(ErrorCode.BAD_FILE, _("The file %(name)s is empty.") % {"name": name})
+    if upload.size > _max_bytes():
+        raise ShidianError(ErrorCode.BAD_FILE,
+                           _("The photo %(name)s is larger than %(limit)s MB.")
+                           % {"name": name, "limit": _max_bytes() // 1048576})
+    claimed = PHOTO_TYPES.get(files.extension_of(name))
+    if claimed is None or files.sniff_content_type(upload.file) != claimed:
+        raise ShidianError(ErrorCode.BAD_FILE,
+                           _("%(name)s is not a JPEG or PNG photo.") % {"name": name})
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return name, claimed, digest.hexdigest()
+
+
+@dataclass
+class FindingInput:
+    description: str
+    severity: str
+    owner_id: int | str | None
+    measures: str
+    deadline: date | None
+
+
+def finding_record(*, user: User, visit_id: int | str, data: FindingInput,
+                   photos: Iterable[UploadedFile] = (), now: datetime | None = None
+                   ) -> Rectification:
+    """A problem found at a site, with photos, becomes a rectification order: an owner (the
+    site by default), the measures required and a deadline. The owner's liaisons are told."""
+    visit = access.access_visit_for_inspector(user=user, visit_id=visit_id)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    description = _text(data.description, label=_("the problem found"))
+    if data.severity not in Severity.values:
+        raise _invalid(_("Choose how serious the problem is."), field="severity")
+    measures = _text(data.measures, label=_("the rectification measures"))
+    try:
+        owner = (sites_for(visit.round.plan).get(pk=data.owner_id) if data.owner_id
+                 else visit.site)
+    except (Agency.DoesNotExist, ValueError, TypeError):
+        raise _invalid(_("The owner must be a unit of the plan's area."), field="owner") \
+            from None
+    if data.deadline is None or data.deadline < today:
+        raise _invalid(_("Give a rectification deadline that is not in the past."),
+                       field="deadline")
+    checked = [(_checked_photo(photo), photo) for photo in photos]
+    with transaction.atomic():
+        finding = Finding.objects.create(visit=visit, description=description,
+                                         severity=data.severity, recorded_by=user)
+        for (name, content_type, sha256), photo in checked:
+            if finding.photos.filter(sha256=sha256).exists():
+                continue
+            item = FindingPhoto(finding=finding, original_name=name, content_type=content_type,
+                                size=photo.size, sha256=sha256, uploaded_by=user)
+            item.file.save(name, photo, save=False)
+            item.save()
+        rectification = Rectification.objects.create(finding=finding, owner=owner,
+                                                     measures=measures, deadline=data.deadline)
+        plan = visit.round.plan
+        facts = {"unit": owner.name, "date": _date(data.deadline), "site": visit.site.name,
+                 "problem": description[:80]}
+        notify([Event(
+            key=f"x{rectification.pk}:assigned", kind=MessageKind.RECTIFICATION,
+            audience=Audience.LIAISONS,
+            subject=_("Rectification order: %(site)s, by %(date)s") % facts,
+            body=_("The inspection of %(site)s found: %(problem)s. %(unit)s is to rectify it by "
+                   "%(date)s and report the completion with evidence.") % facts,
+            plan=plan, agency=owner, link=reverse("oversight:rectification",
+                                                  args=[rectification.pk]),
+            level=ladder.Light.YELLOW, robots=True)], now=now)
+    return rectification
+
+
+def rectification_submit(*, user: User, rectification_id: int | str, note: str,
+                         evidence_ids: Iterable[int] = (), now: datetime | None = None
+                         ) -> Rectification:
+    """The owner reports the rectification done, with evidence (at least one file)."""
+    item = access.access_rectification_for_owner(user=user,
+                                                 rectification_id=rectification_id)
+    now = now or timezone.now()
+    note = _text(note, label=_("what was done"))
+    wanted = sorted({int(pk) for pk in evidence_ids})
+    if not wanted:
+        raise _invalid(_("Attach evidence of the rectification."), field="evidence")
+    found = set(Evidence.objects.filter(pk__in=wanted, agency_id=item.owner_id)
+                .values_list("pk", flat=True))
+    if found != set(wanted):
+        raise _invalid(_("A completion report can only cite its own unit's evidence."),
+                       field="evidence")
+    with transaction.atomic():
+        item = Rectification.objects.select_for_update().select_related(
+            "finding__visit__round__plan", "finding__visit__site", "owner").get(pk=item.pk)
+        if item.status == RectificationStatus.CLOSED:
+            raise ShidianError(ErrorCode.CONFLICT, _("This rectification is closed."))
+        if item.status == RectificationStatus.SUBMITTED:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               _("The completion has been reported; wait for the verification."))
+        item.status, item.completion_note = RectificationStatus.SUBMITTED, note
+        item.submitted_by, item.submitted_at, item.return_reason = user, now, ""
+        item.save(update_fields=["status", "completion_note", "submitted_by", "submitted_at",
+                                 "return_reason"])
+        item.evidence.set(wanted)
+        inspection = item.finding.visit.round
+        team = list(User.objects.filter(inspection_rounds=inspection, is_active=True))
+        facts = {"unit": item.owner.name, "site": item.finding.visit.site.name}
+        notify([Event(
+            key=f"x{item.pk}:submitted:{now.isoformat()}", kind=MessageKind.RECTIFICATION,
+            audience=Audience.OFFICE,
+            subject=_("Rectification reported done: %(site)s") % facts,
+            body=_("%(unit)s reports the rectification at %(site)s done. Verify it and close it "
+                   "or return it.") % facts,
+            plan=inspection.plan, agency=item.owner, users=team,
+            link=reverse("oversight:rectification", args=[item.pk]))], now=now)
+    return item
+
+
+def rectification_verify(*, user: User, rectification_id: int | str, accept: bool,
+                         reason: str = "", now: datetime | None = None) -> Rectification:
+    """The team (or the office) verifies: closes the item (销号) or returns it, saying why."""
+    item = access.access_rectification_for_verifier(user=user,
+                                                    rectification_id=rectification_id)
+    now = now or timezone.now()
+    reason = _text(reason, label=_("the reason for the return"), required=not accept,
+                   limit=MAX_NOTE)
+    with transaction.atomic():
+        item = Rectification.objects.select_for_update().select_related(
+            "finding__visit__round__plan", "finding__visit__site", "owner").get(pk=item.pk)
+        if accept and item.status == RectificationStatus.CLOSED:
+            return item
+        if item.status != RectificationStatus.SUBMITTED:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               _("Only a rectification reported done can be verified; this one "
+                                 "is %(status)s.") % {"status": item.get_status_display()})
+        if accept:
+            item.status, item.closed_at = RectificationStatus.CLOSED, now
+        else:
+            item.status, item.return_reason = RectificationStatus.RETURNED, reason
+        item.verified_by = user
+        item.save(update_fields=["status", "closed_at", "return_reason", "verified_by"])
+        facts = {"site": item.finding.visit.site.name, "reason": reason}
+        notify([Event(
+            key=f"x{item.pk}:{'closed' if accept else 'returned'}:{now.isoformat()}",
+            kind=MessageKind.RECTIFICATION, audience=Audience.LIAISONS,
+            subject=(_("Rectification closed (销号): %(site)s") if accept
+                     else _("Rectification returned: %(site)s")) % facts,
+            body=(_("The rectification at %(site)s has been verified and closed.") if accept
+                  else _("The rectification at %(site)s was returned: %(reason)s")) % facts,
+            plan=item.finding.visit.round.plan, agency=item.owner,
+            level=ladder.Light.GREEN if accept else ladder.Light.YELLOW,
+            link=reverse("oversight:rectification", args=[item.pk]))], now=now)
+    return item

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from shidian.oversight import services, tick
 from shidian.oversight.models import Channel, Message, NoticeStatus, SupervisionNotice
-from shidian.oversight.testing import make_oversight_world
+from shidian.oversight.testing import make_oversight_world, make_pilot_site
 from shidian.reporting.testing import at, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -309,9 +309,7 @@ def _digest() -> str:
 
 @pytest.fixture
 def scoped(ow):
-    """One object of every kind in 泸县, owned by the 卫生健康局."""
-    from shidian.oversight.testing import FakeRobotServer  # noqa: F401 (documentation)
-
+    """One object of every kind in 泸县, owned by the 卫生健康局 or a 泸县 pilot site."""
     tick.tick_run(today=date(2021, 7, 1))
     notice = issue(ow)
     reply = services.notice_reply(user=ow.liaison_health, notice_id=notice.pk,
@@ -319,10 +317,32 @@ def scoped(ow):
     hook = services.webhook_add(user=ow.office, plan_id=ow.plan.pk, kind="wecom",
                                 name="工作群", url="https://qyapi.weixin.qq.com/x?key=k")
     message = Message.objects.filter(recipient=ow.liaison_health).first()
+    # An inspection of a 泸县 pilot site with a finding (and its photo) ordered rectified.
+    site = make_pilot_site("泸县人民医院安宁疗护病区")
+    inspection = services.round_create(user=ow.office, plan_id=ow.plan.pk, name="第一轮督导",
+                                       starts_on=date(2021, 7, 1), ends_on=date(2021, 7, 10),
+                                       member_ids=[ow.inspector.pk])
+    visit = services.visit_add(user=ow.office, round_id=inspection.pk, site_id=site.pk,
+                               planned_on=date(2021, 7, 5))
+    item = services.finding_record(
+        user=ow.inspector, visit_id=visit.pk, photos=[_png("现场.png")],
+        data=services.FindingInput(description="病区未配置陪护室（保密内容）",
+                                   severity="general", owner_id=None, measures="改造",
+                                   deadline=date(2021, 8, 31)))
     ids = {"plan_id": ow.plan.pk, "notice_id": notice.pk, "reply_id": reply.pk,
-           "webhook_id": hook.pk, "message_id": message.pk}
-    ids.update(getattr(ow, "extra_ids", {}))
+           "webhook_id": hook.pk, "message_id": message.pk, "round_id": inspection.pk,
+           "visit_id": visit.pk, "rectification_id": item.pk, "site_id": site.pk,
+           "photo_id": item.finding.photos.get().pk}
+    ow.api_ids = {"oversight-rounds": inspection.pk, "oversight-rectifications": item.pk}
     return ow, ids
+
+
+def _png(name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shidian.reporting.testing import png_bytes
+
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
 def outsiders(ow):
@@ -361,7 +381,7 @@ def test_outsiders_get_not_found_on_every_oversight_api_route(scoped):
     ow, ids = scoped
     targets = {"oversight-inbox": ids["message_id"], "oversight-lights": ids["plan_id"],
                "oversight-notices": ids["notice_id"]}
-    targets.update(getattr(ow, "extra_api_ids", {}))
+    targets.update(ow.api_ids)
     urls = []
     for prefix, viewset, basename in router.registry:
         if not basename.startswith("oversight-"):

@@ -16,7 +16,8 @@ from urllib.parse import quote
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -457,3 +458,327 @@ def reply_docx(request: HttpRequest, notice_id: int, reply_id: int) -> HttpRespo
     return _download(notice_docs.reply_docx(notice, reply),
                      _("Reply to %(number)s.docx") % {"number": notice.display_number}, DOCX)
 
+
+
+# -- inspections and rectification ----------------------------------------------------------
+@login_required
+def rounds(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (access.sees_oversight(user) or access.is_inspector(user)):
+        raise Http404("no inspections")
+    rows = (access.rounds_visible_to(user=user).select_related("plan", "plan__division")
+            .prefetch_related("memberships__user").annotate(
+                sites=Count("visits", distinct=True),
+                done=Count("visits", filter=Q(visits__visited_on__isnull=False),
+                           distinct=True))
+            .order_by("-starts_on", "-id")[:200])
+    plans = access.plans_for_office(user=user).order_by("title") if access.is_office(user) \
+        else []
+    return render(request, "web/oversight/rounds.html", {
+        "rows": rows, "plans": plans, "is_office": access.is_office(user)})
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name of the round"), max_length=200,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    starts_on = forms.DateField(label=gettext_lazy("First day of the round"), widget=_date_input())
+    ends_on = forms.DateField(label=gettext_lazy("Last day of the round"), widget=_date_input())
+    members = forms.TypedMultipleChoiceField(label=gettext_lazy("Team"), coerce=int,
+                                             widget=forms.CheckboxSelectMultiple)
+    leader = forms.TypedChoiceField(label=gettext_lazy("Team leader"), coerce=int,
+                                    widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(u.pk, f"{u}（{u.get_role_display()}）") for u in candidates]
+        self.fields["members"].choices = choices
+        self.fields["leader"].choices = choices
+
+
+@login_required
+def round_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_office(user=request.user, plan_id=plan_id))
+    candidates = list(services.inspector_candidates(user=request.user, plan=plan)[:300])
+    if request.method == "POST":
+        form = RoundForm(request.POST, candidates=candidates)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.round_create(
+                    user=request.user, plan_id=plan.pk, name=data["name"],
+                    starts_on=data["starts_on"], ends_on=data["ends_on"],
+                    member_ids=data["members"], leader_id=data["leader"])
+                messages.success(request, _("The inspection round has been set up."))
+                return redirect("oversight:round", round_id=created.pk)
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Please correct the fields marked below."))
+    else:
+        form = RoundForm(candidates=candidates, initial={
+            "name": _("%(year)s on-site inspection of %(plan)s")
+            % {"year": _today().year, "plan": plan.title}})
+    return render(request, "web/oversight/round_new.html", {"plan": plan, "form": form})
+
+
+class VisitForm(forms.Form):
+    site = forms.TypedChoiceField(label=gettext_lazy("Site"), coerce=int,
+                                  widget=forms.Select(attrs={"class": "form-select"}))
+    planned_on = forms.DateField(label=gettext_lazy("Planned for"), widget=_date_input())
+
+    def __init__(self, *args, sites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(a.pk, a.name) for a in sites]
+
+
+@login_required
+def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
+    inspection = _or_404(lambda: access.access_round_by_id(user=request.user,
+                                                           round_id=round_id))
+    can_manage = access.plans_for_office(user=request.user).filter(
+        pk=inspection.plan_id).exists()
+    visits = list(inspection.visits.select_related("site").annotate(
+        findings_count=Count("findings", distinct=True),
+        open_count=Count("findings__rectification", filter=~Q(
+            findings__rectification__status="closed"), distinct=True))
+        .order_by("planned_on", "id"))
+    form = None
+    if can_manage:
+        form = VisitForm(sites=services.sites_for(inspection.plan)[:500],
+                         initial={"planned_on": inspection.starts_on})
+    return render(request, "web/oversight/round_detail.html", {
+        "round": inspection, "visits": visits, "form": form,
+        "members": inspection.memberships.select_related("user").order_by("-is_leader", "id")})
+
+
+@login_required
+def visit_add(request: HttpRequest, round_id: int) -> HttpResponse:
+    inspection = _or_404(lambda: access.access_round_for_office(user=request.user,
+                                                                round_id=round_id))
+    if request.method == "POST":
+        form = VisitForm(request.POST, sites=services.sites_for(inspection.plan))
+        if form.is_valid():
+            try:
+                services.visit_add(user=request.user, round_id=inspection.pk,
+                                   site_id=form.cleaned_data["site"],
+                                   planned_on=form.cleaned_data["planned_on"])
+                messages.success(request, _("The site has been added to the round."))
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Choose a site and the day of the visit."))
+    return redirect("oversight:round", round_id=inspection.pk)
+
+
+class VisitRecordForm(forms.Form):
+    visited_on = forms.DateField(label=gettext_lazy("Visited on"), widget=_date_input())
+    on_site = forms.BooleanField(label=gettext_lazy("On-site inspection"), required=False,
+                                 initial=True,
+                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+    summary = forms.CharField(label=gettext_lazy("Summary"), required=False,
+                              max_length=services.MAX_TEXT,
+                              widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+
+class FindingForm(forms.Form):
+    description = forms.CharField(label=gettext_lazy("Problem found"),
+                                  max_length=services.MAX_TEXT,
+                                  widget=forms.Textarea(attrs={"class": "form-control",
+                                                               "rows": 3}))
+    severity = forms.ChoiceField(label=gettext_lazy("Severity"),
+                                 choices=[("general", gettext_lazy("General")),
+                                          ("serious", gettext_lazy("Serious"))],
+                                 widget=forms.Select(attrs={"class": "form-select"}))
+    owner = forms.TypedChoiceField(label=gettext_lazy("Owner"), coerce=int,
+                                   widget=forms.Select(attrs={"class": "form-select"}))
+    measures = forms.CharField(label=gettext_lazy("Rectification measures"),
+                               max_length=services.MAX_TEXT,
+                               widget=forms.Textarea(attrs={"class": "form-control",
+                                                            "rows": 3}))
+    deadline = forms.DateField(label=gettext_lazy("Rectify by"), widget=_date_input())
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [(a.pk, a.name) for a in owners]
+
+
+@login_required
+def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = request.user
+    visit = _or_404(lambda: access.access_visit_by_id(user=user, visit_id=visit_id))
+    can_record = _inspects(request, visit.pk)
+    findings = list(visit.findings.select_related("rectification", "rectification__owner")
+                    .prefetch_related("photos").order_by("id"))
+    owners = services.sites_for(visit.round.plan)[:500] if can_record else []
+    return render(request, "web/oversight/visit_detail.html", {
+        "visit": visit, "findings": findings, "can_record": can_record,
+        "record_form": VisitRecordForm(initial={
+            "visited_on": visit.visited_on or min(_today(), visit.planned_on),
+            "on_site": visit.on_site, "summary": visit.summary}) if can_record else None,
+        "finding_form": FindingForm(owners=owners, initial={
+            "owner": visit.site_id, "deadline": _today()}) if can_record else None})
+
+
+def _inspects(request: HttpRequest, visit_id: int) -> bool:
+    try:
+        access.access_visit_for_inspector(user=request.user, visit_id=visit_id)
+    except ShidianError:
+        return False
+    return True
+
+
+@login_required
+def visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _or_404(lambda: access.access_visit_for_inspector(user=request.user,
+                                                              visit_id=visit_id))
+    if request.method == "POST":
+        form = VisitRecordForm(request.POST)
+        if form.is_valid():
+            try:
+                services.visit_record(user=request.user, visit_id=visit.pk,
+                                      **form.cleaned_data)
+                messages.success(request, _("The visit has been recorded."))
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Give the day of the visit."))
+    return redirect("oversight:visit", visit_id=visit.pk)
+
+
+@login_required
+def finding_add(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _or_404(lambda: access.access_visit_for_inspector(user=request.user,
+                                                              visit_id=visit_id))
+    if request.method == "POST":
+        form = FindingForm(request.POST, owners=services.sites_for(visit.round.plan))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.finding_record(
+                    user=request.user, visit_id=visit.pk, photos=request.FILES.getlist("photos"),
+                    data=services.FindingInput(
+                        description=data["description"], severity=data["severity"],
+                        owner_id=data["owner"], measures=data["measures"],
+                        deadline=data["deadline"]))
+                messages.success(request, _("The problem has been recorded and the owner told "
+                                            "to rectify it."))
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Describe the problem, the measures and the deadline."))
+    return redirect("oversight:visit", visit_id=visit.pk)
+
+
+@login_required
+def photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    item = _or_404(lambda: access.access_photo_by_id(user=request.user, photo_id=photo_id))
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("file missing") from None
+    response = FileResponse(handle, content_type=item.content_type,
+                            filename=item.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def rectifications(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (access.sees_oversight(user) or access.is_inspector(user) or access.is_unit(user)):
+        raise Http404("no rectifications")
+    rows = (access.rectifications_visible_to(user=user)
+            .select_related("owner", "finding__visit__site", "finding__visit__round__plan")
+            .order_by("status", "deadline", "id")[:300])
+    return render(request, "web/oversight/rectifications.html", {"rows": rows,
+                                                                  "today": _today()})
+
+
+class CompletionForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("What was done"), max_length=services.MAX_TEXT,
+                           widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}))
+
+
+@login_required
+def rectification_detail(request: HttpRequest, rectification_id: int) -> HttpResponse:
+    user = request.user
+    item = _or_404(lambda: access.access_rectification_by_id(
+        user=user, rectification_id=rectification_id))
+    is_owner = access.is_unit(user)
+    try:
+        access.access_rectification_for_verifier(user=user, rectification_id=item.pk)
+        can_verify = True
+    except ShidianError:
+        can_verify = False
+    evidence = []
+    if is_owner:
+        from shidian.reporting.selectors import evidence_of_agency
+
+        evidence = evidence_of_agency(agency=item.owner)
+    return render(request, "web/oversight/rectification_detail.html", {
+        "item": item, "finding": item.finding, "visit": item.finding.visit,
+        "photos": item.finding.photos.all(), "cited": item.evidence.all(), "today": _today(),
+        "can_submit": is_owner and item.status in ("open", "returned"),
+        "can_verify": can_verify and item.status == "submitted",
+        "form": CompletionForm(initial={"note": item.completion_note}), "evidence": evidence})
+
+
+@login_required
+def rectification_submit(request: HttpRequest, rectification_id: int) -> HttpResponse:
+    item = _or_404(lambda: access.access_rectification_for_owner(
+        user=request.user, rectification_id=rectification_id))
+    if request.method != "POST":
+        return redirect("oversight:rectification", rectification_id=item.pk)
+    form = CompletionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what was done."))
+        return redirect("oversight:rectification", rectification_id=item.pk)
+    evidence_ids = [int(pk) for pk in request.POST.getlist("evidence") if pk.isdigit()]
+    try:
+        for upload in request.FILES.getlist("files"):
+            evidence_ids.append(reporting_services.evidence_attach(
+                user=request.user, agency_id=item.owner_id, upload=upload).pk)
+        services.rectification_submit(user=request.user, rectification_id=item.pk,
+                                      note=form.cleaned_data["note"], evidence_ids=evidence_ids)
+        messages.success(request, _("The completion has been reported for verification."))
+    except ShidianError as error:
+        _refused(request, error)
+    return redirect("oversight:rectification", rectification_id=item.pk)
+
+
+@login_required
+def rectification_verify(request: HttpRequest, rectification_id: int) -> HttpResponse:
+    item = _or_404(lambda: access.access_rectification_for_verifier(
+        user=request.user, rectification_id=rectification_id))
+    if request.method != "POST":
+        return redirect("oversight:rectification", rectification_id=item.pk)
+    accept = request.POST.get("action") == "close"
+    try:
+        services.rectification_verify(user=request.user, rectification_id=item.pk,
+                                      accept=accept, reason=request.POST.get("reason", ""))
+        messages.success(request, _("The rectification has been closed (销号).") if accept
+                         else _("The rectification has been returned to the owner."))
+    except ShidianError as error:
+        _refused(request, error)
+    return redirect("oversight:rectification", rectification_id=item.pk)
+
+
+@login_required
+def plan_inspections(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The on-site inspections each site of a plan got against what the plan requires."""
+    plan = _or_404(lambda: access.access_plan_for_reading(user=request.user, plan_id=plan_id))
+    today = _today()
+    return render(request, "web/oversight/plan_inspections.html", {
+        "plan": plan, "rows": selectors.inspection_coverage(plan=plan, today=today),
+        "rule": ladder.rule_of(plan),
+        "rounds": plan.inspection_rounds.order_by("-starts_on", "-id"),
+        "is_office": access.plans_for_office(user=request.user).filter(pk=plan.pk).exists()})
+
+
+@login_required
+def site_history(request: HttpRequest, site_id: int) -> HttpResponse:
+    site = _or_404(lambda: access.access_site_by_id(user=request.user, site_id=site_id))
+    history = selectors.site_history(
+        site=site, visits=access.visits_of_site_visible_to(user=request.user))
+    return render(request, "web/oversight/site_history.html", {"history": history,
+                                                                 "site": site})

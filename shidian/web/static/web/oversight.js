@@ -9,3 +9,13 @@
     }
   });
 })();
+(function () {
+  "use strict";
+  // A picker whose options are addresses: go there (the plan of a new inspection round).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("select[data-navigate]") && field.value) {
+      window.location.href = field.value;
+    }
+  });
+})();
