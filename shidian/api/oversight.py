@@ -82,7 +82,8 @@ class InboxViewSet(viewsets.ViewSet):
     @extend_schema(request=None, responses={200: dict})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"read": services.messages_read_all(user=request.user)})  # type: ignore[arg-type]
+        user = request.user
+        return Response({"read": services.messages_read_all(user=user)})  # type: ignore[arg-type]
 
 
 # -- lights and rules -----------------------------------------------------------------------
@@ -218,7 +219,8 @@ class NoticeViewSet(viewsets.ViewSet):
     def create(self, request: Request) -> Response:
         data = _valid(NoticeIssueSerializer, request.data)
         notice = services.notice_issue(
-            user=request.user, plan_id=data["plan"], agency_id=data["agency"],  # type: ignore[arg-type]
+            user=request.user, plan_id=data["plan"],  # type: ignore[arg-type]
+            agency_id=data["agency"],
             task_ids=data["tasks"], title=data["title"], body=data["body"],
             reply_due=data.get("reply_due"), issuer_name=data["issuer_name"])
         return Response(NoticeSerializer(_notices(request).get(pk=notice.pk)).data,
@@ -262,9 +264,150 @@ class NoticeViewSet(viewsets.ViewSet):
         return Response(NoticeSerializer(_notices(request).get(pk=pk)).data)
 
 
+# -- inspections and rectification ----------------------------------------------------------
+class VisitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    site_id = serializers.IntegerField()
+    site = serializers.CharField(source="site.name")
+    planned_on = serializers.DateField()
+    visited_on = serializers.DateField(allow_null=True)
+    on_site = serializers.BooleanField()
+
+
+class RoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan_id = serializers.IntegerField()
+    name = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    members = serializers.SerializerMethodField()
+    visits = VisitSerializer(many=True, source="visits.all")
+
+    def get_members(self, inspection) -> list[int]:
+        return [m.user_id for m in inspection.memberships.all()]
+
+
+class RoundViewSet(viewsets.ViewSet):
+    """Inspection rounds the user sees (offices and leaders: their area; experts: their
+    teams'), with their sites."""
+
+    serializer_class = RoundSerializer
+
+    def _rows(self, request: Request):
+        return (access.rounds_visible_to(user=request.user)  # type: ignore[arg-type]
+                .prefetch_related("memberships", "visits__site"))
+
+    def list(self, request: Request) -> Response:
+        return _page(request, self, self._rows(request).order_by("-starts_on", "-pk"),
+                     RoundSerializer)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        access.access_round_by_id(user=request.user, round_id=pk)  # type: ignore[arg-type]
+        return Response(RoundSerializer(self._rows(request).get(pk=pk)).data)
+
+
+class RectificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    finding = serializers.CharField(source="finding.description")
+    severity = serializers.CharField(source="finding.severity")
+    site_id = serializers.IntegerField(source="finding.visit.site_id")
+    owner_id = serializers.IntegerField()
+    owner = serializers.CharField(source="owner.name")
+    measures = serializers.CharField()
+    deadline = serializers.DateField()
+    status = serializers.CharField()
+    completion_note = serializers.CharField()
+    evidence = serializers.SerializerMethodField()
+    return_reason = serializers.CharField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_evidence(self, item) -> list[int]:
+        return [e.pk for e in item.evidence.all()]
+
+
+class CompletionSerializer(serializers.Serializer):
+    note = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class VerifySerializer(serializers.Serializer):
+    close = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RectificationViewSet(viewsets.ViewSet):
+    """Rectification orders: the owner reports completion, the team verifies (销号)."""
+
+    serializer_class = RectificationSerializer
+
+    def _rows(self, request: Request):
+        return (access.rectifications_visible_to(user=request.user)  # type: ignore[arg-type]
+                .select_related("owner", "finding__visit").prefetch_related("evidence"))
+
+    def list(self, request: Request) -> Response:
+        return _page(request, self, self._rows(request).order_by("deadline", "pk"),
+                     RectificationSerializer)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        access.access_rectification_by_id(user=request.user,  # type: ignore[arg-type]
+                                          rectification_id=pk)  # type: ignore[arg-type]
+        return Response(RectificationSerializer(self._rows(request).get(pk=pk)).data)
+
+    @extend_schema(request=CompletionSerializer, responses={200: RectificationSerializer})
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        access.access_rectification_for_owner(user=request.user,  # type: ignore[arg-type]
+                                              rectification_id=pk)  # type: ignore[arg-type]
+        data = _valid(CompletionSerializer, request.data)
+        services.rectification_submit(user=request.user,  # type: ignore[arg-type]
+                                      rectification_id=pk,  # type: ignore[arg-type]
+                                      note=data["note"], evidence_ids=data["evidence"])
+        return Response(RectificationSerializer(self._rows(request).get(pk=pk)).data)
+
+    @extend_schema(request=VerifySerializer, responses={200: RectificationSerializer})
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str | None = None) -> Response:
+        access.access_rectification_for_verifier(user=request.user,  # type: ignore[arg-type]
+                                                 rectification_id=pk)  # type: ignore[arg-type]
+        data = _valid(VerifySerializer, request.data)
+        services.rectification_verify(user=request.user,  # type: ignore[arg-type]
+                                      rectification_id=pk,  # type: ignore[arg-type]
+                                      accept=data["close"], reason=data["reason"])
+        return Response(RectificationSerializer(self._rows(request).get(pk=pk)).data)
+
+
+# -- evaluations ----------------------------------------------------------------------------
+class EvaluationViewSet(viewsets.ViewSet):
+    """A scorecard round's results: each subject's total, percent, grade, rank and change
+    (a unit sees its own row)."""
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        evaluation = access.access_evaluation_by_id(user=request.user,  # type: ignore[arg-type]
+                                                    evaluation_id=pk)  # type: ignore[arg-type]
+        ranking = selectors.evaluation_ranking(evaluation=evaluation)
+        rows = ranking.rows
+        if access.is_unit(request.user):  # type: ignore[arg-type]
+            own = {f"a{a}" for a in access.user_agency_ids(request.user)}  # type: ignore[arg-type]
+            rows = [r for r in rows if r.key in own]
+        return Response({
+            "id": evaluation.pk, "scorecard": evaluation.scorecard.name,
+            "period": evaluation.period, "status": evaluation.status,
+            "previous_period": ranking.previous_period.id if ranking.previous_period else None,
+            "results": [{"subject": r.key, "name": r.name, "percent": r.value,
+                         "rank": r.rank, "previous_rank": r.previous_rank,
+                         "change": r.change, "grade": r.grade, "points": r.detail}
+                        for r in rows],
+        })
+
+
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the router."""
     router.register("oversight/inbox", InboxViewSet, basename="oversight-inbox")
     router.register("oversight/lights", LightsViewSet, basename="oversight-lights")
     router.register("oversight/notices", NoticeViewSet, basename="oversight-notices")
+    router.register("oversight/rounds", RoundViewSet, basename="oversight-rounds")
+    router.register("oversight/rectifications", RectificationViewSet,
+                    basename="oversight-rectifications")
+    router.register("oversight/evaluations", EvaluationViewSet,
+                    basename="oversight-evaluations")
 

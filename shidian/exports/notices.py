@@ -201,3 +201,78 @@ def reply_docx(notice, reply) -> bytes:
                   header=[_("No."), _("Task"), _("Deadline"), _("Progress"), _("Status")],
                   rows=_task_rows(notice), widths=[1, 6, 2.4, 1.4, 1.6])
     return official_notice_docx(doc, addressee=f"{notice.issuer_name}：", tables=[table])
+
+
+# -- 通报 -----------------------------------------------------------------------------------
+def _change(change: int | None) -> str:
+    if change is None:
+        return "—"
+    if change > 0:
+        return _("up %(n)s") % {"n": change}
+    if change < 0:
+        return _("down %(n)s") % {"n": -change}
+    return _("unchanged")
+
+
+def bulletin_document(bulletin) -> tuple[OfficialDocument, Masthead, str, list[Table]]:
+    """A 通报 from its (frozen) ranking and the office's wording: the overall results with the
+    ranking table, the commended (red list), the criticised (black list), the requirements."""
+    snapshot = bulletin.snapshot or {}
+    rows = snapshot.get("rows", [])
+    by_evaluation = bulletin.evaluation_id is not None
+    parts = [(_("Overall results"), [bulletin.opening] if bulletin.opening else []),
+             (_("Commended"), [bulletin.praise] if bulletin.praise else []),
+             (_("Criticised"), [bulletin.criticism] if bulletin.criticism else []),
+             (_("Next requirements"), [bulletin.requirements] if bulletin.requirements else [])]
+    sections = []
+    for index, (heading, paragraphs) in enumerate(
+            [p for i, p in enumerate(parts) if i == 0 or p[1]]):
+        sections.append(Section(_heading(index, heading), paragraphs))
+    if by_evaluation:
+        header = [_("Place"), _("Unit ranked"), _("Score rate"), _("Grade"), _("Since last time")]
+        body = [[str(r["rank"] or "—"), r["name"],
+                 "—" if r["value"] is None else f"{r['value']:.2f}%", r["grade"] or "—",
+                 _change(r["change"])] for r in rows]
+    else:
+        header = [_("Place"), _("Unit ranked"), snapshot.get("title", ""), _("Done / expected"),
+                  _("Since last time")]
+        body = [[str(r["rank"] or "—"), r["name"],
+                 "—" if r["value"] is None else f"{r['value']:.2f}%", r["detail"] or "—",
+                 _change(r["change"])] for r in rows]
+    number = bulletin_number(bulletin)
+    dated = timezone.localdate(bulletin.issued_at if bulletin.number else bulletin.created_at)
+    doc = OfficialDocument(title=bulletin.title, sections=sections,
+                           signature=bulletin.issuer_name, dated=dated)
+    table = Table(after=sections[0].heading, header=header, rows=body,
+                  widths=[1.2, 5, 2, 2, 2])
+    return doc, Masthead(issuer=bulletin.issuer_name, number=number), \
+        _("To all units concerned:"), [table]
+
+
+def bulletin_number(bulletin) -> str:
+    """通报〔2026〕3号 once issued; a draft says it is one."""
+    if bulletin.number:
+        return _("Bulletin [%(year)s] No. %(number)s") % {"year": bulletin.year,
+                                                         "number": bulletin.number}
+    return _("(draft for comment)")
+
+
+def bulletin_docx(bulletin) -> bytes:
+    doc, masthead, addressee, tables = bulletin_document(bulletin)
+    return official_notice_docx(doc, masthead=masthead, addressee=addressee, tables=tables)
+
+
+# -- 工作简报 -------------------------------------------------------------------------------
+def briefing_docx(briefing, *, today: date) -> bytes:
+    """An issue of a plan's 工作简报 series: the progress bulletin of ``exports.bulletin`` for
+    the issue's period, with the issue's number in its subtitle."""
+    from shidian.core.periods import parse_period
+    from shidian.reporting.selectors import plan_dashboard
+
+    from .bulletin import bulletin_document as progress_document
+
+    board = plan_dashboard(plan=briefing.plan, period=parse_period(briefing.period), today=today)
+    doc = progress_document(board, issued=timezone.localdate(briefing.issued_at))
+    doc.subtitle = _("Issue %(number)s of %(year)s · %(rest)s") % {
+        "year": briefing.year, "number": briefing.number, "rest": doc.subtitle}
+    return official_docx(doc)

@@ -22,8 +22,9 @@ from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visi
                                   plans_writable_by, tasks_writable_by)
 from shidian.plans.models import Plan
 
-from .models import (Evaluation, FindingPhoto, InspectionRound, InspectionVisit, Message,
-                     Rectification, Scorecard, SupervisionNotice, Webhook)
+from .models import (BriefingIssue, Bulletin, Evaluation, FindingPhoto, InspectionRound,
+                     InspectionVisit, Message, Rectification, Scorecard, ScoreItem,
+                     SupervisionNotice, Webhook)
 
 # Roles that answer notices and rectification orders for the agencies they act for.
 UNIT_ROLES = frozenset({Role.LIAISON, Role.PILOT_SITE})
@@ -39,7 +40,8 @@ __all__ = [
     "scorecards_visible_to", "access_scorecard_for_office", "access_scorecard_by_id",
     "evaluations_visible_to", "access_evaluation_by_id", "access_evaluation_for_office",
     "access_visit_by_id", "access_photo_by_id", "sites_visible_to", "access_site_by_id",
-    "visits_of_site_visible_to", "is_inspector",
+    "visits_of_site_visible_to", "is_inspector", "bulletins_visible_to",
+    "access_bulletin_by_id", "access_briefing_by_id", "access_score_item_for_office",
 ]
 
 
@@ -321,3 +323,35 @@ def visits_of_site_visible_to(*, user: User) -> QuerySet[InspectionVisit]:
     if is_unit(user):
         return InspectionVisit.objects.filter(site_id__in=user_agency_ids(user))
     return visits_visible_to(user=user)
+
+
+def bulletins_visible_to(*, user: User) -> QuerySet[Bulletin]:
+    if not sees_oversight(user):
+        return Bulletin.objects.none()
+    return Bulletin.objects.filter(plan__in=plans_visible_to(user=user))
+
+
+def access_bulletin_by_id(*, user: User, bulletin_id: int | str) -> Bulletin:
+    try:
+        return bulletins_visible_to(user=user).select_related("plan", "evaluation").get(
+            pk=bulletin_id)
+    except (Bulletin.DoesNotExist, ValueError, TypeError):
+        raise _not_found("bulletin") from None
+
+
+def access_briefing_by_id(*, user: User, briefing_id: int | str) -> BriefingIssue:
+    if not sees_oversight(user):
+        raise _not_found("briefing")
+    try:
+        return BriefingIssue.objects.select_related("plan", "plan__office", "plan__division").get(
+            pk=briefing_id, plan__in=plans_visible_to(user=user))
+    except (BriefingIssue.DoesNotExist, ValueError, TypeError):
+        raise _not_found("briefing") from None
+
+
+def access_score_item_for_office(*, user: User, item_id: int | str) -> ScoreItem:
+    try:
+        return ScoreItem.objects.select_related("scorecard").get(
+            pk=item_id, scorecard__plan__in=plans_for_office(user=user))
+    except (ScoreItem.DoesNotExist, ValueError, TypeError):
+        raise _not_found("item") from None

@@ -29,3 +29,4 @@ class OversightConfig(AppConfig):
         auditlog.register(models.Evaluation)
         auditlog.register(models.Score)
         auditlog.register(models.Bulletin)
+        auditlog.register(models.BriefingIssue)

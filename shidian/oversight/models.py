@@ -188,6 +188,7 @@ OPEN_NOTICE_STATUSES = (NoticeStatus.ISSUED, NoticeStatus.REPLIED, NoticeStatus.
 class DocumentSeries(models.TextChoices):
     NOTICE = "notice", _("Supervision notices")
     BULLETIN = "bulletin", _("Bulletins")
+    BRIEFING = "briefing", _("Briefings")
 
 
 class DocumentCounter(models.Model):
@@ -617,3 +618,27 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class BriefingIssue(models.Model):
+    """One issue of a plan's 工作简报 series (2026年第3期), for a reporting period."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="briefings")
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("issue number"))
+    period = models.CharField(_("period"), max_length=8)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+
+    class Meta:
+        verbose_name = _("briefing issue")
+        verbose_name_plural = _("briefing issues")
+        ordering = ["plan_id", "-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "number"],
+                                    name="briefing_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.year}-{self.number}"

@@ -19,7 +19,7 @@ from shidian.reporting.cycles import rule_of as cycle_rule_of
 from shidian.reporting.models import ProgressReport, ReportStatus
 from shidian.reporting.selectors import expected_pairs
 
-from . import ladder
+from . import ladder, scoring
 from .ladder import LadderRule, Light, Stage
 from .models import (OPEN_NOTICE_STATUSES, Channel, InspectionVisit, Message, MessageStatus,
                      NoticeReply, NoticeStatus, Rectification, RectificationStatus,
@@ -309,3 +309,102 @@ def site_history(*, site: Agency, visits: QuerySet[InspectionVisit]) -> SiteHist
     rectifications = [f.rectification for v in rows for f in v.findings.all()
                       if hasattr(f, "rectification")]
     return SiteHistory(site=site, visits=rows, rectifications=rectifications)
+
+
+# -- rankings -------------------------------------------------------------------------------
+@dataclass
+class RankingRow:
+    name: str
+    key: str
+    value: float | None          # percent (0-100); None: no data
+    rank: int | None
+    previous_rank: int | None = None
+    grade: str = ""
+    detail: str = ""
+
+    @property
+    def change(self) -> int | None:
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+@dataclass
+class Ranking:
+    title: str
+    period: Period
+    rows: list[RankingRow]
+    previous_period: Period | None = None
+
+    def top(self, count: int) -> list[RankingRow]:
+        return [r for r in self.rows if r.rank is not None][:count]
+
+    def bottom(self, count: int, *, after: int = 0) -> list[RankingRow]:
+        """The last ``count`` ranked rows, leaving the first ``after`` ones out (so a unit is
+        never on both the red and the black list)."""
+        ranked = [r for r in self.rows if r.rank is not None][after:]
+        return list(reversed(ranked[-count:])) if count else []
+
+
+def _ranked(values: dict[str, float | None]) -> dict[str, int]:
+    keys = [k for k, v in values.items() if v is not None]
+    ranks = scoring.competition_ranks([values[k] for k in keys])  # type: ignore[misc]
+    return dict(zip(keys, ranks, strict=True))
+
+
+def evaluation_ranking(*, evaluation) -> Ranking:
+    """An evaluation's subjects by their total (percent of possible points), with the change
+    of rank since the scorecard's previous round of the same period kind."""
+    scorecard = evaluation.scorecard
+    subjects = scoring.subjects_of(scorecard)
+    rows = scoring.results(evaluation=evaluation, subjects=subjects)
+    period = scoring.period_of(evaluation)
+    previous = previous_evaluation(evaluation)
+    if previous is not None:
+        scoring.with_previous(rows, scoring.results(evaluation=previous, subjects=subjects))
+    return Ranking(
+        title=scorecard.name, period=period,
+        previous_period=scoring.period_of(previous) if previous else None,
+        rows=[RankingRow(name=r.subject.name, key=r.subject.key, value=r.percent,
+                         rank=r.rank, previous_rank=r.previous_rank,
+                         grade=scoring.Grade(r.grade).label,
+                         detail=f"{r.total}/{r.possible}") for r in rows])
+
+
+def previous_evaluation(evaluation):
+    from shidian.core.periods import parse_period
+
+    kind = parse_period(evaluation.period).kind
+    earlier = [e for e in evaluation.scorecard.evaluations.exclude(pk=evaluation.pk)
+               if parse_period(e.period).kind == kind and e.period < evaluation.period]
+    return max(earlier, key=lambda e: e.period) if earlier else None
+
+
+def measure_ranking(*, plan: Plan, subject_kind: str, rule: str, period: Period,
+                    today: date) -> Ranking:
+    """The plan's units (or divisions) ranked by one measure for a period, with the change of
+    rank since the period before."""
+    from .models import ScoreRule
+
+    subjects = scoring.subjects_for(plan, subject_kind)
+
+    def values(of: Period) -> dict[str, tuple[float | None, str]]:
+        found = scoring.measures(plan=plan, subjects=subjects, period=of, today=today)
+        out = {}
+        for subject in subjects:
+            measure = found[(rule, subject.key)]
+            value = None if measure.value is None else round(measure.value * 100, 2)
+            shown = f"{measure.done:g}/{measure.expected}" if measure.expected else ""
+            out[subject.key] = (value, shown)
+        return out
+
+    now = values(period)
+    before = values(period.previous())
+    ranks = _ranked({k: v for k, (v, _d) in now.items()})
+    previous_ranks = _ranked({k: v for k, (v, _d) in before.items()})
+    rows = [RankingRow(name=s.name, key=s.key, value=now[s.key][0], rank=ranks.get(s.key),
+                       previous_rank=previous_ranks.get(s.key), detail=now[s.key][1])
+            for s in subjects]
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0))
+    return Ranking(title=str(ScoreRule(rule).label), period=period, rows=rows,
+                   previous_period=period.previous())

@@ -26,15 +26,17 @@ from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.workdays import DayKind, deadline_after
 from shidian.orgs.access import user_agency_ids
 from shidian.orgs.models import Agency, Role, User
-from shidian.plans.models import Plan, Task, TaskUnit
+from shidian.plans.models import Plan, TaskUnit
 from shidian.reporting import files
 from shidian.reporting.models import Evidence
 
-from . import access, delivery, ladder
-from .models import (Channel, DocumentCounter, DocumentSeries, Finding, FindingPhoto,
+from . import access, delivery, ladder, scoring
+from .models import (BriefingIssue, Bulletin, BulletinStatus, Channel, DocumentCounter,
+                     DocumentSeries, Evaluation, EvaluationStatus, Finding, FindingPhoto,
                      InspectionMember, InspectionRound, InspectionVisit, Message, MessageKind,
                      MessageStatus, NoticeReply, NoticeStatus, OversightRule, Rectification,
-                     RectificationStatus, ReplyDecision, Severity, SupervisionNotice, Webhook)
+                     RectificationStatus, ReplyDecision, Score, Scorecard, ScoreItem, ScoreRule,
+                     Severity, SubjectKind, SupervisionNotice, Webhook)
 from .outbox import Audience, Event, notify
 
 MAX_TEXT = 4000
@@ -693,3 +695,402 @@ def rectification_verify(*, user: User, rectification_id: int | str, accept: boo
             level=ladder.Light.GREEN if accept else ladder.Light.YELLOW,
             link=reverse("oversight:rectification", args=[item.pk]))], now=now)
     return item
+
+
+# -- scorecards and evaluations -------------------------------------------------------------
+def _decimal(value, *, label: str, low: Decimal, high: Decimal) -> Decimal:
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        raise _invalid(_("%(field)s must be a number.") % {"field": label}) from None
+    if not low <= number <= high:
+        raise _invalid(_("%(field)s must lie between %(low)s and %(high)s.")
+                       % {"field": label, "low": low, "high": high})
+    return number
+
+
+def scorecard_create(*, user: User, plan_id: int | str, name: str, subject_kind: str,
+                     excellent_from=90, good_from=80, pass_from=60) -> Scorecard:
+    """A scorecard (考核指标体系) of a plan with its grade thresholds (percent of the points)."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    name = _text(name, label=_("the scorecard's name"), limit=200)
+    if subject_kind not in SubjectKind.values:
+        raise _invalid(_("Choose who is assessed."), field="subject_kind")
+    excellent = _decimal(excellent_from, label=_("the excellent line"), low=Decimal(0),
+                         high=Decimal(100))
+    good = _decimal(good_from, label=_("the good line"), low=Decimal(0), high=Decimal(100))
+    passing = _decimal(pass_from, label=_("the pass line"), low=Decimal(0), high=Decimal(100))
+    if not passing <= good <= excellent:
+        raise _invalid(_("The lines must rise from pass to good to excellent."),
+                       field="pass_from")
+    with transaction.atomic():
+        return Scorecard.objects.create(plan=plan, name=name, subject_kind=subject_kind,
+                                        excellent_from=excellent, good_from=good,
+                                        pass_from=passing, created_by=user)
+
+
+def _open_scorecard(user: User, scorecard_id: int | str) -> Scorecard:
+    scorecard = access.access_scorecard_for_office(user=user, scorecard_id=scorecard_id)
+    if scorecard.evaluations.filter(status=EvaluationStatus.FINAL).exists():
+        raise ShidianError(ErrorCode.LOCKED,
+                           _("A round of this scorecard is final; its items can no longer "
+                             "change. Make a new scorecard."))
+    return scorecard
+
+
+def score_item_add(*, user: User, scorecard_id: int | str, name: str, weight, rule: str,
+                   guidance: str = "") -> ScoreItem:
+    scorecard = _open_scorecard(user, scorecard_id)
+    name = _text(name, label=_("the item's name"), limit=200)
+    weight = _decimal(weight, label=_("the points"), low=Decimal("0.01"), high=Decimal(1000))
+    if rule not in ScoreRule.values:
+        raise _invalid(_("Choose how the item is scored."), field="rule")
+    guidance = _text(guidance, label=_("the scoring guidance"), required=False, limit=500)
+    with transaction.atomic():
+        last = scorecard.items.order_by("-order").values_list("order", flat=True).first()
+        item = ScoreItem.objects.create(scorecard=scorecard, name=name, weight=weight, rule=rule,
+                                        guidance=guidance, order=(last or 0) + 1)
+        for evaluation in scorecard.evaluations.all():
+            _fill_scores(evaluation, timezone.localdate())
+    return item
+
+
+def score_item_remove(*, user: User, item_id: int | str) -> None:
+    item = access.access_score_item_for_office(user=user, item_id=item_id)
+    _open_scorecard(user, item.scorecard_id)
+    with transaction.atomic():
+        item.delete()
+
+
+def _fill_scores(evaluation: Evaluation, today: date) -> None:
+    """Create the missing score rows of an evaluation and (re)compute its rule measures."""
+    scorecard = evaluation.scorecard
+    subjects = scoring.subjects_of(scorecard)
+    items = list(scorecard.items.all())
+    found = scoring.measures(plan=scorecard.plan, subjects=subjects,
+                             period=scoring.period_of(evaluation), today=today)
+    existing = {(s.item_id, s.subject): s for s in evaluation.scores.select_for_update()}
+    fresh, changed = [], []
+    for item in items:
+        for subject in subjects:
+            measure = None
+            if item.rule != ScoreRule.MANUAL:
+                measure = found[(item.rule, subject.key)].value
+            score = existing.get((item.pk, subject.key))
+            if score is None:
+                fresh.append(Score(evaluation=evaluation, item=item, subject=subject.key,
+                                   measure=measure))
+            elif score.measure != measure:
+                score.measure = measure
+                changed.append(score)
+    Score.objects.bulk_create(fresh)
+    if changed:
+        Score.objects.bulk_update(changed, ["measure"])
+
+
+def evaluation_open(*, user: User, scorecard_id: int | str, period: str,
+                    today: date | None = None) -> Evaluation:
+    """Open a round of a scorecard for a period: every subject gets its measures computed and
+    waits for self-assessment of the items scored by hand."""
+    from shidian.core.periods import parse_period
+
+    scorecard = access.access_scorecard_for_office(user=user, scorecard_id=scorecard_id)
+    today = today or timezone.localdate()
+    the_period = parse_period(period)
+    if the_period.start > today:
+        raise _invalid(_("%(period)s has not begun.") % {"period": the_period.label},
+                       field="period")
+    if not scorecard.items.exists():
+        raise _invalid(_("Add the scorecard's items first."), field="items")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                evaluation = Evaluation.objects.create(scorecard=scorecard,
+                                                       period=the_period.id, created_by=user)
+        except IntegrityError:
+            raise ShidianError(ErrorCode.DUPLICATE,
+                               _("This scorecard already has a round for %(period)s.")
+                               % {"period": the_period.label}) from None
+        _fill_scores(evaluation, today)
+    return evaluation
+
+
+def evaluation_refresh(*, user: User, evaluation_id: int | str,
+                       today: date | None = None) -> Evaluation:
+    """Recompute the measures from today's data (until the round is final)."""
+    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().select_related(
+            "scorecard__plan").get(pk=evaluation.pk)
+        if evaluation.status == EvaluationStatus.FINAL:
+            raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
+        _fill_scores(evaluation, today or timezone.localdate())
+    return evaluation
+
+
+NEXT_STAGE = {EvaluationStatus.SELF: EvaluationStatus.REVIEW,
+              EvaluationStatus.REVIEW: EvaluationStatus.FINAL}
+
+
+def evaluation_advance(*, user: User, evaluation_id: int | str,
+                       today: date | None = None) -> Evaluation:
+    """Self-assessment → reviewer scoring → final. A round becomes final only when every item
+    scored by hand has a reviewer's score; the final measures are taken then."""
+    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().select_related(
+            "scorecard__plan").get(pk=evaluation.pk)
+        following = NEXT_STAGE.get(EvaluationStatus(evaluation.status))
+        if following is None:
+            raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
+        if following == EvaluationStatus.FINAL:
+            _fill_scores(evaluation, today or timezone.localdate())
+            missing = evaluation.scores.filter(item__rule=ScoreRule.MANUAL,
+                                               review_score__isnull=True).count()
+            if missing:
+                raise _invalid(_("%(n)s scores by hand still lack the reviewer's score.")
+                               % {"n": missing})
+            evaluation.finalized_at = timezone.now()
+        evaluation.status = following
+        evaluation.save(update_fields=["status", "finalized_at"])
+    return evaluation
+
+
+def _manual_score(evaluation: Evaluation, item_id, subject: str) -> Score:
+    try:
+        return (Score.objects.select_for_update().select_related("item")
+                .get(evaluation=evaluation, item_id=item_id, subject=subject,
+                     item__rule=ScoreRule.MANUAL))
+    except (Score.DoesNotExist, ValueError, TypeError):
+        raise ShidianError(ErrorCode.NOT_FOUND, "score not found") from None
+
+
+def score_self(*, user: User, evaluation_id: int | str, item_id: int | str,
+               agency_id: int | str, score, note: str = "",
+               evidence_ids: Iterable[int] = ()) -> Score:
+    """A unit assesses itself on an item scored by hand, with evidence (self-assessment)."""
+    evaluation = access.access_evaluation_by_id(user=user, evaluation_id=evaluation_id)
+    if not access.is_unit(user) or str(agency_id) not in {str(a) for a in
+                                                          user_agency_ids(user)}:
+        raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+    note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
+    wanted = sorted({int(pk) for pk in evidence_ids})
+    if wanted and set(Evidence.objects.filter(pk__in=wanted, agency_id=agency_id)
+                      .values_list("pk", flat=True)) != set(wanted):
+        raise _invalid(_("A self-assessment can only cite its own unit's evidence."))
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+        if evaluation.status != EvaluationStatus.SELF:
+            raise ShidianError(ErrorCode.LOCKED, _("Self-assessment has closed."))
+        row = _manual_score(evaluation, item_id, f"a{agency_id}")
+        row.self_score = _decimal(score, label=row.item.name, low=Decimal(0),
+                                  high=row.item.weight)
+        row.self_note = note
+        row.save(update_fields=["self_score", "self_note"])
+        row.evidence.set(wanted)
+    return row
+
+
+def score_review(*, user: User, evaluation_id: int | str, item_id: int | str, subject: str,
+                 score, note: str = "") -> Score:
+    """The office's reviewer scores an item scored by hand, during reviewer scoring."""
+    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+    note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+        if evaluation.status != EvaluationStatus.REVIEW:
+            raise ShidianError(ErrorCode.LOCKED,
+                               _("Reviewers score only while the round is at reviewer "
+                                 "scoring."))
+        row = _manual_score(evaluation, item_id, subject)
+        row.review_score = _decimal(score, label=row.item.name, low=Decimal(0),
+                                    high=row.item.weight)
+        row.review_note, row.reviewed_by = note, user
+        row.save(update_fields=["review_score", "review_note", "reviewed_by"])
+    return row
+
+
+def evaluation_name_model_sites(*, user: User, evaluation_id: int | str,
+                                agency_ids: Iterable[int | str]) -> Evaluation:
+    """Name model sites (示范基地) from a final round's units graded excellent."""
+    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+    if evaluation.status != EvaluationStatus.FINAL:
+        raise ShidianError(ErrorCode.CONFLICT,
+                           _("Model sites are named once the round is final."))
+    if evaluation.scorecard.subject_kind != SubjectKind.AGENCY:
+        raise _invalid(_("Only units can be named model sites."))
+    rows = scoring.results(evaluation=evaluation,
+                           subjects=scoring.subjects_of(evaluation.scorecard))
+    excellent = {r.subject.agency.pk for r in rows
+                 if r.grade == scoring.Grade.EXCELLENT and r.subject.agency is not None}
+    wanted = {int(pk) for pk in agency_ids if str(pk).isdigit()}
+    if not wanted <= excellent:
+        raise _invalid(_("Only units graded excellent can be named model sites."))
+    with transaction.atomic():
+        evaluation.model_sites.set(wanted)
+    return evaluation
+
+
+# -- bulletins (通报) and briefings (工作简报) ------------------------------------------------
+def _bulletin_texts(plan: Plan, ranking, red: int, black: int) -> dict[str, str]:
+    top = ranking.top(red)
+    bottom = ranking.bottom(black, after=len(top))
+    names = "、".join
+    facts = {"plan": plan.title, "period": ranking.period.label, "title": ranking.title,
+             "n": len([r for r in ranking.rows if r.rank is not None])}
+    return {
+        "title": _("Bulletin on %(title)s of %(plan)s for %(period)s") % facts,
+        "opening": _("To carry out %(plan)s, the office ranked %(n)s units by %(title)s for "
+                     "%(period)s. The results are announced as follows.") % facts,
+        "praise": (_("%(names)s did outstandingly well and are commended.")
+                   % {"names": names(r.name for r in top)}) if top else "",
+        "criticism": (_("%(names)s ranked last. They are criticised and asked to find the "
+                        "causes and put them right within a set time.")
+                      % {"names": names(r.name for r in bottom)}) if bottom else "",
+        "requirements": _("Every unit is to compare itself with these results, find its gaps, "
+                          "and speed up the work so that the plan's targets are met on time."),
+    }
+
+
+def _snapshot(ranking) -> dict:
+    return {
+        "title": ranking.title, "period": ranking.period.id,
+        "previous": ranking.previous_period.id if ranking.previous_period else "",
+        "rows": [{"rank": r.rank, "name": r.name, "value": r.value, "grade": r.grade,
+                  "change": r.change, "detail": r.detail} for r in ranking.rows],
+    }
+
+
+def bulletin_create(*, user: User, plan_id: int | str, evaluation_id: int | str | None = None,
+                    measure: str = "", period: str = "", subject_kind: str = SubjectKind.AGENCY,
+                    red_count: int = 3, black_count: int = 3,
+                    today: date | None = None) -> Bulletin:
+    """A draft 通报 from an evaluation's ranking or from a ranking by one measure for a
+    period; its wording is written from the figures and stays editable until it is issued."""
+    from shidian.core.periods import parse_period
+
+    from . import selectors
+
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    today = today or timezone.localdate()
+    for count in (red_count, black_count):
+        if not isinstance(count, int) or not 0 <= count <= 20:
+            raise _invalid(_("Red and black lists hold 0 to 20 units each."))
+    evaluation = None
+    if evaluation_id:
+        evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+        if evaluation.scorecard.plan_id != plan.pk:
+            raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+        ranking = selectors.evaluation_ranking(evaluation=evaluation)
+        measure = ""
+    else:
+        if measure not in scoring.MEASURED_RULES:
+            raise _invalid(_("Choose what to rank by."), field="measure")
+        if subject_kind not in SubjectKind.values:
+            raise _invalid(_("Choose who is ranked."), field="subject_kind")
+        ranking = selectors.measure_ranking(plan=plan, subject_kind=subject_kind, rule=measure,
+                                            period=parse_period(period), today=today)
+    texts = _bulletin_texts(plan, ranking, red_count, black_count)
+    with transaction.atomic():
+        return Bulletin.objects.create(
+            plan=plan, evaluation=evaluation, measure=measure, period=ranking.period.id,
+            red_count=red_count, black_count=black_count, issuer_key=issuer_of(user),
+            issuer_name=default_issuer_name(plan), snapshot=_snapshot(ranking),
+            created_by=user, **texts)
+
+
+@dataclass
+class BulletinText:
+    title: str
+    opening: str
+    praise: str
+    criticism: str
+    requirements: str
+    issuer_name: str
+
+
+def bulletin_edit(*, user: User, bulletin_id: int | str, text: BulletinText) -> Bulletin:
+    """The office's own wording, before the bulletin is issued."""
+    bulletin = _office_bulletin(user, bulletin_id)
+    values = {
+        "title": _text(text.title, label=_("the title"), limit=200),
+        "opening": _text(text.opening, label=_("the opening"), required=False),
+        "praise": _text(text.praise, label=_("the red list"), required=False),
+        "criticism": _text(text.criticism, label=_("the black list"), required=False),
+        "requirements": _text(text.requirements, label=_("the requirements"), required=False),
+        "issuer_name": _text(text.issuer_name, label=_("the issuing office"), limit=200),
+    }
+    with transaction.atomic():
+        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+        if bulletin.status == BulletinStatus.ISSUED:
+            raise ShidianError(ErrorCode.LOCKED, _("An issued bulletin can no longer change."))
+        changed = [k for k, v in values.items() if getattr(bulletin, k) != v]
+        for name in changed:
+            setattr(bulletin, name, values[name])
+        if changed:
+            bulletin.save(update_fields=changed)
+    return bulletin
+
+
+def _office_bulletin(user: User, bulletin_id: int | str) -> Bulletin:
+    try:
+        return Bulletin.objects.select_related("plan").get(
+            pk=bulletin_id, plan__in=access.plans_for_office(user=user))
+    except (Bulletin.DoesNotExist, ValueError, TypeError):
+        raise ShidianError(ErrorCode.NOT_FOUND, "bulletin not found") from None
+
+
+def bulletin_issue(*, user: User, bulletin_id: int | str,
+                   now: datetime | None = None) -> Bulletin:
+    """Issue the bulletin: it takes the office's next 通报 number and no longer changes."""
+    bulletin = _office_bulletin(user, bulletin_id)
+    now = now or timezone.now()
+    with transaction.atomic():
+        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+        if bulletin.status == BulletinStatus.ISSUED:
+            return bulletin
+        year = timezone.localdate(now).year
+        bulletin.year, bulletin.number = year, next_number(
+            series=DocumentSeries.BULLETIN, issuer_key=bulletin.issuer_key, year=year)
+        bulletin.status, bulletin.issued_at = BulletinStatus.ISSUED, now
+        bulletin.save(update_fields=["year", "number", "status", "issued_at"])
+    return bulletin
+
+
+def briefing_issue(*, user: User, plan_id: int | str, period: str,
+                   now: datetime | None = None) -> BriefingIssue:
+    """The next issue of a plan's 工作简报 series (2026年第N期) for a reporting period."""
+    from shidian.core.periods import parse_period
+    from shidian.reporting.cycles import rule_of as cycle_rule_of
+
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    now = now or timezone.now()
+    the_period = parse_period(period)
+    if the_period.kind != cycle_rule_of(plan).period_kind:
+        raise _invalid(_("%(period)s is not one of the plan's reporting periods.")
+                       % {"period": the_period.label}, field="period")
+    with transaction.atomic():
+        year = timezone.localdate(now).year
+        number = next_number(series=DocumentSeries.BRIEFING, issuer_key=f"p{plan.pk}",
+                             year=year)
+        return BriefingIssue.objects.create(plan=plan, year=year, number=number,
+                                            period=the_period.id, issued_by=user,
+                                            issued_at=now)
+
+
+def scores_self_many(*, user: User, evaluation_id: int | str, agency_id: int | str,
+                     entries: Iterable[tuple[int | str, object, str]]) -> list[Score]:
+    """A unit's self-assessment of several items at once: all saved, or none."""
+    with transaction.atomic():
+        return [score_self(user=user, evaluation_id=evaluation_id, item_id=item_id,
+                           agency_id=agency_id, score=score, note=note)
+                for item_id, score, note in entries]
+
+
+def scores_review_many(*, user: User, evaluation_id: int | str,
+                       entries: Iterable[tuple[int | str, str, object, str]]) -> list[Score]:
+    """A reviewer's scores of several subjects and items at once: all saved, or none."""
+    with transaction.atomic():
+        return [score_review(user=user, evaluation_id=evaluation_id, item_id=item_id,
+                             subject=subject, score=score, note=note)
+                for item_id, subject, score, note in entries]

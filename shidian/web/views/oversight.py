@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.exports import notices as notice_docs
 from shidian.oversight import access, ladder, selectors, services
-from shidian.oversight.models import OPEN_NOTICE_STATUSES, Channel, NoticeStatus, ReplyDecision
+from shidian.oversight.models import (OPEN_NOTICE_STATUSES, Channel, NoticeStatus, ReplyDecision,
+                                      ScoreRule)
 from shidian.plans.models import TaskUnit, UnitRole
 from shidian.reporting import services as reporting_services
 
@@ -242,8 +243,11 @@ def notices(request: HttpRequest) -> HttpResponse:
                for _limit, label in selectors.AGE_BUCKETS]
     closed = (visible.exclude(status__in=OPEN_NOTICE_STATUSES).select_related("agency", "plan")
               .order_by("-closed_at", "-id")[:50])
+    evaluations = (access.evaluations_visible_to(user=user).filter(status="self")
+                   .select_related("scorecard") if access.is_unit(user) else [])
     return render(request, "web/oversight/notices.html", {
         "board": board, "buckets": buckets, "closed": closed, "today": today,
+        "evaluations": evaluations,
         "is_office": access.is_office(user), "is_unit": access.is_unit(user)})
 
 
@@ -782,3 +786,342 @@ def site_history(request: HttpRequest, site_id: int) -> HttpResponse:
         site=site, visits=access.visits_of_site_visible_to(user=request.user))
     return render(request, "web/oversight/site_history.html", {"history": history,
                                                                  "site": site})
+
+
+# -- scorecards, evaluations, rankings, bulletins, briefings ----------------------------------
+class ScorecardForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name of the scorecard"), max_length=200,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    subject_kind = forms.ChoiceField(label=gettext_lazy("Who is assessed"), choices=[
+        ("agency", gettext_lazy("The plan's units")),
+        ("division", gettext_lazy("The divisions one level below the plan's"))],
+        widget=forms.Select(attrs={"class": "form-select"}))
+    excellent_from = forms.DecimalField(label=gettext_lazy("Excellent from (%)"), initial=90,
+                                        widget=forms.NumberInput(attrs={"class": "form-control"}))
+    good_from = forms.DecimalField(label=gettext_lazy("Good from (%)"), initial=80,
+                                   widget=forms.NumberInput(attrs={"class": "form-control"}))
+    pass_from = forms.DecimalField(label=gettext_lazy("Pass from (%)"), initial=60,
+                                   widget=forms.NumberInput(attrs={"class": "form-control"}))
+
+
+@login_required
+def scorecards(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_reading(user=request.user, plan_id=plan_id))
+    is_office = access.plans_for_office(user=request.user).filter(pk=plan.pk).exists()
+    form = ScorecardForm() if is_office else None
+    if request.method == "POST":
+        if not is_office:
+            raise Http404("offices only")
+        form = ScorecardForm(request.POST)
+        if form.is_valid():
+            try:
+                card = services.scorecard_create(user=request.user, plan_id=plan.pk,
+                                                 **form.cleaned_data)
+                messages.success(request, _("The scorecard has been created; add its items."))
+                return redirect("oversight:scorecard", scorecard_id=card.pk)
+            except ShidianError as error:
+                _refused(request, error)
+        else:
+            messages.error(request, _("Please correct the fields marked below."))
+    return render(request, "web/oversight/scorecards.html", {
+        "plan": plan, "form": form,
+        "cards": plan.scorecards.prefetch_related("items", "evaluations").order_by("name")})
+
+
+class ItemForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Item"), max_length=200,
+                           widget=forms.TextInput(attrs={"class": "form-control"}))
+    weight = forms.DecimalField(label=gettext_lazy("Points"), min_value=0,
+                                widget=forms.NumberInput(attrs={"class": "form-control"}))
+    rule = forms.ChoiceField(label=gettext_lazy("Scored by"), choices=ScoreRule.choices,
+                             widget=forms.Select(attrs={"class": "form-select"}))
+    guidance = forms.CharField(label=gettext_lazy("Scoring guidance"), required=False,
+                               max_length=500,
+                               widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+class EvaluationForm(forms.Form):
+    period = forms.CharField(label=gettext_lazy("Period (2021, 2021H1, 2021Q3, 2021M06)"),
+                             max_length=8,
+                             widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+@login_required
+def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    card = _or_404(lambda: access.access_scorecard_by_id(user=request.user,
+                                                         scorecard_id=scorecard_id))
+    is_office = access.plans_for_office(user=request.user).filter(pk=card.plan_id).exists()
+    if request.method == "POST":
+        if not is_office:
+            raise Http404("offices only")
+        try:
+            if request.POST.get("action") == "round":
+                form = EvaluationForm(request.POST)
+                if form.is_valid():
+                    evaluation = services.evaluation_open(
+                        user=request.user, scorecard_id=card.pk,
+                        period=form.cleaned_data["period"])
+                    messages.success(request, _("The round has been opened for "
+                                                "self-assessment."))
+                    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+            else:
+                form = ItemForm(request.POST)
+                if form.is_valid():
+                    services.score_item_add(user=request.user, scorecard_id=card.pk,
+                                            **form.cleaned_data)
+                    messages.success(request, _("The item has been added."))
+                else:
+                    messages.error(request, _("Please correct the fields marked below."))
+        except ShidianError as error:
+            _refused(request, error)
+        return redirect("oversight:scorecard", scorecard_id=card.pk)
+    items = list(card.items.order_by("order", "id"))
+    return render(request, "web/oversight/scorecard_detail.html", {
+        "card": card, "items": items, "total": sum(i.weight for i in items),
+        "rounds": card.evaluations.order_by("-period"), "is_office": is_office,
+        "item_form": ItemForm() if is_office else None,
+        "round_form": EvaluationForm() if is_office else None})
+
+
+@login_required
+def score_item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _or_404(lambda: access.access_score_item_for_office(user=request.user,
+                                                               item_id=item_id))
+    if request.method == "POST":
+        try:
+            services.score_item_remove(user=request.user, item_id=item.pk)
+            messages.success(request, _("The item has been removed."))
+        except ShidianError as error:
+            _refused(request, error)
+    return redirect("oversight:scorecard", scorecard_id=item.scorecard_id)
+
+
+@login_required
+def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    from shidian.oversight import scoring
+
+    user = request.user
+    evaluation = _or_404(lambda: access.access_evaluation_by_id(user=user,
+                                                                evaluation_id=evaluation_id))
+    card = evaluation.scorecard
+    is_office = access.plans_for_office(user=user).filter(pk=card.plan_id).exists()
+    ranking = selectors.evaluation_ranking(evaluation=evaluation)
+    rows = scoring.results(evaluation=evaluation, subjects=scoring.subjects_of(card))
+    previous = {r.key: r for r in ranking.rows}
+    own = {f"a{pk}" for pk in access.user_agency_ids(user)} if access.is_unit(user) else set()
+    if own:  # a unit sees its own row only
+        rows = [r for r in rows if r.subject.key in own]
+    for row in rows:
+        row.extra["change"] = previous[row.subject.key].change
+    return render(request, "web/oversight/evaluation_detail.html", {
+        "evaluation": evaluation, "card": card, "rows": rows,
+        "items": list(card.items.order_by("order", "id")), "is_office": is_office,
+        "own": own, "grades": {g.value: g.label for g in scoring.Grade},
+        "ranking": ranking, "stage": evaluation.status,
+        "model_sites": set(evaluation.model_sites.values_list("pk", flat=True))})
+
+
+def _entries(request: HttpRequest) -> list[tuple[str, str, str, str]]:
+    """(item, subject, score, note) from inputs named score-<item>-<subject>."""
+    found = []
+    for name, value in request.POST.items():
+        if not name.startswith("score-") or value.strip() == "":
+            continue
+        _prefix, item_id, subject = name.split("-", 2)
+        found.append((item_id, subject, value.strip(),
+                      request.POST.get(f"note-{item_id}-{subject}", "")))
+    return found
+
+
+@login_required
+def evaluation_score(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """Self-assessment (a unit, its own row) or reviewer scoring (the office), in one go."""
+    user = request.user
+    evaluation = _or_404(lambda: access.access_evaluation_by_id(user=user,
+                                                                evaluation_id=evaluation_id))
+    if request.method != "POST":
+        return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+    entries = _entries(request)
+    try:
+        if access.is_unit(user):
+            by_agency: dict[str, list] = {}
+            for item_id, subject, score, note in entries:
+                by_agency.setdefault(subject.removeprefix("a"), []).append(
+                    (item_id, score, note))
+            for agency_id, rows in by_agency.items():
+                services.scores_self_many(user=user, evaluation_id=evaluation.pk,
+                                          agency_id=agency_id, entries=rows)
+        else:
+            services.scores_review_many(user=user, evaluation_id=evaluation.pk,
+                                        entries=entries)
+        messages.success(request, _("The scores have been saved."))
+    except ShidianError as error:
+        _refused(request, error)
+    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+
+
+@login_required
+def evaluation_advance(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = _or_404(lambda: access.access_evaluation_for_office(
+        user=request.user, evaluation_id=evaluation_id))
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "refresh":
+                services.evaluation_refresh(user=request.user, evaluation_id=evaluation.pk)
+                messages.success(request, _("The measures have been recomputed."))
+            elif request.POST.get("action") == "model_sites":
+                services.evaluation_name_model_sites(
+                    user=request.user, evaluation_id=evaluation.pk,
+                    agency_ids=request.POST.getlist("agency"))
+                messages.success(request, _("The model sites have been named."))
+            else:
+                services.evaluation_advance(user=request.user, evaluation_id=evaluation.pk)
+                messages.success(request, _("The round has moved on."))
+        except ShidianError as error:
+            _refused(request, error)
+    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+
+
+class RankingForm(forms.Form):
+    measure = forms.ChoiceField(label=gettext_lazy("Ranked by"), choices=[
+        (r.value, r.label) for r in ScoreRule if r != ScoreRule.MANUAL],
+        widget=forms.Select(attrs={"class": "form-select"}))
+    subjects = forms.ChoiceField(label=gettext_lazy("Who is ranked"), choices=[
+        ("agency", gettext_lazy("The plan's units")),
+        ("division", gettext_lazy("The divisions one level below the plan's"))],
+        widget=forms.Select(attrs={"class": "form-select"}))
+    period = forms.CharField(label=gettext_lazy("Period (2021, 2021H1, 2021Q3, 2021M06)"),
+                             max_length=8, widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+@login_required
+def rankings(request: HttpRequest, plan_id: int) -> HttpResponse:
+    from shidian.core.periods import parse_period, period_containing
+
+    plan = _or_404(lambda: access.access_plan_for_reading(user=request.user, plan_id=plan_id))
+    today = _today()
+    default_period = period_containing(today, "M").previous().id
+    form = RankingForm(request.GET or None, initial={
+        "measure": ScoreRule.ON_TIME_REPORTS, "subjects": "agency", "period": default_period})
+    ranking = None
+    if form.is_bound and form.is_valid():
+        try:
+            ranking = selectors.measure_ranking(
+                plan=plan, subject_kind=form.cleaned_data["subjects"],
+                rule=form.cleaned_data["measure"],
+                period=parse_period(form.cleaned_data["period"]), today=today)
+        except ShidianError as error:
+            _refused(request, error)
+    return render(request, "web/oversight/rankings.html", {
+        "plan": plan, "form": form, "ranking": ranking,
+        "is_office": access.plans_for_office(user=request.user).filter(pk=plan.pk).exists()})
+
+
+@login_required
+def bulletins(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_reading(user=request.user, plan_id=plan_id))
+    is_office = access.plans_for_office(user=request.user).filter(pk=plan.pk).exists()
+    if request.method == "POST":
+        if not is_office:
+            raise Http404("offices only")
+        try:
+            bulletin = services.bulletin_create(
+                user=request.user, plan_id=plan.pk,
+                evaluation_id=request.POST.get("evaluation") or None,
+                measure=request.POST.get("measure", ""), period=request.POST.get("period", ""),
+                subject_kind=request.POST.get("subjects", "agency"),
+                red_count=_small_int(request.POST.get("red_count"), 3),
+                black_count=_small_int(request.POST.get("black_count"), 3))
+            messages.success(request, _("A draft bulletin has been written; edit it, then "
+                                        "issue it."))
+            return redirect("oversight:bulletin", bulletin_id=bulletin.pk)
+        except ShidianError as error:
+            _refused(request, error)
+    return render(request, "web/oversight/bulletins.html", {
+        "plan": plan, "is_office": is_office,
+        "rows": plan.bulletins.order_by("-created_at", "-id"),
+        "briefings": plan.briefings.order_by("-year", "-number")})
+
+
+def _small_int(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() and len(value) <= 3 else default
+
+
+class BulletinForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200,
+                            widget=forms.TextInput(attrs={"class": "form-control"}))
+    issuer_name = forms.CharField(label=gettext_lazy("Issuing office"), max_length=200,
+                                  widget=forms.TextInput(attrs={"class": "form-control"}))
+    opening = forms.CharField(label=gettext_lazy("Opening"), required=False,
+                              widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+    praise = forms.CharField(label=gettext_lazy("Commended (red list)"), required=False,
+                             widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+    criticism = forms.CharField(label=gettext_lazy("Criticised (black list)"), required=False,
+                                widget=forms.Textarea(attrs={"class": "form-control",
+                                                             "rows": 3}))
+    requirements = forms.CharField(label=gettext_lazy("Next requirements"), required=False,
+                                   widget=forms.Textarea(attrs={"class": "form-control",
+                                                                "rows": 3}))
+
+
+@login_required
+def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    bulletin = _or_404(lambda: access.access_bulletin_by_id(user=request.user,
+                                                            bulletin_id=bulletin_id))
+    is_office = access.plans_for_office(user=request.user).filter(
+        pk=bulletin.plan_id).exists()
+    if request.method == "POST":
+        if not is_office:
+            raise Http404("offices only")
+        try:
+            if request.POST.get("action") == "issue":
+                issued = services.bulletin_issue(user=request.user, bulletin_id=bulletin.pk)
+                messages.success(request, _("The bulletin has been issued as %(number)s.")
+                                 % {"number": notice_docs.bulletin_number(issued)})
+                return redirect("oversight:bulletin", bulletin_id=bulletin.pk)
+            form = BulletinForm(request.POST)
+            if form.is_valid():
+                services.bulletin_edit(user=request.user, bulletin_id=bulletin.pk,
+                                       text=services.BulletinText(**form.cleaned_data))
+                messages.success(request, _("The bulletin's wording has been saved."))
+                return redirect("oversight:bulletin", bulletin_id=bulletin.pk)
+            messages.error(request, _("Please correct the fields marked below."))
+        except ShidianError as error:
+            _refused(request, error)
+    form = BulletinForm(initial={k: getattr(bulletin, k) for k in (
+        "title", "issuer_name", "opening", "praise", "criticism", "requirements")})
+    return render(request, "web/oversight/bulletin_detail.html", {
+        "bulletin": bulletin, "form": form, "is_office": is_office,
+        "number": notice_docs.bulletin_number(bulletin),
+        "rows": (bulletin.snapshot or {}).get("rows", [])})
+
+
+@login_required
+def bulletin_docx(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    bulletin = _or_404(lambda: access.access_bulletin_by_id(user=request.user,
+                                                            bulletin_id=bulletin_id))
+    return _download(notice_docs.bulletin_docx(bulletin), f"{bulletin.title}.docx", DOCX)
+
+
+@login_required
+def briefing_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _or_404(lambda: access.access_plan_for_office(user=request.user, plan_id=plan_id))
+    if request.method == "POST":
+        try:
+            issue = services.briefing_issue(user=request.user, plan_id=plan.pk,
+                                            period=request.POST.get("period", ""))
+            messages.success(request, _("Issue %(number)s of %(year)s has been made.")
+                             % {"number": issue.number, "year": issue.year})
+        except ShidianError as error:
+            _refused(request, error)
+    return redirect("oversight:bulletins", plan_id=plan.pk)
+
+
+@login_required
+def briefing_docx(request: HttpRequest, briefing_id: int) -> HttpResponse:
+    issue = _or_404(lambda: access.access_briefing_by_id(user=request.user,
+                                                         briefing_id=briefing_id))
+    return _download(notice_docs.briefing_docx(issue, today=_today()),
+                     _("%(plan)s briefing %(year)s-%(number)s.docx")
+                     % {"plan": issue.plan.title, "year": issue.year, "number": issue.number},
+                     DOCX)
