@@ -28,4 +28,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<24} {password:<16} {role}")
         self.stdout.write(_("Shidian is serving on http://%(host)s:%(port)s/")
                           % {"host": host, "port": port})
+        from shidian.oversight.scheduler import start_in_process  # hook: the embedded tick
+
+        start_in_process(self.stdout)
         serve(application, host=host, port=port, threads=threads, ident="shidian")
