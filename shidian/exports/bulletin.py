@@ -99,7 +99,7 @@ def bulletin_document(board: Dashboard, *, issued: date) -> OfficialDocument:
     if problems:
         sections.append(Section(_heading(4, _("Problems raised")), problems))
 
-    office = plan.office.name if plan.office_id else (plan.issuer or plan.division.name)
+    office = plan.office.name if plan.office_id else (plan.issuer or plan.area_name)
     return OfficialDocument(
         title=_("Progress bulletin"),
         subtitle=_("%(plan)s · %(period)s") % {"plan": plan.title, "period": board.period.label},

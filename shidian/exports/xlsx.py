@@ -79,7 +79,7 @@ def decomposition_xlsx(*, plan: Plan, rows: list[DecompositionRow]) -> bytes:
                (_("Deadline as the plan writes it"), 18), (_("Task phase"), 16), (_("Task status"), 10),
                (_("Progress (percent)"), 10)]
     sheet = _sheet(workbook, _("Task decomposition"), _("Task decomposition of %(plan)s")
-                   % {"plan": plan.title}, plan.issuer or plan.division.name, columns)
+                   % {"plan": plan.title}, plan.issuer or plan.area_name, columns)
     _rows(sheet, ([row.task.path, row.task.title, row.task.content, _units(row.leads),
                    _units(row.responsibles), row.task.deadline, row.task.deadline_text,
                    row.task.phase.name if row.task.phase else "",
@@ -103,7 +103,7 @@ def progress_xlsx(*, plan: Plan, period: Period,
                (_("Timeliness"), 8), (_("Report status"), 12)]
     sheet = _sheet(workbook, _("Progress ledger"), _("Progress of %(plan)s, %(period)s")
                    % {"plan": plan.title, "period": period.label},
-                   plan.issuer or plan.division.name, columns)
+                   plan.issuer or plan.area_name, columns)
     lines = []
     for row, reports in rows:
         base = [row.task.path, row.task.title, _units(row.leads), _units(row.responsibles)]

@@ -74,6 +74,13 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def area_name(self) -> str:
+        """The division the plan is for, or 全国 for a national plan (no division)."""
+        from django.utils.translation import gettext
+
+        return self.division.name if self.division_id else gettext("National")
+
 
 class PlanVersion(models.Model):
     """A published, frozen copy of a plan's decomposition."""
