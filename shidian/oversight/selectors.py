@@ -12,7 +12,9 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from shidian.core.errors import ShidianError
 from shidian.core.periods import Period
+from shidian.core.workdays import REASON_NOT_COVERED
 from shidian.orgs.models import Agency, User
 from shidian.plans.models import Plan, Task, TaskStatus, TaskUnit, UnitRole
 from shidian.reporting.cycles import rule_of as cycle_rule_of
@@ -71,6 +73,8 @@ class PlanLights:
     units: list[UnitLight]
     duties: list[Duty]
     task_units: dict[int, list[TaskUnit]]
+    # Titles of what could not be judged: its dates lie past the installed holiday calendar.
+    calendar_gaps: list[str] = field(default_factory=list)
 
     def light_of_task(self, task_id: int) -> Light:
         found = self.tasks.get(task_id)
@@ -110,15 +114,23 @@ def plan_lights(*, plan: Plan, today: date) -> PlanLights:
     for unit in units:
         by_task[unit.task_id].append(unit)
     lights: dict[int, TaskLight] = {}
+    gaps: list[str] = []
     for task in tasks:
-        stage, esc = task_stage(task, today, rule)
+        try:
+            stage, esc = task_stage(task, today, rule)
+        except ShidianError as error:
+            if error.extra.get("reason") != REASON_NOT_COVERED:
+                raise
+            stage, esc = Stage.NONE, None  # past the holiday calendar: not judged
+            gaps.append(task.title)
         lights[task.pk] = TaskLight(
             task=task, stage=stage, light=ladder.light_of(stage), due=task.deadline,
             escalate_after=esc,
             days_late=max((today - task.deadline).days, 0) if stage in (Stage.URGE,
                                                                         Stage.ESCALATE) else 0)
 
-    duties = report_duties(plan=plan, tasks=tasks, units=units, today=today, rule=rule)
+    duties = report_duties(plan=plan, tasks=tasks, units=units, today=today, rule=rule,
+                           gaps=gaps)
 
     rows: dict[int, UnitLight] = {}
     for unit in units:
@@ -143,11 +155,11 @@ def plan_lights(*, plan: Plan, today: date) -> PlanLights:
     ordered = sorted(rows.values(), key=lambda r: (-ladder.LIGHT_ORDER[r.light],
                                                    -len(r.red), -len(r.yellow), r.agency.name))
     return PlanLights(plan=plan, today=today, rule=rule, tasks=lights, units=ordered,
-                      duties=duties, task_units=dict(by_task))
+                      duties=duties, task_units=dict(by_task), calendar_gaps=gaps)
 
 
 def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today: date,
-                  rule: LadderRule) -> list[Duty]:
+                  rule: LadderRule, gaps: list[str] | None = None) -> list[Duty]:
     """Reports expected for the open periods that have not come in, with their stage (1 query)."""
     cycle = cycle_rule_of(plan)
     periods = cycle.periods_open(today)
@@ -161,15 +173,48 @@ def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today
     duties = []
     for period in periods:
         due = cycle.due_date(period)
+        try:
+            period_stage = ladder.stage_on(due, today, rule)
+        except ShidianError as error:
+            if error.extra.get("reason") != REASON_NOT_COVERED:
+                raise
+            if gaps is not None:
+                gaps.append(period.label)
+            continue
         for (task_id, agency_id) in expected_pairs(tasks, units, period):
             if (task_id, agency_id, period.id) in counted:
                 continue
-            stage = ladder.stage_on(due, today, rule)
+            stage = period_stage
             duties.append(Duty(task=task_by_id[task_id], agency=agency_by_id[agency_id],
                                period=period, due=due, stage=stage,
                                light=ladder.light_of(stage)))
     duties.sort(key=lambda d: (d.due, d.agency.name, d.task.order))
     return duties
+
+
+def plans_light_counts(*, plans: list[Plan], today: date) -> dict[int, dict[str, int]]:
+    """Plan id → how many of its published tasks are green, yellow and red (2 queries for any
+    number of plans: the rules, then the tasks)."""
+    from .models import OversightRule
+
+    rules = {row.plan_id: row for row in OversightRule.objects.filter(plan__in=plans)}
+    counts = {plan.pk: {light.value: 0 for light in Light} for plan in plans}
+    tasks = Task.objects.filter(plan__in=plans, first_version__isnull=False).only(
+        "pk", "plan_id", "deadline", "status")
+    for task in tasks:
+        row = rules.get(task.plan_id)
+        rule = ladder.DEFAULT_RULE if row is None else ladder.LadderRule(
+            remind_days=row.remind_days, escalate_days=row.escalate_days,
+            reply_days=row.reply_days, min_onsite_inspections=row.min_onsite_inspections,
+            is_active=row.is_active, send_email=row.send_email)
+        try:
+            stage, _esc = task_stage(task, today, rule)
+        except ShidianError as error:
+            if error.extra.get("reason") != REASON_NOT_COVERED:
+                raise
+            stage = Stage.NONE
+        counts[task.plan_id][ladder.light_of(stage).value] += 1
+    return counts
 
 
 def task_lights(*, plan: Plan, today: date) -> dict[int, Light]:

@@ -219,7 +219,13 @@ def _rectification_events(plans: list[Plan], today: date,
              .select_related("owner", "owner__division", "finding__visit__round__plan"))
     for item in items:
         plan = item.finding.visit.round.plan
-        stage = ladder.stage_on(item.deadline, today, rules[plan.pk])
+        try:
+            stage = ladder.stage_on(item.deadline, today, rules[plan.pk])
+        except ShidianError as error:
+            if error.extra.get("reason") != REASON_NOT_COVERED:
+                raise
+            log.error("rectification %s: %s", item.pk, error.message)
+            continue
         if stage == Stage.NONE:
             continue
         facts = {"unit": item.owner.name, "date": _date(item.deadline),
@@ -254,16 +260,15 @@ def events_on(today: date, result: TickResult | None = None) -> list[Event]:
     rules = {}
     for plan in plans:
         rules[plan.pk] = ladder.rule_of(plan)
-        try:
-            lights = selectors.plan_lights(plan=plan, today=today)
-            events += _task_events(lights, today) + _duty_events(lights, today)
-        except ShidianError as error:
-            if error.extra.get("reason") != REASON_NOT_COVERED:
-                raise
-            # Past the holiday calendar: say so loudly, keep the other plans going.
-            log.error("plan %s: %s", plan.pk, error.message)
+        lights = selectors.plan_lights(plan=plan, today=today)
+        events += _task_events(lights, today) + _duty_events(lights, today)
+        if lights.calendar_gaps:
+            # Past the holiday calendar: say so loudly, keep the rest going.
+            log.error("plan %s: past the holiday calendar: %s", plan.pk,
+                      "; ".join(lights.calendar_gaps))
             if result is not None:
-                result.skipped.append(f"{plan.pk}: {error.message}")
+                result.skipped.append(f"{plan.pk}: past the holiday calendar: "
+                                      + "; ".join(lights.calendar_gaps))
     events += _notice_events(plans, today)
     events += _rectification_events(plans, today, rules)
     return events

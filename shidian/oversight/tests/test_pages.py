@@ -513,3 +513,23 @@ def test_rankings_and_briefings_pages(client, ow):
     assert text[1].startswith("2021年第1期")
     page = client.get(reverse("oversight:bulletins", args=[ow.plan.pk])).content.decode()
     assert "2021年第1期" in page
+
+
+def test_the_start_page_counts_lights_in_a_fixed_number_of_queries(
+        client, ow, django_assert_max_num_queries):
+    from shidian.oversight import selectors
+    from shidian.plans.testing import make_plan
+
+    login(client, ow.leader)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("oversight:index")).content.decode()
+    counts = selectors.plan_lights(plan=ow.plan, today=date(2021, 7, 12)).counts
+    assert counts == {"red": 1, "yellow": 0, "green": 2}
+    assert selectors.plans_light_counts(plans=[ow.plan], today=date(2021, 7, 12))[
+        ow.plan.pk] == counts
+    assert f'data-plan="{ow.plan.pk}"' in page
+    for n in range(5):
+        make_plan(f"泸县第{n}个试点方案", "510521", tasks=[
+            {"title": "任务", "leads": (ow.health,), "deadline": date(2021, 6, 1)}])
+    with django_assert_max_num_queries(12):
+        client.get(reverse("oversight:index"))

@@ -397,3 +397,24 @@ def test_two_deliverers_past_the_lease_never_send_a_message_twice(robots):
     robot_messages = Message.objects.filter(channel__in=(Channel.DINGTALK, Channel.WECOM))
     assert len(robots.received) == robot_messages.count()
     assert sum(r.sent for r in results) == Message.objects.count()
+
+
+def test_past_the_holiday_calendar_the_tick_skips_loudly_and_sends_the_rest(ow):
+    from shidian.core.workdays import calendar_years
+    from shidian.oversight import selectors
+    from shidian.plans.models import Task
+
+    last = calendar_years()[1]
+    late = ow.tasks[0]
+    # Due in the first days of the year after the calendar: its reminder cannot be placed.
+    Task.objects.filter(pk=late.pk).update(deadline=date(last + 1, 1, 6))
+    ow.plan.period_end = None
+    ow.plan.save(update_fields=["period_end"])
+    today = date(last, 12, 31)
+    lights = selectors.plan_lights(plan=ow.plan, today=today)
+    assert late.title in lights.calendar_gaps
+    assert lights.tasks[late.pk].light == "green"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("tick", "--date", today.isoformat(), stdout=out, stderr=err)
+    assert "past the holiday calendar" in err.getvalue() and late.title in err.getvalue()
+    assert out.getvalue().strip().splitlines()[-1].startswith("sent ")

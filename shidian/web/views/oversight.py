@@ -76,7 +76,8 @@ def index(request: HttpRequest) -> HttpResponse:
     if access.sees_oversight(user):
         plans = list(access.plans_visible_to(user=user).filter(version__gt=0)
                      .select_related("division").order_by("division_id", "title")[:200])
-        rows = [(plan, selectors.plan_lights(plan=plan, today=today).counts) for plan in plans]
+        counts = selectors.plans_light_counts(plans=plans, today=today)
+        rows = [(plan, counts[plan.pk]) for plan in plans]
         board = selectors.notice_board(notices=access.notices_visible_to(user=user), today=today)
         return render(request, "web/oversight/index.html", {
             "rows": rows, "open_notices": len(board),
