@@ -288,3 +288,33 @@ def test_pages_from_round_to_closed_rectification(ow, client):
     assert f'data-site="{ow.site_a.pk}" data-met="no"' in page  # one visit of two required
     client.force_login(ow.other_inspector)
     assert client.get(photo_url).status_code == 404
+
+
+def test_the_api_lists_rounds_and_takes_completion_and_verification(ow):
+    from rest_framework.test import APIClient
+
+    def api(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    inspection = make_round(ow)
+    visit = services.visit_add(user=ow.office, round_id=inspection.pk, site_id=ow.site_a.pk,
+                               planned_on=date(2021, 5, 12))
+    item = finding(ow, visit)
+    rounds = api(ow.inspector).get("/api/oversight/rounds/").json()["results"]
+    assert [r["id"] for r in rounds] == [inspection.pk]
+    assert rounds[0]["visits"][0]["site"] == "泸县人民医院安宁疗护病区"
+    assert api(ow.other_inspector).get("/api/oversight/rounds/").json()["results"] == []
+    evidence = evidence_attach(user=ow.liaison_site_a, agency_id=ow.site_a.pk,
+                               upload=upload("整改照片.png", png_bytes()))
+    url = f"/api/oversight/rectifications/{item.pk}/"
+    assert api(ow.inspector).post(url + "complete/", {"note": "x", "evidence": [evidence.pk]},
+                                  format="json").status_code == 404
+    done = api(ow.liaison_site_a).post(url + "complete/", {
+        "note": "已完成改造。", "evidence": [evidence.pk]}, format="json")
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
+    refused = api(ow.inspector).post(url + "verify/", {"close": False}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid"
+    closed = api(ow.inspector).post(url + "verify/", {"close": True}, format="json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"

@@ -309,3 +309,36 @@ def test_the_reply_reads_back_with_the_measures_and_attachments(ow):
     assert "1. 专题会议纪要.pdf" in paragraphs
     assert rows[1][1] == "1 建立安宁疗护服务体系"
     assert paragraphs[-2:] == ["泸县卫生健康局", "2021年7月14日"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_offices_clicking_issue_at_once_get_two_numbers():
+    """Threads on PostgreSQL (SQLite is covered by two processes in test_concurrency)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database cannot hold two writers; "
+                    "test_concurrency covers SQLite with a database file")
+    ow = make_oversight_world()
+    numbers, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def run():
+        barrier.wait()
+        try:
+            for _ in range(3):
+                numbers.append(issue(ow).number)
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(numbers) == list(range(1, 13))

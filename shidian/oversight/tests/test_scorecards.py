@@ -322,3 +322,21 @@ def test_the_briefing_series_counts_its_issues(ow):
     assert paragraphs[0] == "工作简报"
     assert paragraphs[1].startswith("2021年第2期")
     assert "2021年7月" in paragraphs[1]
+
+
+def test_the_api_gives_the_results_and_a_unit_only_its_own(ow, q2):
+    from rest_framework.test import APIClient
+
+    evaluation = run_round(ow, q2, "2021Q2", {}, {ow.health: 24, ow.civil: 27, ow.finance: 18})
+    office = APIClient()
+    office.force_authenticate(ow.office)
+    body = office.get(f"/api/oversight/evaluations/{evaluation.pk}/").json()
+    assert [(r["name"], r["rank"], r["percent"]) for r in body["results"]] == [
+        ("泸县民政局", 1, 95.0), ("泸县卫生健康局", 2, 79.0), ("泸县财政局", 3, 30.0)]
+    unit = APIClient()
+    unit.force_authenticate(ow.liaison_finance)
+    body = unit.get(f"/api/oversight/evaluations/{evaluation.pk}/").json()
+    assert [r["name"] for r in body["results"]] == ["泸县财政局"]
+    other = APIClient()
+    other.force_authenticate(ow.liaison_other)
+    assert other.get(f"/api/oversight/evaluations/{evaluation.pk}/").status_code == 404
