@@ -374,7 +374,9 @@ class Target(models.Model):
 
 
 class AggregateValue(models.Model):
-    """A data element's roll-up at one division (``code``; ``""`` = the country) and period.
+    """A data element's roll-up at one division (``code``; ``""`` = the country) and period,
+    from the townships up: a village has no children, so its values are read where they were
+    entered (``rollup.leaf_select``) rather than copied here.
 
     ``total``/``n``/``vmin``/``vmax`` combine up the tree for every aggregation rule:
     sum and last read ``total``, average ``total / n``, max ``vmax``, min ``vmin``.

@@ -2,18 +2,24 @@
 
 No tree walk: a division's code is the prefix of every code below it (``51`` → ``5105`` →
 ``510521`` → ``510521100`` → ``510521100001``), so a level's values are one GROUP BY on
-``substr(code, 1, n)``. The work goes in two steps per period:
+``substr(code, 1, n)``. A rebuild of one period goes in three steps:
 
 1. *leaf*: each element's values at each division where they were entered are combined over
-   the period's sub-periods by the element's rule (sum, average, last value, max, min);
-2. *cascade*: level by level from villages to the country (code ``""``), each level groups
-   the level below it plus the values entered at that level itself, carrying
-   ``total``/``n``/``vmin``/``vmax`` so that every rule combines correctly.
+   the period's sub-periods by the element's rule (sum, average, last value, max, min), into a
+   temporary table: the only statement that reads the raw values;
+2. *cascade*: townships from the villages' leaf rows, then level by level up to the country
+   (code ``""``), each level from the one below it plus the values entered at that level
+   itself, carrying ``total``/``n``/``vmin``/``vmax`` so that every rule combines correctly;
+3. *indicators*: one pivot per indicator with its formula translated to SQL
+   (``formula.Formula.to_sql``): the villages' values from the leaf table, every level above
+   from the aggregates.
 
-Indicator values are then one more statement per indicator: a pivot of the aggregates it
-refers to and its formula translated to SQL (``formula.Formula.to_sql``).
+Villages (12-digit codes) have no children, so their aggregate would only copy their leaf row:
+``AggregateValue`` holds the levels from the township up, and whatever needs a village's
+combined value reads it from the values table (``leaf_select``), which its covering index
+serves for one village or the villages of one township in a few index pages.
 
-The statements are plain SQL that SQLite, PostgreSQL and DuckDB all run; the benchmark uses
+The statements are plain SQL that SQLite, PostgreSQL and DuckDB all run; the benchmark runs
 the same builders on DuckDB as its reference. Literals are inlined only from validated values
 (integer ids, digit-only codes, slug option codes, ISO dates), never from user text.
 """
@@ -30,10 +36,12 @@ DV = "indicators_datavalue"
 AGG = "indicators_aggregatevalue"
 IV = "indicators_indicatorvalue"
 LEAF = "indicators_leaf_tmp"
+OWN = "indicators_own_tmp"
 CASCADE = "indicators_cascade_tmp"
 
 # Significant code length of each level (0 = the country) and of its parent level.
 LENGTHS = (12, 9, 6, 4, 2, 0)
+VILLAGE = 12          # the lowest level: no children, so no stored aggregate
 LEVEL_OF_LENGTH = {12: 5, 9: 4, 6: 3, 4: 2, 2: 1, 0: 0}
 LENGTH_OF_LEVEL = {level: length for length, level in LEVEL_OF_LENGTH.items()}
 PARENT_LENGTH = {12: 9, 9: 6, 6: 4, 4: 2, 2: 0}
@@ -95,18 +103,34 @@ def chain(code: str) -> list[str]:
 _TIME_FUNCTION = {"sum": "SUM", "average": "AVG", "max": "MAX", "min": "MIN"}
 
 
+def _where_divisions(*, code: str | None = None, under: str | None = None,
+                     villages: bool = False) -> str:
+    """A condition on ``division_id``: one division, the villages of one township (a range
+    of the covering index), or every village."""
+    if code is not None:
+        return f" AND division_id = '{_code(code)}'"
+    if under is not None:
+        if len(_code(under)) != PARENT_LENGTH[VILLAGE]:
+            raise ValueError(f"not a township code: {under!r}")
+        return f" AND division_id BETWEEN '{under}000' AND '{under}999'"
+    if villages:
+        return f" AND length(division_id) = {VILLAGE}"
+    return ""
+
+
 def leaf_select(elements: Sequence[ElementSpec], start: date, end: date, *,
-                code: str | None = None) -> str:
+                code: str | None = None, under: str | None = None,
+                villages: bool = False) -> str:
     """``element_id, opt, code, v``: each element combined over the sub-periods of
-    ``[start, end]`` at each division (only at ``code`` when given). Disaggregated elements
-    get their total as option ``""`` besides one row per option."""
+    ``[start, end]`` at each division (only at ``code``, only at the villages ``under`` a
+    township, or only at villages, when given). Disaggregated elements get their total as
+    option ``""`` besides one row per option."""
+    scope = _where_divisions(code=code, under=under, villages=villages)
 
     def window(alias: str = "") -> str:
         text = (f"{alias}period_start >= '{start.isoformat()}' "
                 f"AND {alias}period_end <= '{end.isoformat()}' AND {alias}value IS NOT NULL")
-        if code is not None:
-            text += f" AND {alias}division_id = '{_code(code)}'"
-        return text
+        return text + scope.replace("division_id", f"{alias}division_id")
 
     parts: list[str] = []
     for rule, function in _TIME_FUNCTION.items():
@@ -147,70 +171,112 @@ def leaf_select(elements: Sequence[ElementSpec], start: date, end: date, *,
 
 # -- step 2: the cascade up the tree ------------------------------------------------------------
 _COLUMNS = "element_id, opt, code, parent, level, period, total, n, vmin, vmax"
+_STAGED = "element_id, opt, code, parent, level, total, n, vmin, vmax"
 
 
-def full_refresh_statements(elements: Sequence[ElementSpec], period: str, start: date,
-                            end: date) -> list[str]:
-    """Statements that rebuild every aggregate of ``elements`` for ``period``.
+def _level_select(length: int, below: str, own: str) -> str:
+    """One level's rows: the level below (``element_id, opt, code, total, n, vmin, vmax``)
+    grouped on its code prefix, plus the leaf rows entered at the level itself (``own``)."""
+    level = LEVEL_OF_LENGTH[length]
+    parent = f"MAX(substr(c, 1, {PARENT_LENGTH[length]}))" if length else f"'{NO_PARENT}'"
+    return (f"SELECT element_id, opt, c AS code, {parent} AS parent, {level} AS level, "
+            f"SUM(total) AS total, SUM(n) AS n, MIN(vmin) AS vmin, MAX(vmax) AS vmax FROM ("
+            f"SELECT element_id, opt, substr(code, 1, {length}) AS c, total, n, vmin, vmax "
+            f"FROM ({below}) b UNION ALL SELECT element_id, opt, code, v, 1, v, v "
+            f"FROM ({own}) o) x GROUP BY element_id, opt, c")
 
-    The levels are built in a temporary table, each from the one below it (read
-    sequentially), and written to the aggregate table in one insert at the end."""
+
+def _from_leaf(rows: str) -> str:
+    """Leaf rows (``element_id, opt, code, v``) as aggregates of one division each."""
+    return f"SELECT element_id, opt, code, v AS total, 1 AS n, v AS vmin, v AS vmax FROM ({rows}) l"
+
+
+def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[IndicatorSpec],
+                       by_code: dict[str, ElementSpec], period: str, start: date, end: date,
+                       *, dialect: str = "") -> list[str]:
+    """Statements that rebuild every aggregate of ``elements`` for ``period`` and the values
+    of ``indicators`` (which refer to elements by code through ``by_code``).
+
+    The raw values are read once, into the leaf table, whose few rows entered above the
+    villages then move to a table of their own; the levels are built in a third temporary
+    table, each from the one below it, and written to the aggregate table in one insert;
+    the indicators read the villages from the leaf table and the levels above from the
+    aggregates. Rows are written in key order, so that every index grows at its end.
+    ``dialect`` adds what one engine needs besides the common SQL (PostgreSQL gathers no
+    statistics on temporary tables by itself, and plans the pivots blind without them)."""
     if not elements:
         return []
     period = _safe(period)
     ids = _ids(elements)
-    columns = "element_id, opt, code, parent, level, total, n, vmin, vmax"
     statements = [
         f"DROP TABLE IF EXISTS {LEAF}",
+        f"DROP TABLE IF EXISTS {OWN}",
         f"DROP TABLE IF EXISTS {CASCADE}",
         f"CREATE TEMPORARY TABLE {LEAF} AS {leaf_select(elements, start, end)}",
-        f"CREATE TEMPORARY TABLE {CASCADE} AS SELECT element_id, opt, code, "
-        f"substr(code, 1, 9) AS parent, 5 AS level, v AS total, 1 AS n, v AS vmin, "
-        f"v AS vmax FROM {LEAF} WHERE length(code) = 12",
+        f"CREATE TEMPORARY TABLE {OWN} AS SELECT element_id, opt, code, v FROM {LEAF} "
+        f"WHERE length(code) < {VILLAGE}",
+        f"DELETE FROM {LEAF} WHERE length(code) < {VILLAGE}",
     ]
-    for length in LENGTHS[1:]:
-        level = LEVEL_OF_LENGTH[length]
-        parent = f"MAX(substr(c, 1, {PARENT_LENGTH[length]}))" if length else f"'{NO_PARENT}'"
-        statements.append(
-            f"INSERT INTO {CASCADE} ({columns}) "
-            f"SELECT element_id, opt, c, {parent}, {level}, SUM(total), SUM(n), "
-            f"MIN(vmin), MAX(vmax) FROM ("
-            f"SELECT element_id, opt, substr(code, 1, {length}) AS c, total, n, vmin, vmax "
-            f"FROM {CASCADE} WHERE level = {level + 1} "
-            f"UNION ALL SELECT element_id, opt, code AS c, v, 1, v, v FROM {LEAF} "
-            f"WHERE length(code) = {length}) x GROUP BY element_id, opt, c")
+    if dialect == "postgresql":
+        statements.append(f"ANALYZE {LEAF}")
+
+    def own(length: int) -> str:
+        return f"SELECT element_id, opt, code, v FROM {OWN} WHERE length(code) = {length}"
+
+    townships = PARENT_LENGTH[VILLAGE]
+    statements.append(f"CREATE TEMPORARY TABLE {CASCADE} AS "
+                      + _level_select(townships, _from_leaf(f"SELECT * FROM {LEAF}"),
+                                      own(townships)))
+    for length in LENGTHS[2:]:
+        below = (f"SELECT element_id, opt, code, total, n, vmin, vmax FROM {CASCADE} "
+                 f"WHERE level = {LEVEL_OF_LENGTH[length] + 1}")
+        statements.append(f"INSERT INTO {CASCADE} ({_STAGED}) "
+                          + _level_select(length, below, own(length)))
     statements += [
         f"DELETE FROM {AGG} WHERE period = '{period}' AND element_id IN ({ids})",
         f"INSERT INTO {AGG} ({_COLUMNS}) SELECT element_id, opt, code, parent, level, "
-        f"'{period}', total, n, vmin, vmax FROM {CASCADE}",
-        f"DROP TABLE IF EXISTS {CASCADE}",
-        f"DROP TABLE IF EXISTS {LEAF}",
+        f"'{period}', total, n, vmin, vmax FROM {CASCADE} ORDER BY code, element_id, opt",
+        f"DROP TABLE {CASCADE}",
+        f"DROP TABLE {OWN}",
     ]
+    staged = {e.id for e in elements}
+    for indicator in indicators:
+        statements += indicator_statements(indicator, by_code, period, start, end,
+                                           staged=staged)
+    statements.append(f"DROP TABLE {LEAF}")
     return statements
 
 
 def chain_refresh_statements(elements: Sequence[ElementSpec], period: str, start: date,
                              end: date, code: str) -> list[str]:
-    """Statements that recompute the aggregates of ``code`` and its ancestors only: each one
-    from its children's aggregates plus the values entered at it (after one form's entry)."""
+    """Statements that recompute the aggregates of ``code``'s ancestors (and its own, above
+    the villages): each from its children plus the values entered at it (after one form's
+    entry). A township's children are villages: their leaf rows, read from the values."""
     if not elements:
         return []
     period = _safe(period)
     ids = _ids(elements)
     statements = []
     for current in chain(_code(code)):
+        if len(current) == VILLAGE:
+            continue
         level = LEVEL_OF_LENGTH[len(current)]
         statements.append(f"DELETE FROM {AGG} WHERE period = '{period}' "
                           f"AND element_id IN ({ids}) AND code = '{current}'")
+        if len(current) == PARENT_LENGTH[VILLAGE]:
+            children = (f"SELECT element_id, opt, v AS total, 1 AS n, v AS vmin, v AS vmax "
+                        f"FROM ({leaf_select(elements, start, end, under=current)}) c")
+        else:
+            children = (f"SELECT element_id, opt, total, n, vmin, vmax FROM {AGG} "
+                        f"WHERE period = '{period}' AND parent = '{current}' "
+                        f"AND element_id IN ({ids})")
         leaf = leaf_select(elements, start, end, code=current) if current else None
         own = f" UNION ALL SELECT element_id, opt, v, 1, v, v FROM ({leaf}) l" if leaf else ""
         statements.append(
             f"INSERT INTO {AGG} ({_COLUMNS}) "
             f"SELECT element_id, opt, '{current}', '{parent_of(current)}', {level}, "
             f"'{period}', SUM(total), SUM(n), MIN(vmin), MAX(vmax) FROM ("
-            f"SELECT element_id, opt, total, n, vmin, vmax FROM {AGG} "
-            f"WHERE period = '{period}' AND parent = '{current}' AND element_id IN ({ids})"
-            f"{own}) x GROUP BY element_id, opt")
+            f"{children}{own}) x GROUP BY element_id, opt")
     return statements
 
 
@@ -220,14 +286,21 @@ _READ = {"sum": "total", "last": "total", "average": "total / NULLIF(n, 0)",
 
 
 def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSpec],
-                         period: str, *, codes: Sequence[str] | None = None) -> list[str]:
-    """Rebuild the indicator's values for ``period`` (only at ``codes`` when given)."""
+                         period: str, start: date, end: date, *,
+                         codes: Sequence[str] | None = None,
+                         staged: Iterable[int] = ()) -> list[str]:
+    """Rebuild the indicator's values for ``period`` (``[start, end]``), only at ``codes``
+    when given. Villages take their elements' leaf rows: from the leaf table for the
+    elements ``staged`` there by a rebuild, else from the values; every other level takes
+    the aggregates."""
     period = _safe(period)
     refs = sorted(indicator.numerator.refs | indicator.denominator.refs,
                   key=lambda r: (r.code, r.option))
+    if codes is not None:
+        codes = [_code(c) for c in codes]
     where_codes = ""
     if codes is not None:
-        where_codes = " AND code IN (" + ", ".join(f"'{_code(c)}'" for c in codes) + ")"
+        where_codes = " AND code IN (" + ", ".join(f"'{c}'" for c in codes) + ")"
     delete = (f"DELETE FROM {IV} WHERE period = '{period}' "
               f"AND indicator_id = {int(indicator.id)}{where_codes}")
     known = [r for r in refs if r.code in elements]
@@ -238,22 +311,58 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
     def column(ref: Ref) -> str:
         return columns.get(ref, "CAST(NULL AS DOUBLE PRECISION)")
 
-    pivots = ", ".join(
-        f"MAX(CASE WHEN element_id = {int(elements[r.code].id)} AND opt = '{_safe(r.option)}' "
-        f"THEN {_READ[elements[r.code].aggregation]} END) AS {columns[r]}" for r in known)
-    ids = ", ".join(sorted({str(int(elements[r.code].id)) for r in known}))
+    def pivots(read: Callable[[ElementSpec], str]) -> str:
+        return ", ".join(
+            f"MAX(CASE WHEN element_id = {int(elements[r.code].id)} "
+            f"AND opt = '{_safe(r.option)}' THEN {read(elements[r.code])} END) "
+            f"AS {columns[r]}" for r in known)
+
+    used = sorted({elements[r.code].id: elements[r.code] for r in known}.values(),
+                  key=lambda e: e.id)
+    ids = _ids(used)
     numerator = indicator.numerator.to_sql(column, missing_as_zero=indicator.missing_as_zero)
     denominator = indicator.denominator.to_sql(column,
                                                missing_as_zero=indicator.missing_as_zero)
-    insert = (
-        f"INSERT INTO {IV} (indicator_id, code, parent, level, period, numerator, denominator, "
-        f"value) SELECT {int(indicator.id)}, code, parent, level, '{period}', num, den, "
-        f"{float(indicator.factor)!r} * num / NULLIF(den, 0.0) FROM ("
-        f"SELECT code, parent, level, {numerator} AS num, {denominator} AS den FROM ("
-        f"SELECT code, MAX(parent) AS parent, MAX(level) AS level, {pivots} FROM {AGG} "
-        f"WHERE period = '{period}' AND element_id IN ({ids}){where_codes} GROUP BY code) pv) q "
-        f"WHERE num IS NOT NULL OR den IS NOT NULL")
-    return [delete, insert]
+
+    def insert(pivoted: str) -> str:
+        return (
+            f"INSERT INTO {IV} (indicator_id, code, parent, level, period, numerator, "
+            f"denominator, value) SELECT {int(indicator.id)}, code, parent, level, "
+            f"'{period}', num, den, {float(indicator.factor)!r} * num / NULLIF(den, 0.0) FROM ("
+            f"SELECT code, parent, level, {numerator} AS num, {denominator} AS den FROM ("
+            f"{pivoted}) pv) q WHERE num IS NOT NULL OR den IS NOT NULL ORDER BY code")
+
+    statements = [delete]
+    # Villages: their leaf rows.
+    villages = None if codes is None else [c for c in codes if len(c) == VILLAGE]
+    if villages is None or villages:
+        staged_ids = set(staged)
+        in_leaf = [e for e in used if e.id in staged_ids]
+        in_values = [e for e in used if e.id not in staged_ids]
+        parts = []
+        if in_leaf:
+            parts.append(f"SELECT element_id, opt, code, v FROM {LEAF} "
+                         f"WHERE element_id IN ({_ids(in_leaf)})")
+        if in_values:
+            if villages is None:
+                parts.append(leaf_select(in_values, start, end, villages=True))
+            else:
+                parts += [leaf_select(in_values, start, end, code=c) for c in villages]
+        rows = " UNION ALL ".join(f"SELECT * FROM ({p}) p{i}" for i, p in enumerate(parts))
+        statements.append(insert(
+            f"SELECT code, substr(code, 1, {PARENT_LENGTH[VILLAGE]}) AS parent, "
+            f"{LEVEL_OF_LENGTH[VILLAGE]} AS level, {pivots(lambda e: 'v')} "
+            f"FROM ({rows}) lv GROUP BY code"))
+    # Every level above: the aggregates.
+    upper = None if codes is None else [c for c in codes if len(c) != VILLAGE]
+    if upper is None or upper:
+        only = "" if upper is None else (
+            " AND code IN (" + ", ".join(f"'{c}'" for c in upper) + ")")
+        statements.append(insert(
+            f"SELECT code, MAX(parent) AS parent, MAX(level) AS level, "
+            f"{pivots(lambda e: _READ[e.aggregation])} FROM {AGG} "
+            f"WHERE period = '{period}' AND element_id IN ({ids}){only} GROUP BY code"))
+    return statements
 
 
 def run(execute: Execute, statements: Iterable[str]) -> None:

@@ -9,7 +9,8 @@ import calendar
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -630,29 +631,50 @@ def aggregates_refresh_chain(*, elements: Sequence[DataElement], code: str,
     for each in [period, *period.coarser()]:
         _execute(rollup.chain_refresh_statements(specs, each.id, each.start, each.end, code))
         for indicator in indicators:
-            _execute(rollup.indicator_statements(indicator, by_code, each.id, codes=codes))
+            _execute(rollup.indicator_statements(indicator, by_code, each.id, each.start,
+                                                 each.end, codes=codes))
 
 
-def _batch_settings() -> list[str]:
-    """Session settings of a full rebuild: it groups millions of rows, so it may use more
-    memory than a page request (SQLite's default page cache is 2 MB)."""
-    if connection.vendor == "sqlite":
-        return ["PRAGMA cache_size = -262144"]
+# SQLite settings of a rebuild, restored after it: page caches of 256 MB instead of 2 MB for
+# the database and for the temporary tables, and the database file read through mmap.
+# (temp_store cannot change inside a transaction once temporary tables were used, nor can
+# synchronous or journal_mode; the temporary schema's cache keeps those tables in memory.)
+_SQLITE_REBUILD = {"cache_size": -262144, "temp.cache_size": -262144, "mmap_size": 1 << 33}
+
+
+@contextmanager
+def _rebuild_settings() -> Iterator[None]:
+    """Session settings of a full rebuild, which groups millions of rows and so may use more
+    memory than a page request; inside the rebuild's transaction only."""
     if connection.vendor == "postgresql":
-        return ["SET LOCAL work_mem = '256MB'"]
-    return []
+        _execute(["SET LOCAL work_mem = '256MB'"])
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        saved = {}
+        for name in _SQLITE_REBUILD:
+            cursor.execute(f"PRAGMA {name}")
+            row = cursor.fetchone()
+            if row is not None:  # an in-memory database has no mmap_size
+                saved[name] = row[0]
+        try:
+            for name in saved:
+                cursor.execute(f"PRAGMA {name} = {int(_SQLITE_REBUILD[name])}")
+            yield
+        finally:
+            for name, value in saved.items():
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
 
 
 def aggregates_refresh(*, elements: Sequence[DataElement], period: Period) -> None:
     """Rebuild every aggregate of ``elements`` for ``period`` and the indicators using them."""
     specs = element_specs(elements)
-    with transaction.atomic():
-        _execute(_batch_settings())
-        _execute(rollup.full_refresh_statements(specs, period.id, period.start, period.end))
-        indicators = _indicators_using({s.code for s in specs})
-        by_code = _spec_map(indicators)
-        for indicator in indicators:
-            _execute(rollup.indicator_statements(indicator, by_code, period.id))
+    indicators = _indicators_using({s.code for s in specs})
+    by_code = _spec_map(indicators)
+    with transaction.atomic(), _rebuild_settings():
+        _execute(rollup.rebuild_statements(specs, indicators, by_code, period.id, period.start,
+                                           period.end, dialect=connection.vendor))
 
 
 def indicator_refresh(*, indicator: Indicator) -> None:
@@ -670,7 +692,8 @@ def indicator_refresh(*, indicator: Indicator) -> None:
     with transaction.atomic():
         IndicatorValue.objects.filter(indicator_id=indicator.pk).delete()
         for period in sorted(periods):
-            _execute(rollup.indicator_statements(spec, by_code, period))
+            each = parse_period(period)
+            _execute(rollup.indicator_statements(spec, by_code, each.id, each.start, each.end))
 
 
 # -- figures the case engine already knows (一表通: entered once, counted everywhere) ------------
