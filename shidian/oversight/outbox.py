@@ -25,8 +25,7 @@ from shidian.orgs.models import Agency, Role, User
 from shidian.plans.models import Plan, Task
 
 from . import delivery, ladder
-from .models import (WEBHOOK_CHANNELS, Channel, Message, MessageKind, MessageStatus,
-                     SupervisionNotice, Webhook)
+from .models import Channel, Message, MessageKind, MessageStatus, SupervisionNotice, Webhook
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +234,9 @@ def _finish(message: Message, *, ok: bool, error: str = "", now: datetime) -> No
                   else MessageStatus.PENDING, "error": error[:500]}
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
     if message.webhook_id:
-        Webhook.objects.filter(pk=message.webhook_id).update(
-            last_status=("ok " if ok else "error ") + now.isoformat(timespec="seconds")
-            + ("" if ok else f": {error}")[:250])
+        when = timezone.localtime(now).isoformat(timespec="seconds")
+        status = f"ok {when}" if ok else f"error {when}: {error}"
+        Webhook.objects.filter(pk=message.webhook_id).update(last_status=status[:300])
 
 
 @dataclass
@@ -272,10 +271,6 @@ def deliver_pending(*, now: datetime | None = None, renew=None) -> Delivered:
         _finish(message, ok=True, now=moment)
         result.sent += 1
     return result
-
-
-def webhook_channels() -> tuple[str, ...]:
-    return tuple(c.value for c in WEBHOOK_CHANNELS)
 
 
 __all__ = ["Audience", "Event", "MessageKind", "messages_for", "enqueue", "notify", "claim",
