@@ -106,7 +106,7 @@ def duckdb_load(rows, specs, months):
     con.execute("CREATE TABLE indicators_aggregatevalue (id BIGINT, element_id BIGINT, "
                 "opt VARCHAR, code VARCHAR, parent VARCHAR, level INTEGER, period VARCHAR, "
                 "total DOUBLE, n INTEGER, vmin DOUBLE, vmax DOUBLE)")
-    con.execute("CREATE TABLE indicators_indicatorvalue (id BIGINT, indicator_id BIGINT, "
+    con.execute("CREATE TABLE indicators_indicatorvalue (indicator_id BIGINT, "
                 "code VARCHAR, parent VARCHAR, level INTEGER, period VARCHAR, "
                 "numerator DOUBLE, denominator DOUBLE, value DOUBLE)")
     started = time.perf_counter()

@@ -299,8 +299,10 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
     if codes is not None:
         codes = [_code(c) for c in codes]
     where_codes = ""
-    if codes is not None:
-        where_codes = " AND code IN (" + ", ".join(f"'{c}'" for c in codes) + ")"
+    if codes is not None:  # parents too: the key is (period, indicator, parent, code)
+        where_codes = (" AND parent IN (" + ", ".join(f"'{p}'" for p in
+                                                      sorted({parent_of(c) for c in codes}))
+                       + ") AND code IN (" + ", ".join(f"'{c}'" for c in codes) + ")")
     delete = (f"DELETE FROM {IV} WHERE period = '{period}' "
               f"AND indicator_id = {int(indicator.id)}{where_codes}")
     known = [r for r in refs if r.code in elements]

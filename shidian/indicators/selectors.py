@@ -20,6 +20,7 @@ from shidian.orgs.models import CODE_LENGTHS, Agency, Division
 from .models import (CompleteReport, Comparator, DataElement, DataSet, DataValue,
                      DataValueHistory, DisaggregationOption, Indicator, IndicatorValue, Target,
                      TargetStatus)
+from .rollup import parent_of
 
 COUNTRY = ""
 
@@ -286,8 +287,9 @@ def indicator_drilldown(*, indicator: Indicator, period: Period,
                         code: str) -> tuple[ValueRow, list[ValueRow]]:
     """The area's own value and one row per child division (children without data too)."""
     rows = IndicatorValue.objects.filter(indicator_id=indicator.pk, period=period.id)
-    values = {row.code: row for row in rows.filter(parent=code)}   # index: period, id, parent
-    values.update({row.code: row for row in rows.filter(code=code)})
+    # Both read one range of the key (period, indicator, parent, code).
+    values = {row.code: row for row in rows.filter(parent=code)}
+    values.update({row.code: row for row in rows.filter(parent=parent_of(code), code=code)})
     if code:
         children = list(Division.objects.filter(parent_id=code).values_list("code", "name"))
     else:
@@ -308,7 +310,8 @@ def indicator_drilldown(*, indicator: Indicator, period: Period,
 def indicator_series(*, indicator: Indicator, code: str,
                      periods: Sequence[Period]) -> list[float | None]:
     values = dict(IndicatorValue.objects.filter(
-        indicator_id=indicator.pk, code=code, period__in=[p.id for p in periods],
+        indicator_id=indicator.pk, parent=parent_of(code), code=code,
+        period__in=[p.id for p in periods],
     ).values_list("period", "value"))
     return [rounded(indicator, values.get(p.id)) for p in periods]
 
@@ -455,9 +458,11 @@ def target_board(*, target: Target, today: date | None = None,
     indicator = target.indicator
     periods, deadline_index = target_periods(target, today)
     divisions = list(codes) if codes is not None else target_divisions(target)
+    codes = [c for c, _n in divisions]
     stored = IndicatorValue.objects.filter(
         indicator_id=indicator.pk, period__in=[p.id for p in periods],
-        code__in=[c for c, _n in divisions]).values_list("code", "period", "value")
+        parent__in={parent_of(c) for c in codes}, code__in=codes,
+    ).values_list("code", "period", "value")
     table: dict[str, dict[str, float | None]] = {}
     for code, period, value in stored:
         table.setdefault(code, {})[period] = value

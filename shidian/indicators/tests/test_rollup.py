@@ -353,3 +353,29 @@ def test_village_entries_refreshed_one_by_one_equal_a_full_rebuild(entries):
         services.aggregates_refresh(elements=list(elements.values()),
                                     period=parse_period(period))
     assert snapshot() == incremental
+
+
+def test_the_drilldown_and_the_series_read_every_level_through_the_key(world):
+    from shidian.indicators import selectors
+
+    households, data_set = village_data_set(world)
+    count = services.indicator_create(user=world.office, name="改造户数", numerator="#{households}")
+    for month, number in (("2021M01", 1), ("2021M02", 2), ("2021M03", 4)):
+        enter(world, data_set, "510521100001", month, households=number)
+    enter(world, data_set, "510522100001", "2021M03", households=10)
+    march = parse_period("2021M03")
+
+    own, children = selectors.indicator_drilldown(indicator=count, period=march, code="")
+    assert own.value == 14.0
+    assert {c.code: c.value for c in children} == {"51": 14.0, "42": None}
+    own, children = selectors.indicator_drilldown(indicator=count, period=march,
+                                                  code="510521100")
+    assert own.value == 4.0
+    assert {c.code: (c.value, c.has_children) for c in children} == {
+        "510521100001": (4.0, False), "510521100002": (None, False)}
+    assert selectors.indicator_series(
+        indicator=count, code="510521100001",
+        periods=[parse_period(p) for p in ("2021M01", "2021M02", "2021M03", "2021M04")],
+    ) == [1.0, 2.0, 4.0, None]
+    assert selectors.indicator_series(indicator=count, code="",
+                                      periods=[parse_period("2021Q1")]) == [17.0]
