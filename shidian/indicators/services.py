@@ -629,10 +629,12 @@ def aggregates_refresh_chain(*, elements: Sequence[DataElement], code: str,
     by_code = _spec_map(indicators)
     codes = rollup.chain(code)
     for each in [period, *period.coarser()]:
-        _execute(rollup.chain_refresh_statements(specs, each.id, each.start, each.end, code))
+        _execute(rollup.chain_refresh_statements(specs, each.id, each.start, each.end, code,
+                                                 dialect=connection.vendor))
         for indicator in indicators:
             _execute(rollup.indicator_statements(indicator, by_code, each.id, each.start,
-                                                 each.end, codes=codes))
+                                                 each.end, codes=codes,
+                                                 dialect=connection.vendor))
 
 
 # SQLite settings of a rebuild, restored after it: page caches of 256 MB instead of 2 MB for
@@ -695,7 +697,8 @@ def indicator_refresh(*, indicator: Indicator) -> None:
         IndicatorValue.objects.filter(indicator_id=indicator.pk).delete()
         for period in sorted(periods):
             each = parse_period(period)
-            _execute(rollup.indicator_statements(spec, by_code, each.id, each.start, each.end))
+            _execute(rollup.indicator_statements(spec, by_code, each.id, each.start, each.end,
+                                                 dialect=connection.vendor))
 
 
 # -- figures the case engine already knows (一表通: entered once, counted everywhere) ------------
