@@ -133,6 +133,9 @@ class EventKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     MERGED = "merged", _("Merged")
     PII_VIEW = "pii_view", _("Full number viewed")
+    VIEWED = "viewed", _("Record opened")
+    TEAM = "team", _("Case team changed")
+    FOLLOWUP = "followup", _("Follow-up")
 
 
 class CaseEvent(models.Model):
@@ -401,3 +404,58 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row}: {self.message}"
+
+
+class CaseMember(models.Model):
+    """A member of a case's team (个案管理团队) with a duty the pack names (网格员, 精防医生 …).
+
+    For a confidential case type only the team and the users of the institution of a member
+    marked ``responsible`` see the case (``shidian.cases.needtoknow``). A removed member keeps
+    the row, with ``removed_at``, so the team's history stays on record."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="case_memberships", verbose_name=_("user"))
+    duty = models.CharField(_("duty"), max_length=32)
+    responsible = models.BooleanField(_("responsible"), default=False)
+    agency = models.ForeignKey("orgs.Agency", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("institution"))
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case team member")
+        verbose_name_plural = _("case team members")
+        ordering = ["case_id", "duty", "id"]
+        indexes = [models.Index(fields=["user", "removed_at"], name="case_member_user"),
+                   models.Index(fields=["agency", "responsible"], name="case_member_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.duty} {self.user_id}"
+
+
+class FollowUp(models.Model):
+    """One scheduled visit (随访) of a case: due on a day the pack's schedule gives, done on
+    the day it was made. The visit's findings are encrypted (``data``: a Fernet envelope)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followups")
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    basis = models.CharField(_("schedule basis"), max_length=32, blank=True)
+    data = models.TextField(editable=False, blank=True)
+    visited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    missed_noted_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["case_id", "due_on", "id"]
+        indexes = [models.Index(fields=["done_on", "due_on"], name="followup_open_due"),
+                   models.Index(fields=["case", "due_on"], name="followup_case_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.due_on}"
