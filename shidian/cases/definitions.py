@@ -399,7 +399,9 @@ class _Loader:
         self.pack = key
         functions = self.functions(meta)
         case_types = []
-        for name in _as_list(meta.get("case_types") or ["case_type.yaml"]):
+        # Absent: the default file; an empty list: a data pack without case types.
+        names = meta["case_types"] if "case_types" in meta else ["case_type.yaml"]
+        for name in _as_list(names):
             raw = self.read(name)
             if isinstance(raw, Mapping):
                 case_types.append(self.case_type(str(name), raw, functions))
