@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import LEVEL_BY_LENGTH, Role, User
 
+from . import needtoknow
 from .definitions import Actor, CaseTypeDef
 from .models import Case, CaseProgramme, DuplicatePair, ImportBatch, PublicNotice
 
@@ -60,21 +61,37 @@ def in_scope(user: User, division_code: str) -> bool:
 
 
 def cases_visible_to(*, user: User) -> QuerySet[Case]:
+    """Cases in the user's scope, less need-to-know ones the user is not entitled to
+    (``needtoknow``: only their team and the responsible institution see them)."""
+    return needtoknow.restrict(user, _cases_in_scope(user))
+
+
+def _cases_in_scope(user: User) -> QuerySet[Case]:
     if not user.is_active:
         return Case.objects.none()
     if _nationwide(user):
         return Case.objects.all()
     if not user.division_id or user.role not in CASE_ROLES:
         return Case.objects.none()
-    return Case.objects.filter(prefix_q("division", user.division_id))
+    in_subtree = prefix_q("division", user.division_id)
+    if user.role == Role.PILOT_SITE:
+        # Staff of an institution see the cases their institutions own, wherever the patient
+        # lives, and no other institution's (a referred case leaves with its patient).
+        return Case.objects.filter(Q(agency__in=user.agencies.all())
+                                   | (Q(agency__isnull=True) & in_subtree))
+    return Case.objects.filter(in_subtree)
 
 
 def access_case_by_id(*, user: User, case_id: int | str) -> Case:
+    """The case if the user may see it; opening a need-to-know case is logged every time."""
     try:
-        return cases_visible_to(user=user).select_related("programme", "division").get(
+        case = cases_visible_to(user=user).select_related("programme", "division").get(
             pk=int(case_id))
     except (Case.DoesNotExist, ValueError, TypeError):
         raise _not_found("case") from None
+    if needtoknow.is_confidential(case):
+        needtoknow.log_view(user=user, case=case)
+    return case
 
 
 def may_act(user: User, actor: Actor | None, division_code: str) -> bool:

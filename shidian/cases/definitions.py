@@ -97,10 +97,13 @@ class FieldDef:
     column: str = ""  # header in import files; the Chinese label by default
     relations: tuple[Choice, ...] = ()  # for members
     help: Label | None = None
+    # Health data and other sensitive text: kept in the encrypted envelope like ID numbers,
+    # masked on pages, each full view logged.
+    sensitive: bool = False
 
     @property
     def secret(self) -> bool:
-        return self.type in SECRET_TYPES
+        return self.type in SECRET_TYPES or self.sensitive
 
     def choice_label(self, key: str) -> str:
         for choice in (*self.choices, *self.relations):
@@ -249,6 +252,8 @@ class CaseTypeDef:
     archive: tuple[str, ...]
     list_fields: tuple[str, ...]
     functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Sections read by other modules of this app (``SECTIONS``): parties, agreements, …
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def initial_stage(self) -> StageDef:
@@ -338,6 +343,15 @@ E_REFERENCE = "packs.E003"  # a stage, field, document, table or role that does 
 E_EXPRESSION = "packs.E004"  # a rule that does not parse or uses unknown names
 E_EXAMPLE = "packs.E005"  # a rule's shipped example gives another result
 E_SHAPE = "packs.E006"  # a value of the wrong kind (bad type, duplicate key, missing key)
+
+# Optional case type sections and the module of this app that reads each one, in reading order
+# (a later section may refer to an earlier one). Each module has ``load_<section>(loader,
+# where, raw, context)`` returning the parsed section and reporting problems on the loader.
+SECTIONS = {
+    "parties": "parties", "agreements": "parties",
+    "schedule": "schedules", "assessments": "schedules",
+    "ownership": "transfers", "sites": "sites", "funds": "funds", "report": "funds",
+}
 
 
 class _Loader:
@@ -490,6 +504,10 @@ class _Loader:
                 self.problem(E_REFERENCE, f"{name}: list_fields", f"unknown field {f!r}")
         if stages and stages[0].terminal:
             self.problem(E_SHAPE, f"{name}: stages", "the first stage cannot be terminal")
+        sections = self.sections(name, raw, {
+            "fields": {f.key: f for f in fields}, "names": known_names | table_params,
+            "stages": stage_keys, "transitions": {t.key for t in transitions},
+            "documents": doc_keys, "functions": functions})
         return CaseTypeDef(
             key=key, pack=self.pack, label=_label(raw.get("label"), key), fields=fields,
             documents=documents, stages=stages, transitions=transitions, rules=rules,
@@ -500,7 +518,20 @@ class _Loader:
             subject_id=str(subject.get("id_number") or ""),
             members=str(subject.get("members") or ""),
             division=str(subject.get("division") or ""),
-            archive=archive, list_fields=list_fields, functions=dict(functions))
+            archive=archive, list_fields=list_fields, functions=dict(functions),
+            sections=sections)
+
+    def sections(self, name: str, raw: Mapping[str, Any],
+                 context: dict[str, Any]) -> dict[str, Any]:
+        parsed: dict[str, Any] = {}
+        for section, module_name in SECTIONS.items():
+            if raw.get(section) is None:
+                continue
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            context["sections"] = parsed
+            parsed[section] = getattr(module, f"load_{section}")(
+                self, f"{name}: {section}", raw[section], context)
+        return parsed
 
     def table_names(self, name: str, tables: tuple[TableDef, ...], rules: tuple[RuleDef, ...],
                     transitions: tuple[TransitionDef, ...], computed: Mapping[str, str],
@@ -539,7 +570,9 @@ class _Loader:
             if ftype in ("choice", "multichoice", "checklist") and not choices:
                 self.problem(E_SHAPE, where, f"a {ftype} field needs choices")
             level = item.get("level")
-            if ftype == "division" and level not in LEVELS:
+            if level == "any":  # a division at any level (an institution's division)
+                level = None
+            elif ftype == "division" and level not in LEVELS:
                 self.problem(E_REFERENCE, where, f"unknown division level {level!r}")
             label = _label(item.get("label"), key)
             fields.append(FieldDef(
@@ -550,7 +583,10 @@ class _Loader:
                 max_length=int(item.get("max_length") or 200), unit=str(item.get("unit") or ""),
                 column=str(item.get("column") or label.zh),
                 relations=self.choices(where, item.get("relations")),
-                help=_label(item["help"]) if item.get("help") else None))
+                help=_label(item["help"]) if item.get("help") else None,
+                sensitive=bool(item.get("sensitive"))))
+            if item.get("sensitive") and ftype != "text":
+                self.problem(E_SHAPE, where, "only a text field can be sensitive")
         return tuple(fields)
 
     def choices(self, where: str, raw: Any) -> tuple[Choice, ...]:

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shidian.orgs.models import Division
+from shidian.orgs.models import Agency, Division
 
 
 class CaseProgramme(models.Model):
@@ -68,6 +68,10 @@ class Case(models.Model):
     entitlement = models.DecimalField(_("entitlement"), max_digits=12, decimal_places=2,
                                       null=True, blank=True)
     entitlement_detail = models.JSONField(default=list, blank=True, editable=False)
+    # The institution that owns the case, for case types owned by institutions (a hospice
+    # patient belongs to the ward caring for them); a transfer moves it to another one.
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="cases", verbose_name=_("institution"))
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="merged_cases", verbose_name=_("merged into"))
     import_batch = models.ForeignKey("ImportBatch", null=True, blank=True,
@@ -133,6 +137,11 @@ class EventKind(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     MERGED = "merged", _("Merged")
     PII_VIEW = "pii_view", _("Full number viewed")
+    PARTY = "party", _("Party assigned")
+    AGREEMENT = "agreement", _("Agreement signed")
+    SCHEDULE = "schedule", _("Schedule set")
+    ASSESSMENT = "assessment", _("Assessment recorded")
+    TRANSFER = "transfer", _("Transfer")
     VIEWED = "viewed", _("Record opened")
     TEAM = "team", _("Case team changed")
     FOLLOWUP = "followup", _("Follow-up")
@@ -459,3 +468,7 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.due_on}"
+
+
+# Parties, agreements, schedules, assessments, transfers, sites and funds.
+from .relation_models import *  # noqa: E402,F401,F403

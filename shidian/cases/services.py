@@ -27,7 +27,7 @@ from shidian.core import crypto, workdays
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import Division, User
 
-from . import access, engine
+from . import access, engine, relations
 from .audit import audited
 from .definitions import CaseTypeDef, FieldDef, StageDef, TransitionDef, case_type_get
 from .models import (
@@ -66,6 +66,7 @@ ALLOWED_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx
                                 ".xls", ".tif", ".tiff"})
 MAX_NOTICE_BACKDATE_DAYS = 60
 ID_CHUNK = 900  # hashes per IN (…) lookup
+SENSITIVE_MASK = "******"  # what pages show of a sensitive text field (health data)
 
 
 def _error(code: ErrorCode, reason: str, message: str, **extra: Any) -> ShidianError:
@@ -155,7 +156,8 @@ def values_split(case_type: CaseTypeDef, values: Mapping[str, Any],
             if value:
                 split.secrets[f.key] = value
                 masked = (crypto.mask_id_number(value) if f.type == "id_number"
-                          else crypto.mask_account(value))
+                          else crypto.mask_account(value) if f.type == "account"
+                          else SENSITIVE_MASK)
                 split.data[f.key] = masked
             else:
                 split.secrets.pop(f.key, None)
@@ -488,6 +490,7 @@ def transition_check(*, user: User, case: Case, transition: TransitionDef,
             continue
         (check.warnings if result.severity == "warning" else check.problems).append(
             result.message)
+    check.problems += relations.transition_problems(case_type, case, transition, env)
     if transition.fix_entitlement:
         entitlement = engine.entitlement_compute(
             case_type, case_type.table(case.programme.table), case_values(case_type, case),
