@@ -350,7 +350,7 @@ E_SHAPE = "packs.E006"  # a value of the wrong kind (bad type, duplicate key, mi
 SECTIONS = {
     "parties": "parties", "agreements": "parties",
     "schedule": "schedules", "assessments": "schedules",
-    "ownership": "transfers", "sites": "sites", "funds": "funds", "report": "funds",
+    "ownership": "transfers", "funds": "funds", "report": "funds",
 }
 
 

@@ -1,5 +1,5 @@
 """State of the case engine's relations: parties, agreements, schedules, assessments, transfers,
-programme sites and funds (imported by ``models.py``, so Django finds them in the cases app).
+and funds (imported by ``models.py``, so Django finds them in the cases app).
 
 - A **party** (``Party``) is a person or organisation that takes part in cases of a programme
   in a role the pack names (企业师傅, 学校, 监护人); ``CaseParty`` ties it to a case. A role may
@@ -12,8 +12,6 @@ programme sites and funds (imported by ``models.py``, so Django finds them in th
   mentor both score).
 - A **transfer** (``CaseTransfer``) moves a case owned by an institution (``Case.agency``) to
   another one, which accepts or declines it (转介).
-- A **site** (``ProgrammeSite``) is an institution taking part in a programme at a level the
-  pack names, with its counted capacities (beds, teams).
 - A **fund entry** (``FundEntry``) is money received or spent by a programme, by category.
 """
 from __future__ import annotations
@@ -219,32 +217,6 @@ class CaseTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.from_agency_id}→{self.to_agency_id} {self.status}"
-
-
-class ProgrammeSite(models.Model):
-    """An institution taking part in a programme at a level, with its counted capacities."""
-
-    programme = models.ForeignKey("cases.CaseProgramme", on_delete=models.PROTECT,
-                                  related_name="sites", verbose_name=_("case programme"))
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="programme_sites",
-                               verbose_name=_("institution"))
-    level = models.CharField(_("site level"), max_length=32)
-    since = models.DateField(_("taking part since"))
-    until = models.DateField(_("until"), null=True, blank=True)
-    measures = models.JSONField(_("capacities"), default=dict, blank=True)  # {beds: 10, teams: 1}
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        verbose_name = _("programme site")
-        verbose_name_plural = _("programme sites")
-        ordering = ["programme_id", "level", "agency_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["programme", "agency"], name="programme_site_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.programme_id} {self.agency_id} {self.level}"
 
 
 class FundDirection(models.TextChoices):

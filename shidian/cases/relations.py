@@ -1,5 +1,5 @@
 """What the relation sections of a case type (``parties``, ``agreements``, ``schedule``,
-``assessments``, ``ownership``, ``sites``, ``funds``, ``report``) have in common: reading an
+``assessments``, ``ownership``, ``funds``, ``report``) have in common: reading an
 actor or a label from a section, the errors of their services, and the problems they add to a
 transition (an agreement to sign first, a schedule to finish, scores to give)."""
 from __future__ import annotations

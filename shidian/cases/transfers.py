@@ -4,7 +4,8 @@ A case type with ``ownership:`` belongs to an institution (``Case.agency``): the
 division is the institution's, and institution staff (the pilot-site role) see only the cases
 their institutions own (``access.cases_visible_to``). A transfer is asked for by the owner's
 staff (``ownership.transfer.by``) with a reason, to an institution taking part in the programme
-(``sites``, when the pack has them); the receiving institution's staff accept it or decline it.
+(``transfer.to``: an institution owning a case of a site case type that has reached a
+stage, e.g. a 安宁疗护 pilot site that is serving); the receiving institution's staff accept it or decline it.
 On acceptance the case moves to the receiver (its institution and division), and the sender no
 longer sees it. Every step is on the case's timeline and in the audit log.
 """
@@ -24,9 +25,9 @@ from shidian.orgs.models import Agency, Role, User
 
 from . import access
 from .audit import audited
-from .definitions import E_REFERENCE, Actor, CaseTypeDef, case_type_get
+from .definitions import E_REFERENCE, E_SHAPE, Actor, CaseTypeDef, case_type_get
 from .models import Case, CaseEvent, CasePerson, CaseProgramme, EventKind
-from .relation_models import CaseTransfer, ProgrammeSite, TransferStatus
+from .relation_models import CaseTransfer, TransferStatus
 from .relations import (
     REASON_FORBIDDEN,
     REASON_INVALID,
@@ -43,6 +44,10 @@ class OwnershipDef:
     transfer_by: Actor | None
     accept_by: Actor | None
     stages: tuple[str, ...]  # stages a case may be transferred from (empty: any open stage)
+    # Institutions that may own these cases: owners of a case of ``site_type`` that has reached
+    # ``site_stage`` (empty: any active institution).
+    site_type: str = ""
+    site_stage: str = ""
 
 
 def load_ownership(loader: Any, where: str, raw: Any, context: Mapping[str, Any]
@@ -53,10 +58,14 @@ def load_ownership(loader: Any, where: str, raw: Any, context: Mapping[str, Any]
     for stage in stages:
         if stage not in context["stages"]:
             loader.problem(E_REFERENCE, f"{where}.transfer", f"unknown stage {stage!r}")
+    sites = read_mapping(loader, f"{where}.sites", raw.get("sites") or {})
+    if sites and not (sites.get("case_type") and sites.get("stage")):
+        loader.problem(E_SHAPE, f"{where}.sites", "sites name a case_type and a stage")
     return OwnershipDef(transfer_by=read_actor(loader, f"{where}.transfer.by", transfer.get("by")),
                         accept_by=read_actor(loader, f"{where}.transfer.accept_by",
                                              transfer.get("accept_by")),
-                        stages=stages)
+                        stages=stages, site_type=str(sites.get("case_type") or ""),
+                        site_stage=str(sites.get("stage") or ""))
 
 
 def ownership_def(case_type: CaseTypeDef) -> OwnershipDef | None:
@@ -68,11 +77,25 @@ def _works_at(user: User, agency_id: int) -> bool:
 
 
 def _is_site(programme: CaseProgramme, agency_id: int) -> bool:
-    case_type = case_type_get(programme.case_type)
-    if "sites" not in case_type.sections:
+    """The institution is a site of the pack (owns a site case that reached the stage)."""
+    definition = ownership_def(case_type_get(programme.case_type))
+    if definition is None or not definition.site_type:
         return True
-    return ProgrammeSite.objects.filter(programme=programme, agency_id=agency_id,
-                                        until__isnull=True).exists()
+    site_type = case_type_get(definition.site_type)
+    return Case.objects.filter(case_type=site_type.key, agency_id=agency_id,
+                               stage__in=site_type.stages_from(definition.site_stage)).exists()
+
+
+def sites_open(programme: CaseProgramme) -> QuerySet[Agency]:
+    """The institutions a case of this programme may be registered at or referred to."""
+    definition = ownership_def(case_type_get(programme.case_type))
+    agencies = Agency.objects.filter(is_active=True).select_related("division")
+    if definition is None or not definition.site_type:
+        return agencies
+    site_type = case_type_get(definition.site_type)
+    return agencies.filter(cases__case_type=site_type.key,
+                           cases__stage__in=site_type.stages_from(definition.site_stage)
+                           ).distinct()
 
 
 @audited
