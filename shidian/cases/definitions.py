@@ -351,6 +351,7 @@ SECTIONS = {
     "parties": "parties", "agreements": "parties",
     "schedule": "schedules", "assessments": "schedules",
     "ownership": "transfers", "funds": "funds", "report": "funds",
+    "team": "needtoknow", "followup": "followups",
 }
 
 
@@ -474,8 +475,8 @@ class _Loader:
         }
         types = {f.key: f.type for f in fields}
         for where, (ref, wanted) in refs.items():
-            if ref is None and where == "subject.members":
-                continue  # a case about one person has no members
+            if ref is None and where in ("subject.members", "subject.id_number"):
+                continue  # a case about one person has no members; a room has no ID number
             if ref is None or types.get(str(ref)) not in wanted:
                 self.problem(E_REFERENCE, f"{name}: {where}",
                              f"must name a field of type {'/'.join(sorted(wanted))}")
@@ -585,8 +586,8 @@ class _Loader:
                 relations=self.choices(where, item.get("relations")),
                 help=_label(item["help"]) if item.get("help") else None,
                 sensitive=bool(item.get("sensitive"))))
-            if item.get("sensitive") and ftype != "text":
-                self.problem(E_SHAPE, where, "only a text field can be sensitive")
+            if item.get("sensitive") and ftype not in ("text", "choice"):
+                self.problem(E_SHAPE, where, "only a text or choice field can be sensitive")
         return tuple(fields)
 
     def choices(self, where: str, raw: Any) -> tuple[Choice, ...]:

@@ -27,7 +27,7 @@ from shidian.core import crypto, workdays
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import Division, User
 
-from . import access, engine, relations
+from . import access, engine, followups, needtoknow, relations
 from .audit import audited
 from .definitions import CaseTypeDef, FieldDef, StageDef, TransitionDef, case_type_get
 from .models import (
@@ -90,13 +90,14 @@ def programme_create(*, user: User, name: str, case_type: str, division_code: st
     if not name:
         raise _error(ErrorCode.INVALID, REASON_PROGRAMME, _("The programme needs a name."))
     try:
-        standard = definition.table(table)
+        # A case type without subsidy standards (a room, a patient) runs with none.
+        standard = definition.table(table) if (table or definition.tables) else None
     except KeyError:
         raise _error(ErrorCode.INVALID, REASON_PROGRAMME,
                      _("There is no subsidy standard %(table)s.") % {"table": table}) from None
     clean: dict[str, str] = {}
     for key, value in (params or {}).items():
-        if key not in standard.params:
+        if standard is None or key not in standard.params:
             raise _error(ErrorCode.INVALID, REASON_PROGRAMME,
                          _("The standard has no parameter %(name)s.") % {"name": key})
         if value in (None, ""):
@@ -106,7 +107,7 @@ def programme_create(*, user: User, name: str, case_type: str, division_code: st
         except ArithmeticError:
             raise _error(ErrorCode.INVALID, REASON_PROGRAMME,
                          _("Parameter %(name)s must be a number.") % {"name": key}) from None
-    missing = [k for k in standard.required_params if k not in clean]
+    missing = [k for k in standard.required_params if k not in clean] if standard else []
     if missing:
         raise _error(ErrorCode.INVALID, REASON_PROGRAMME,
                      _("The standard leaves these figures to the programme: %(names)s.")
@@ -202,7 +203,7 @@ def case_values(case_type: CaseTypeDef, case: Case) -> dict[str, Any]:
 def case_env(case_type: CaseTypeDef, case: Case, *, today: dt.date | None = None
              ) -> dict[str, Any]:
     programme = case.programme
-    table = case_type.table(programme.table)
+    table = case_type.table(programme.table) if programme.table else None
     return engine.rule_env(case_type, case_values(case_type, case), params=programme.params,
                            table=table, today=today)
 
@@ -308,7 +309,8 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
         case = Case.objects.create(
             programme=programme, case_type=case_type.key, division_id=code, stage=stage.key,
             stage_entered_at=now, due_on=due_on, subject_name=split.data[case_type.subject_name],
-            subject_id_masked=persons[0]["id_masked"], subject_id_hash=persons[0]["id_hash"],
+            subject_id_masked=persons[0]["id_masked"] if persons else "",
+            subject_id_hash=persons[0]["id_hash"] if persons else "",
             data=split.data, pii=crypto.encrypt_json(split.secrets), created_by=user,
             created_at=now)
         CasePerson.objects.bulk_create([CasePerson(case=case, division_code=code, **p)
@@ -316,6 +318,9 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
         CaseEvent.objects.create(case=case, kind=EventKind.CREATED, to_stage=stage.key,
                                  actor=user, at=now,
                                  data={"due_unknown": due_problem} if due_problem else {})
+        # The registering worker joins a need-to-know case's team; a visit schedule starts.
+        needtoknow.registrar_join(case=case, user=user)
+        followups.schedule_start(case=case, start=_today(today))
     return case
 
 
