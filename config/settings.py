@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "shidian.indicators",
     "shidian.cases",
     "shidian.oversight",
+    "shidian.catalogue",
     "shidian.selection",
     "shidian.web",
     "shidian.api",
