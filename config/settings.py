@@ -1,7 +1,11 @@
 """Settings for Shidian.
 
-The embedded default needs no configuration: SQLite under var/, DEBUG off only when told.
-Production reads everything from the environment (see deploy/ once it exists).
+Two profiles, chosen by ``SHIDIAN_ENV``:
+
+* ``embedded`` (the default): no configuration at all. SQLite under var/, generated keys kept in
+  var/, an in-memory cache, the job queue in var/jobs.sqlite3 run by a thread of the server.
+* ``production``: everything from the environment, checked here; a missing or unsafe value stops
+  the process with the list of what to set (see deploy/README.md and deploy/shidian.env).
 """
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHIDIAN_VAR_DIR", BASE_DIR / "var"))
@@ -22,10 +27,19 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str = "") -> list[str]:
+    return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+SHIDIAN_ENV = os.environ.get("SHIDIAN_ENV", "embedded").strip().lower() or "embedded"
+if SHIDIAN_ENV not in ("embedded", "production"):
+    raise ImproperlyConfigured(f"SHIDIAN_ENV must be 'embedded' or 'production', not {SHIDIAN_ENV!r}")
+PRODUCTION = SHIDIAN_ENV == "production"
+
 DEBUG = env_bool("SHIDIAN_DEBUG", False)
 # The embedded default runs on a laptop with a generated key kept in var/; production sets it.
 SECRET_KEY = os.environ.get("SHIDIAN_SECRET_KEY") or ""
-if not SECRET_KEY:
+if not SECRET_KEY and not PRODUCTION:
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         import secrets
@@ -34,10 +48,16 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("SHIDIAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = env_list("SHIDIAN_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
+
+if PRODUCTION:
+    from shidian.ops.profile import production_problems
+
+    _problems = production_problems(os.environ)
+    if _problems:
+        raise ImproperlyConfigured(
+            "SHIDIAN_ENV=production refuses to start until these are set "
+            "(deploy/shidian.env lists them all):\n  - " + "\n  - ".join(_problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,6 +86,8 @@ INSTALLED_APPS = [
     "shidian.web",
     "shidian.api",
     "shidian.demo",
+    "huey.contrib.djhuey",
+    "shidian.ops",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +103,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "shidian.ops.replicas.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,6 +138,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Read replicas (streaming replicas of the primary): dashboards read from them, everything else
+# and every write goes to the primary (shidian/ops/replicas.py, deploy/README.md).
+SHIDIAN_READ_REPLICAS: list[str] = []
+for _n, _url in enumerate(env_list("SHIDIAN_REPLICA_URLS"), start=1):
+    _alias = f"replica{_n}"
+    DATABASES[_alias] = dj_database_url.parse(_url, conn_max_age=60, conn_health_checks=True)
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    SHIDIAN_READ_REPLICAS.append(_alias)
+if SHIDIAN_READ_REPLICAS:
+    DATABASE_ROUTERS = ["shidian.ops.replicas.ReplicaRouter"]
+
+# Cache: per process in the embedded default; Redis shared by every app server in production.
+SHIDIAN_REDIS_URL = os.environ.get("SHIDIAN_REDIS_URL", "redis://127.0.0.1:6379/0")
+if PRODUCTION:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": SHIDIAN_REDIS_URL, "KEY_PREFIX": "shidian"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Jobs (huey): the embedded default keeps the queue in var/jobs.sqlite3 and a thread of the
+# process that queued a job runs it; production queues in Redis and `shidian run_huey` (the
+# worker, deploy/shidian-worker.service) runs them and the periodic tick. Under pytest a job
+# runs at once in the caller, so tests never share a queue with a running dev server.
+if PRODUCTION:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "shidian", "url": SHIDIAN_REDIS_URL,
+            "immediate": False, "results": False,
+            "consumer": {"workers": int(os.environ.get("SHIDIAN_WORKER_THREADS", 2)),
+                         "worker_type": "thread", "periodic": True}}
+else:
+    HUEY = {"huey_class": "huey.SqliteHuey", "name": "shidian",
+            "filename": str(VAR_DIR / "jobs.sqlite3"), "results": False,
+            "immediate": env_bool("SHIDIAN_JOBS_IMMEDIATE", "PYTEST_VERSION" in os.environ),
+            "consumer": {"workers": 1, "worker_type": "thread", "periodic": False}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "orgs.User"
@@ -155,6 +214,18 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    # Behind nginx, which terminates TLS and says so in X-Forwarded-Proto (deploy/nginx).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SHIDIAN_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # One year; preload only matters once the host is submitted to the browsers' list.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SHIDIAN_HSTS_SECONDS", 31536000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = env_list("SHIDIAN_CSRF_TRUSTED_ORIGINS") or [
+        f"https://{h.lstrip('.')}" for h in ALLOWED_HOSTS if h != "*"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -165,13 +236,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(os.environ.get("SHIDIAN_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Production: `shidian collectstatic` writes hashed, pre-compressed names nginx serves with
+    # a far-future expiry; the embedded default serves the app's files as they are.
+    "staticfiles": {"BACKEND": "shidian.ops.storage.StaticStorage"
+                    if PRODUCTION else "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded evidence lives outside the web root and is only served through a permission check.
 MEDIA_ROOT = Path(os.environ.get("SHIDIAN_MEDIA_ROOT", VAR_DIR / "media"))
@@ -208,5 +283,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("SHIDIAN_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"],
+             "level": os.environ.get("SHIDIAN_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
 }
