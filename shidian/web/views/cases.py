@@ -8,7 +8,6 @@ Views are thin: they read the request, reach every object through ``shidian.case
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -37,6 +36,7 @@ from shidian.cases.models import (
     Payment,
 )
 from shidian.core.errors import ErrorCode, ShidianError
+from shidian.ops.jobs import case_import_job, job_enqueue
 from shidian.orgs.access import divisions_visible_to
 from shidian.orgs.models import Division, User
 
@@ -739,13 +739,13 @@ def import_list(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 
 def _start(request: HttpRequest, batch: Any, mode: str) -> None:
-    """Small files are handled within the request; large ones in a background thread (the
-    embedded default's worker; the page polls the progress)."""
+    """Small files are handled within the request; large ones by the job queue (the worker
+    process in production, a thread of this process in the embedded default); the page polls
+    the progress."""
     user = _user(request)
     size = batch.file.size if batch.file else 0
     if size > INLINE_IMPORT_ROWS * 200:
-        threading.Thread(target=imports.import_run_job, args=(batch.pk, user.pk, mode),
-                         daemon=True).start()
+        job_enqueue(case_import_job, batch.pk, user.pk, mode)
         return
     try:
         if mode == "validate":
