@@ -31,4 +31,7 @@ class Command(BaseCommand):
         from shidian.oversight.scheduler import start_in_process  # hook: the embedded tick
 
         start_in_process(self.stdout)
+        from shidian.ops.worker import start_in_process as start_jobs  # hook: embedded jobs
+
+        start_jobs(self.stdout)
         serve(application, host=host, port=port, threads=threads, ident="shidian")
