@@ -93,3 +93,66 @@ def test_dates_move_to_the_programme_year():
     deadlines = sorted(Target.objects.filter(plan=install.plan).values_list("deadline",
                                                                             flat=True))
     assert deadlines == [dt.date(2027, 12, 31), dt.date(2028, 6, 30)]
+
+
+def test_zhuhai_programme_gets_the_four_dated_fund_milestones():
+    """Seed 15c: 20/50/75/100% of the land-loss pension funds by 2015-09, 2015-12, 2016-03,
+    2016-06 (a programme for 2015 keeps the plan's own dates)."""
+    from shidian.indicators.models import Target
+
+    install = _create(_office(), "governance", start_plan="zhuhai", year=2015)
+    series = list(Target.objects.filter(plan=install.plan, indicator__name__contains="资金分配")
+                  .order_by("deadline").values_list("value", "deadline"))
+    assert series == [(20, dt.date(2015, 9, 30)), (50, dt.date(2015, 12, 31)),
+                      (75, dt.date(2016, 3, 31)), (100, dt.date(2016, 6, 30))]
+    assert not install.cycles.exists() and not install.lists.exists()  # Huxi's, not Zhuhai's
+
+
+def test_huxi_programme_reports_monthly_by_its_8x_list_and_weekly():
+    from shidian.plans.models import Plan
+
+    install = _create(_office(), "governance", start_plan="huxi")
+    cycles = {c.key: (c.kind, c.is_plan_cycle, c.list_key) for c in install.cycles.all()}
+    assert cycles == {"monthly_8x": ("monthly", True, "eight_plus_x"),
+                      "weekly": ("weekly", False, "")}
+    assert Plan.objects.get(pk=install.plan_id).cycle.kind == "monthly"
+    assert install.lists.get().key == "eight_plus_x"
+
+
+def test_youth_league_requires_two_inspections_per_site_and_quarterly_reports():
+    from shidian.plans.models import Plan
+
+    install = _create(_office(), "youthleague", year=2009)
+    plan = Plan.objects.get(pk=install.plan_id)
+    assert plan.oversight_rule.min_onsite_inspections == 2
+    assert plan.cycle.kind == "quarterly"
+    assert [i.owner for i in install.lists.get().items.all()] == [
+        "各省级团委", "试点单位所在市级或县级团委", "团中央"]
+
+
+def test_medical_community_targets_90_percent_and_baseline_shares_await_review():
+    """县域就诊率 >= 90% is confirmed; +5 points needs the 2018 baseline, which no one has
+    entered yet, so those targets wait for the office's review."""
+    from shidian.indicators.models import Target, TargetStatus
+
+    install = _create(_office(), "medcommunity", year=2019)
+    rows = {(t.indicator.name, t.value, t.status) for t in
+            Target.objects.filter(plan=install.plan).select_related("indicator")}
+    assert rows == {("县域就诊率", 90, TargetStatus.CONFIRMED),
+                    ("基层门急诊人次占比", 5, TargetStatus.DRAFT),
+                    ("基层住院人次占比", 5, TargetStatus.DRAFT)}
+    assert install.lists.count() == 3
+
+
+def test_outsiders_and_liaisons_cannot_create_programmes():
+    from shidian.plans.models import Programme
+
+    liaison = make_user("liaison", role=Role.LIAISON, division_code=LUXIAN)
+    with pytest.raises(ShidianError) as err:
+        _create(liaison, "housing")
+    assert err.value.code == ErrorCode.FORBIDDEN
+    wuhan = make_user("wuhan-office", role=Role.OFFICE, division_code="4201")
+    with pytest.raises(ShidianError) as err:
+        _create(wuhan, "housing")  # 泸县 is not in 武汉市
+    assert err.value.code == ErrorCode.NOT_FOUND
+    assert not Programme.objects.exists()
