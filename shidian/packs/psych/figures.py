@@ -223,3 +223,31 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return crypto.mask_middle(name, keep_start=1, keep_end=1)
+
+
+def room_targets(*, programme: CaseProgramme, day: dt.date) -> list[dict[str, Any]]:
+    """The 建成率 targets of the programme's area with the rolled-up value of the month of
+    ``day`` (or of the deadline's month once it passed) and whether each is met."""
+    from shidian.indicators.models import IndicatorValue
+
+    indicator = indicator_by_key("room_rate")
+    if indicator is None or not programme.division_id:
+        return []
+    rows = []
+    for target in Target.objects.filter(indicator=indicator, division_id=programme.division_id,
+                                        status=TargetStatus.CONFIRMED).order_by("deadline"):
+        at = min(day, target.deadline) if target.deadline else day
+        period = f"{at.year}M{at.month:02d}"
+        value = IndicatorValue.objects.filter(indicator_id=indicator.pk, period=period,
+                                              code=programme.division_id).values_list(
+            "value", flat=True).first()
+        if value is None:
+            state = "no_data"
+        elif value >= target.value:
+            state = "met"
+        elif target.deadline and day > target.deadline:
+            state = "missed"
+        else:
+            state = "open"
+        rows.append({"target": target, "period": period, "value": value, "state": state})
+    return rows

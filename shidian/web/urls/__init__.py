@@ -12,6 +12,7 @@ urlpatterns = [
     path("reporting/", include("shidian.web.urls.reporting")),
     path("indicators/", include("shidian.web.urls.indicators")),
     path("cases/", include("shidian.web.urls.cases")),
+    path("psych/", include("shidian.web.urls.psych")),
     path("oversight/", include("shidian.web.urls.oversight")),
     path("catalogue/", include("shidian.web.urls.catalogue")),
 ]
