@@ -170,8 +170,8 @@ def overall_paragraphs(*, programme: CaseProgramme, division: str, year: int) ->
     from . import parties, schedules
 
     case_type = case_type_get(programme.case_type)
-    cases = Case.objects.filter(access.prefix_q("division", division), programme=programme,
-                                created_at__year__lte=year).exclude(outcome=Outcome.MERGED)
+    cases = Case.objects.filter(access.prefix_q("division", division),
+                                programme=programme).exclude(outcome=Outcome.MERGED)
     total = cases.count()
     by_stage = dict(cases.values_list("stage").annotate(n=Count("id")))
     stages = "，".join(f"{s.label}{by_stage[s.key]}" for s in case_type.stages

@@ -412,11 +412,14 @@ def schedule_problems(case_type: CaseTypeDef, case: Case, transition: Transition
     wanted = [d for d in assessment_defs(case_type).values() if transition.key in d.before]
     if wanted:
         results = {r.definition.key: r for r in assessment_results(case_type, case)}
+        roles = case_type.sections.get("parties") or {}
         for d in wanted:
             result = results[d.key]
             if result.missing:
                 problems.append(_("%(assessment)s: waiting for the score of %(roles)s.") % {
-                    "assessment": d.label, "roles": "、".join(result.missing)})
+                    "assessment": d.label,
+                    "roles": "、".join(str(roles[r].label) if r in roles else r
+                                      for r in result.missing)})
             elif not result.passed:
                 problems.append(_("%(assessment)s: %(total)s is below the pass mark %(pass)s.")
                                 % {"assessment": d.label, "total": result.total,
