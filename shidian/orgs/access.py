@@ -17,6 +17,10 @@ SUBTREE_ROLES = frozenset({Role.OFFICE, Role.LEADER, Role.ADMIN})
 # A condition that keeps every row and survives ``|``: an empty ``Q()`` is dropped when
 # combined with ``|`` (``Q() | Q(pk__in=own)`` would keep only ``own``). Compiles to no WHERE.
 EVERYTHING = ~Q(pk__in=[])
+# 三员分立: the security and audit administrators are granted and managed by the security
+# administrator (shidian.security), never by the system administrator, who neither sees nor
+# changes their accounts (else a reset password would let one person act as two of them).
+SEPARATED_ROLES = frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 def is_admin(user: User) -> bool:
@@ -119,7 +123,7 @@ def users_visible_to(*, user: User) -> QuerySet[User]:
     users = User.objects.filter(division_q(user))
     if not user.is_superuser:
         users = users.filter(is_superuser=False)
-    return users
+    return users.exclude(role__in=SEPARATED_ROLES)
 
 
 def access_user_by_id(*, user: User, user_id: int) -> User:

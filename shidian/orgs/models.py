@@ -117,6 +117,10 @@ class Role(models.TextChoices):
     EXPERT = "expert", _("Expert / inspector")
     LEADER = "leader", _("Leader")
     ADMIN = "admin", _("Administrator")
+    # 三员分立 (MLPS 2.0): the system administrator above runs accounts and agencies; these two
+    # see no business data. One role per user, so nobody holds two of the three.
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
 
 
 class User(AbstractUser):

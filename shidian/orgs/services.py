@@ -141,6 +141,8 @@ AGENCY_OUTSIDE_DIVISION = gettext_lazy("%(agency)s is outside the user's divisio
 AGENCY_OUT_OF_SCOPE = gettext_lazy("Agency %(agency)s is not in your area.")
 OWN_ADMIN_ROLE = gettext_lazy("You cannot take away your own administrator role.")
 OWN_ACCOUNT_INACTIVE = gettext_lazy("You cannot deactivate your own account.")
+ROLE_SEPARATED = gettext_lazy(
+    "The role %(role)s is granted by the security administrator on the security pages.")
 PASSWORD_REJECTED = gettext_lazy("The password is not accepted: %(reasons)s")
 
 # Roles whose work is their agencies' work: they must act for at least one agency.
@@ -329,6 +331,8 @@ def clean_username(value: str, *, exclude: int | None = None) -> str:
 def clean_role(value: str) -> str:
     if value not in Role.values:
         raise _invalid(ROLE_UNKNOWN % {"role": value}, field="role")
+    if value in access.SEPARATED_ROLES:  # granted by the security administrator only
+        raise _invalid(ROLE_SEPARATED % {"role": Role(value).label}, field="role")
     return value
 
 
