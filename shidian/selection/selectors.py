@@ -91,7 +91,7 @@ def quotas_by_category(*, call: Call) -> list[CategoryQuotas]:
 def board(*, call: Call, applications: QuerySet[Application]) -> list[Application]:
     """The office's board: forwarded and decided applications by category and rank."""
     return list(applications.filter(call=call)
-                .select_related("agency", "agency__division", "category", "province")
+                .select_related("agency", "agency__division", "category", "province", "site")
                 .annotate(scored=Count("reviews", filter=Q(reviews__status=ReviewStatus.SCORED)),
                           assigned=Count("reviews"))
                 .order_by("category__order", "rank", "-score", "pk"))

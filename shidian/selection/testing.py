@@ -143,3 +143,52 @@ def make_call(world: SelectionWorld, *, today: date) -> Call:
 
 def declared_conditions(call: Call) -> list[Condition]:
     return list(call.conditions.filter(kind=ConditionKind.DECLARED))
+
+
+def pdf(text: str = "申报书") -> object:
+    from shidian.reporting.testing import pdf_bytes, upload
+
+    return upload(f"{text}.pdf", pdf_bytes(text))
+
+
+def submitted_application(world: SelectionWorld, key: str = "luxian", *,
+                          category: str = "县级团委", region: str = "四川",
+                          now: datetime | None = None):
+    """An application of ``key``'s agency with the leaders' declaration and its form,
+    submitted to its province."""
+    from . import services
+
+    now = now or at(date(2009, 3, 5))
+    user = world.applicants[key]
+    application = services.application_create(
+        user=user, call_id=world.call.pk, agency_id=world.agencies[key].pk,
+        category_id=world.category(category).pk, region=region, kind="团县(市、区、旗)委",
+        title=f"{world.agencies[key].name}试点申报书", summary="（申报内容）", now=now)
+    leaders = world.call.conditions.get(text="党政领导重视支持共青团工作")
+    services.application_update(user=user, application_id=application.pk, now=now,
+                                answers=services.Answers(declared={leaders.pk: True}))
+    services.document_upload(user=user, application_id=application.pk, upload=pdf(key),
+                             now=now)
+    return services.application_submit(user=user, application_id=application.pk, now=now)
+
+
+def scored_application(world: SelectionWorld, key: str = "luxian", *, marks=(90, 80, 70),
+                       province_office: User | None = None, **kwargs):
+    """Submitted, forwarded by its province and scored by the first experts."""
+    from . import services
+
+    application = submitted_application(world, key, **kwargs)
+    services.application_forward(user=province_office or world.office_sc,
+                                 application_id=application.pk, now=at(date(2009, 3, 25)))
+    experts = world.experts[:len(marks)]
+    services.reviews_assign(user=world.office, call_id=world.call.pk,
+                            expert_ids=[e.pk for e in experts],
+                            application_ids=[application.pk])
+    items = list(world.call.score_items.all())
+    for expert, mark in zip(experts, marks, strict=True):
+        review = application.reviews.get(expert=expert)
+        services.review_declare(user=expert, review_id=review.pk, conflict=False)
+        services.review_submit(user=expert, review_id=review.pk,
+                               scores={i.pk: str(mark) for i in items})
+    application.refresh_from_db()
+    return application
