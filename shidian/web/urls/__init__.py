@@ -14,5 +14,6 @@ urlpatterns = [
     path("cases/", include("shidian.web.urls.cases")),
     path("psych/", include("shidian.web.urls.psych")),
     path("oversight/", include("shidian.web.urls.oversight")),
+    path("selection/", include("shidian.web.urls.selection")),
     path("catalogue/", include("shidian.web.urls.catalogue")),
 ]
