@@ -3,10 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from shidian.api import catalogue, cases, indicators, orgs, oversight, plans, reporting
+from shidian.api import (catalogue, cases, indicators, orgs, oversight, plans, reporting,
+                         selection)
 
 router = DefaultRouter()
-for module in (orgs, plans, reporting, indicators, cases, oversight, catalogue):
+for module in (orgs, plans, reporting, indicators, cases, oversight, catalogue, selection):
     module.register(router)
 
 urlpatterns = [
