@@ -70,6 +70,14 @@ CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,48}")
 KEY_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
 DATE_RE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
 PERIOD_RE = re.compile(r"\d{4}(?:[HQ]\d|M\d{2}|W\d{2})?")
+# A folded YAML scalar (>-) joins its lines with a space, which Chinese text does not have.
+_CJK = "\u3000-\u9fff\uff00-\uffef"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+
+
+def _text(raw: Any, fallback: str = "") -> Label:
+    label = _label(raw, fallback)
+    return Label(zh=_CJK_GAP.sub("", label.zh), en=label.en)
 
 
 # --- the specification ----------------------------------------------------------------------
@@ -422,10 +430,10 @@ class _SpecLoader:
         case_programmes = self.case_programmes(meta.get("case_programmes"), case_defs)
         return PackSpec(
             key=key, path=self.path, label=_label(meta.get("label"), key),
-            description=_label(meta.get("description"), ""),
+            description=_text(meta.get("description"), ""),
             domain=str(meta.get("domain") or ""),
             sources=tuple(str(s) for s in _as_list(meta.get("sources"))),
-            adds=tuple(_label(a) for a in _as_list(meta.get("adds"))),
+            adds=tuple(_text(a) for a in _as_list(meta.get("adds"))),
             plans=plans, case_types=tuple(case_defs), case_programmes=case_programmes,
             elements=elements, data_sets=data_sets, indicators=indicators, feeds=feeds,
             reporting=reporting, oversight=oversight, milestones=milestones, lists=lists,

@@ -112,9 +112,11 @@ def programme_pack(request: HttpRequest, programme_id: int) -> HttpResponse:
     user = _user(request)
     install = _install_or_404(user, programme_id)
     detail = selectors.install_detail(install=install)
+    month = timezone.localdate().strftime("%YM%m")
     return render(request, "web/catalogue/programme_pack.html", {
         "install": install, "can_edit": access.can_create(user),
-        "item_form": _styled(ItemForm()), **detail})
+        "item_form": _styled(ItemForm()), "month": month,
+        "has_feeds": bool(detail["spec"] and detail["spec"].feeds), **detail})
 
 
 @login_required
@@ -136,3 +138,30 @@ def list_item_add(request: HttpRequest, list_id: int) -> HttpResponse:
     else:
         messages.error(request, _("Please correct the form."))
     return redirect("catalogue:programme", programme_id=duty_list.install.programme_id)
+
+
+class PullForm(forms.Form):
+    period = forms.RegexField(label=gettext_lazy("Period"), max_length=8,
+                              regex=r"^\d{4}(M\d{2}|Q\d|H\d|W\d{2})?$")
+
+
+@login_required
+@require_POST
+def feeds_pull(request: HttpRequest, programme_id: int) -> HttpResponse:
+    user = _user(request)
+    install = _install_or_404(user, programme_id)
+    if not access.can_create(user):
+        raise Http404(_("Not found."))
+    form = PullForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.feeds_pull(user=user, install=install,
+                                          period=form.cleaned_data["period"])
+        except ShidianError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("%(count)s figures taken from the registers.")
+                             % {"count": changed})
+    else:
+        messages.error(request, _("Please correct the form."))
+    return redirect("catalogue:programme", programme_id=install.programme_id)
