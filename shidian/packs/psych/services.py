@@ -3,6 +3,7 @@ certificate of hours (培训学时证明, seed 12c) as a Word document."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -93,3 +94,45 @@ def certificate_docx(*, user: User, case_id: int, issuer: str = "",
         signature=issuer or case.programme.division.name if case.programme.division_id
         else issuer, dated=dated or dt.date.today())
     return f"培训学时证明-{case.subject_name}.docx", official_docx(doc)
+
+
+def missed_visits_notify(*, today: dt.date, cases: Any = None) -> int:
+    """Tell the team members who record visits (the 精防医生, the 网格员) in their oversight
+    inbox about each newly missed visit, once (``followups.missed_note`` marks it; the
+    message key is unique). The message names the case number and the due day, not the
+    patient. Returns how many messages were written."""
+    from shidian.oversight.models import Channel, Message, MessageKind, MessageStatus
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from shidian.cases import followups
+    from shidian.cases.models import CaseMember
+
+    from .figures import PATIENT
+
+    schedule = followups.followup_of(case_type_get(PATIENT))
+    if cases is None:
+        cases = Case.objects.filter(case_type=PATIENT)
+    missed = followups.missed_note(cases=cases, today=today)
+    if not missed:
+        return 0
+    now = timezone.now()
+    members = CaseMember.objects.filter(case_id__in=[v.case_id for v in missed],
+                                        removed_at__isnull=True, duty__in=schedule.duties)
+    by_case: dict[int, list[Any]] = {}
+    for member in members.select_related("user"):
+        by_case.setdefault(member.case_id, []).append(member.user)
+    made = []
+    for visit in missed:
+        for user in by_case.get(visit.case_id, []):
+            made.append(Message(
+                key=f"psych:missed:{visit.pk}|inbox|u{user.pk}", event=f"psych:missed:{visit.pk}",
+                kind=MessageKind.REMIND, level="red", channel=Channel.INBOX, recipient=user,
+                subject=_("Follow-up missed: case %(number)s") % {"number": visit.case.number},
+                body=_("The follow-up of case %(number)s was due on %(day)s and has not been "
+                       "recorded.") % {"number": visit.case.number,
+                                       "day": visit.due_on.isoformat()},
+                link=reverse("psych:patient", args=[visit.case_id]),
+                status=MessageStatus.SENT, sent_at=now))
+    Message.objects.bulk_create(made, ignore_conflicts=True)
+    return len(made)

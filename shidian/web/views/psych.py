@@ -69,6 +69,9 @@ def followup_board(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = _programme(request, programme_id, PATIENT)
     user = _user(request)
     today = timezone.localdate()
+    # Missed visits of the patients this user may know go to their teams' inboxes (once).
+    services.missed_visits_notify(today=today, cases=access.cases_visible_to(user=user).filter(
+        programme=programme))
     rows = selectors.followup_board(user=user, programme=programme, today=today)
     return render(request, "web/psych/followups.html", {
         "programme": programme, "rows": rows, "today": today,

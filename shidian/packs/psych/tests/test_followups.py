@@ -116,3 +116,19 @@ def test_regular_management_and_treatment_rates_per_month(world):
     values = dict(IndicatorValue.objects.filter(indicator_id=regular.pk, code="510521")
                   .values_list("period", "value"))
     assert values["2020M10"] == 0 and values["2020M11"] == 100
+
+
+@pytest.mark.django_db
+def test_a_missed_visit_reaches_the_teams_inbox_once_without_the_patients_name(world):
+    from shidian.oversight.selectors import inbox_messages
+    from shidian.packs.psych.services import missed_visits_notify
+
+    case = _register(world, dt.date(2020, 6, 3))
+    _team(world, case)
+    assert missed_visits_notify(today=dt.date(2020, 6, 17)) == 0
+    assert missed_visits_notify(today=dt.date(2020, 6, 18)) == 2  # the grid worker, the doctor
+    assert missed_visits_notify(today=dt.date(2020, 6, 19)) == 0
+    for user in (world.grid, world.doctor):
+        (message,) = inbox_messages(user=user)
+        assert case.number in message.subject and "李建国" not in message.subject + message.body
+    assert not inbox_messages(user=world.police).exists()  # not a duty that records visits

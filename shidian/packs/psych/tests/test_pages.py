@@ -1,0 +1,51 @@
+"""The psych pages a user reaches from 社会心理服务: the follow-up board with the missed visit
+on top, recording a visit, the room registry with its rate, the training grid."""
+import datetime as dt
+
+import pytest
+
+from shidian.cases import needtoknow
+from shidian.cases import services as case_services
+from shidian.cases.models import FollowUp
+from shidian.packs.psych import services
+from shidian.packs.psych.testing import patient_values
+
+
+@pytest.mark.django_db
+def test_the_doctor_sees_the_missed_visit_and_records_it(world, client):
+    today = dt.date.today()
+    case = case_services.case_create(user=world.grid, programme=world.patients,
+                                     today=today - dt.timedelta(days=40),
+                                     values=patient_values(registered_on=(
+                                         today - dt.timedelta(days=40)).isoformat()))
+    needtoknow.member_add(actor=world.grid, case=case, member=world.doctor,
+                          duty="psych_doctor", initial=True)
+    client.force_login(world.doctor)
+    page = client.get(f"/psych/p/{world.patients.pk}/followups/").content.decode()
+    assert 'data-testid="missed"' in page and "李*国" in page and "李建国" not in page
+    response = client.post(f"/psych/patients/{case.pk}/visits/", {
+        "visited_on": today.isoformat(), "risk_grade": "4", "medication": "regular",
+        "guidance": "1", "visit_mode": "home", "note": "情绪激动"})
+    assert response.status_code == 302
+    assert FollowUp.objects.filter(case=case, done_on=today).exists()
+    page = client.get(f"/psych/patients/{case.pk}/").content.decode()
+    assert "紧急转诊" in page and "精神分裂症" in page and "情绪激动" in page
+
+    client.force_login(world.office)
+    page = client.get(f"/psych/p/{world.patients.pk}/followups/").content.decode()
+    assert 'data-testid="followup-counts"' in page and "李" not in page.split(
+        'data-testid="followup-counts"')[1]
+
+
+@pytest.mark.django_db
+def test_the_room_and_training_pages(world, client):
+    services.rooms_register_villages(user=world.office, programme=world.rooms)
+    client.force_login(world.office)
+    page = client.get(f"/psych/p/{world.rooms.pk}/rooms/").content.decode()
+    assert "0.0%" in page and "大田村" in page
+    assert client.get(f"/psych/p/{world.trainees.pk}/training/").status_code == 200
+    assert client.get("/psych/").status_code == 200
+    # A programme of another kind is not found under these pages.
+    assert client.get(f"/psych/p/{world.rooms.pk}/training/").status_code == 404
+    client.force_login(world.neighbour)
+    assert client.get(f"/psych/p/{world.rooms.pk}/rooms/").status_code == 404
