@@ -15,6 +15,7 @@ class CatalogueConfig(AppConfig):
 
         django_checks.register(checks.check_pack_specs)
         auditlog.register(models.PackInstall)
+        auditlog.register(models.InstalledObject)
         auditlog.register(models.InstalledCycle)
         auditlog.register(models.DutyList)
         auditlog.register(models.DutyListItem)
