@@ -6,6 +6,7 @@ services as those users, each with its expected refusal (``fails: <reason>``) or
     programme: {division: "5105", year: 2016}
     agencies: {school: {name: 乾县职业教育中心, division: "510521"}}
     users: {clerk: {role: pilot_site, division: "510521", agencies: [school]}}
+    setup: [...]    # optional steps shared by scenarios (through a YAML anchor), run first
     steps:
       - {as: clerk, register: {student_name: 张三, born: 2000-03-01}, case: a}
       - {as: clerk, party: {key: li, role: mentor, name: 李师傅}}
@@ -24,7 +25,7 @@ from shidian.orgs.models import Agency, AgencyKind, Role, User
 
 from . import access, funds, parties, schedules, services, transfers
 from .definitions import CaseTypeDef
-from .models import Case, CaseProgramme
+from .models import Case, CaseProgramme, EventKind
 from .relation_models import CaseTransfer, Party
 from .testing import PNG, id_number, make_case_divisions, make_worker
 
@@ -164,6 +165,11 @@ class Run:
             record = CaseTransfer.objects.filter(case=self.cases[spec["case"]]).latest("id")
             transfers.transfer_decide(user=user, transfer_id=record.pk,
                                       accept=bool(spec["accept"]), note=spec.get("note", ""))
+        elif "reveal" in step:
+            spec = step["reveal"]
+            value = services.case_reveal(user=user, case_id=self.cases[spec["case"]].pk,
+                                         field_key=spec["field"])
+            assert value == spec["value"], f"revealed {value!r}"
         elif "fund" in step:
             spec = step["fund"]
             funds.fund_record(user=user, programme=self.programme(),
@@ -186,6 +192,14 @@ class Run:
                     seen = access.cases_visible_to(user=self.users[name]).filter(
                         pk=case.pk).exists()
                     assert seen == (key == "visible_to"), f"{where}: {name} sees it: {seen}"
+            elif key == "pii_views":
+                got = case.events.filter(kind=EventKind.PII_VIEW).count()
+                assert got == wanted, f"{where}: {got} full views logged"
+            elif key == "masked":
+                for name, value in wanted.items():
+                    assert case.data.get(name) == services.SENSITIVE_MASK, f"{where}: {name}"
+                    assert value not in case.pii and value not in str(case.data), where
+                    assert services.case_secrets(case)[name] == value, where
             elif key == "signatories":
                 got = sorted(s["role"] for s in case.agreements.get().signatories)
                 assert got == sorted(wanted), f"{where}: signed by {got}"
@@ -197,7 +211,8 @@ class Run:
 def run_relation_scenario(case_type: CaseTypeDef, scenario: dict[str, Any]) -> Run:
     run = Run(case_type, scenario)
     today = _date(scenario.get("today")) or dt.date(2020, 1, 1)
-    for number, step in enumerate(scenario["steps"], start=1):
+    steps = list(scenario.get("setup") or []) + list(scenario["steps"])
+    for number, step in enumerate(steps, start=1):
         today = _date(step.get("date")) or today
         where = f"step {number} {step}"
         try:

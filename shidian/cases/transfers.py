@@ -101,8 +101,7 @@ def sites_open(programme: CaseProgramme) -> QuerySet[Agency]:
 @audited
 def case_create_owned(*, user: User, programme: CaseProgramme, values: Mapping[str, Any],
                       agency_id: int, today: Any = None) -> Case:
-    """Register a case owned by an institution the user works at (the case's division is the
-    institution's)."""
+    """Register a case owned by an institution (the case's division is the institution's)."""
     from .services import case_create
 
     case_type = case_type_get(programme.case_type)
@@ -110,7 +109,9 @@ def case_create_owned(*, user: User, programme: CaseProgramme, values: Mapping[s
         raise error(ErrorCode.INVALID, REASON_INVALID,
                     _("Cases of this kind are not owned by institutions."))
     agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
-    if agency is None or not _works_at(user, agency.pk):
+    # Institution staff register for their own institutions; offices and clerks for any
+    # institution inside their scope (``case_create`` checks the division).
+    if agency is None or (user.role == Role.PILOT_SITE and not _works_at(user, agency.pk)):
         raise error(ErrorCode.FORBIDDEN, REASON_FORBIDDEN,
                     _("You may register cases only for your own institution."))
     if not _is_site(programme, agency.pk):
