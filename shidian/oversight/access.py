@@ -7,6 +7,8 @@
   of its agencies in an evaluation.
 - An inspector or expert sees the rounds whose team they are on, records findings there and
   verifies the rectifications that came out of them.
+- Whoever the office names a reviewer of an evaluation round (an expert, a leader, office
+  staff of the plan's area) sees that round and scores its items scored by hand.
 - Everyone reads their own inbox, nobody else's.
 
 Missing and forbidden objects are answered alike (not found), so ids cannot be probed.
@@ -22,9 +24,11 @@ from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visi
                                   plans_writable_by, tasks_writable_by)
 from shidian.plans.models import Plan
 
-from .models import (BriefingIssue, Bulletin, Evaluation, FindingPhoto, InspectionRound,
-                     InspectionVisit, Message, Rectification, Scorecard, ScoreItem,
-                     SupervisionNotice, Webhook)
+from shidian.reporting.models import Evidence
+
+from .models import (BriefingIssue, Bulletin, Evaluation, EvaluationReviewer, FindingPhoto,
+                     InspectionRound, InspectionVisit, Message, Rectification, Score, Scorecard,
+                     ScoreItem, SupervisionNotice, Webhook)
 
 # Roles that answer notices and rectification orders for the agencies they act for.
 UNIT_ROLES = frozenset({Role.LIAISON, Role.PILOT_SITE})
@@ -42,6 +46,8 @@ __all__ = [
     "access_visit_by_id", "access_photo_by_id", "sites_visible_to", "access_site_by_id",
     "visits_of_site_visible_to", "is_inspector", "bulletins_visible_to",
     "access_bulletin_by_id", "access_briefing_by_id", "access_score_item_for_office",
+    "access_evaluation_for_review", "access_evaluation_evidence", "is_reviewer_of",
+    "reviewer_conflicted",
 ]
 
 
@@ -247,14 +253,29 @@ def access_scorecard_for_office(*, user: User, scorecard_id: int | str) -> Score
         raise _not_found("scorecard") from None
 
 
+def _reviews(user: User) -> Q:
+    """The rounds the user was named a reviewer of (whatever their role and area)."""
+    return Q(pk__in=EvaluationReviewer.objects.filter(user=user).values("evaluation_id"))
+
+
 def evaluations_visible_to(*, user: User) -> QuerySet[Evaluation]:
-    """Offices and leaders: their plans' evaluations; units: those that assess their agency."""
+    """Offices and leaders: their plans' evaluations; units: those that assess their agency;
+    anyone: the rounds they were named a reviewer of."""
+    if not user.is_active:
+        return Evaluation.objects.none()
     if sees_oversight(user):
-        return Evaluation.objects.filter(scorecard__in=scorecards_visible_to(user=user))
+        return Evaluation.objects.filter(Q(scorecard__in=scorecards_visible_to(user=user))
+                                         | _reviews(user))
     if is_unit(user):
         subjects = [f"a{pk}" for pk in user_agency_ids(user)]
-        return Evaluation.objects.filter(scores__subject__in=subjects).distinct()
-    return Evaluation.objects.none()
+        assessed = Q(pk__in=Score.objects.filter(subject__in=subjects).values("evaluation_id"))
+        return Evaluation.objects.filter(assessed | _reviews(user))
+    return Evaluation.objects.filter(_reviews(user))
+
+
+def is_reviewer_of(*, user: User, evaluation: Evaluation) -> bool:
+    return bool(user.is_active
+                and evaluation.reviewers.filter(user=user).exists())
 
 
 def access_evaluation_by_id(*, user: User, evaluation_id: int | str) -> Evaluation:
@@ -273,6 +294,39 @@ def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Eva
             pk=evaluation_id, scorecard__plan__in=plans_for_office(user=user))
     except (Evaluation.DoesNotExist, ValueError, TypeError):
         raise _not_found("evaluation") from None
+
+
+def reviewer_conflicted(reviewer: User, subject: str) -> bool:
+    """A reviewer does not score a unit they act for ("a<id>"), nor the division they belong
+    to ("d<code>")."""
+    if subject.startswith("a"):
+        return subject[1:] in {str(pk) for pk in user_agency_ids(reviewer)}
+    code = subject[1:]
+    return bool(code) and (reviewer.division_id or "").startswith(code)
+
+
+def access_evaluation_for_review(*, user: User, evaluation_id: int | str) -> Evaluation:
+    """A round the user may score as a reviewer: named to it, or the office of its plan."""
+    evaluation = access_evaluation_by_id(user=user, evaluation_id=evaluation_id)
+    if is_reviewer_of(user=user, evaluation=evaluation):
+        return evaluation
+    if plans_for_office(user=user).filter(pk=evaluation.scorecard.plan_id).exists():
+        return evaluation
+    raise _not_found("evaluation")
+
+
+def access_evaluation_evidence(*, user: User, evaluation_id: int | str,
+                               evidence_id: int | str) -> Evidence:
+    """A file a self-assessment of the round cites: for its reviewers and office, its leaders,
+    and the unit that attached it."""
+    evaluation = access_evaluation_by_id(user=user, evaluation_id=evaluation_id)
+    cited = Evidence.objects.filter(scores__evaluation=evaluation)
+    if is_unit(user) and not is_reviewer_of(user=user, evaluation=evaluation):
+        cited = cited.filter(agency_id__in=user_agency_ids(user))
+    try:
+        return cited.distinct().get(pk=evidence_id)
+    except (Evidence.DoesNotExist, ValueError, TypeError):
+        raise _not_found("evidence") from None
 
 
 def access_visit_by_id(*, user: User, visit_id: int | str) -> InspectionVisit:

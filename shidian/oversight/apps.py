@@ -28,5 +28,7 @@ class OversightConfig(AppConfig):
         auditlog.register(models.ScoreItem)
         auditlog.register(models.Evaluation)
         auditlog.register(models.Score)
+        auditlog.register(models.EvaluationReviewer)
+        auditlog.register(models.ReviewerScore, m2m_fields={"evidence"})
         auditlog.register(models.Bulletin)
         auditlog.register(models.BriefingIssue)

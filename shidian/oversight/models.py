@@ -95,6 +95,7 @@ class MessageKind(models.TextChoices):
     NOTICE_DECISION = "notice_decision", _("Decision on a reply")
     NOTICE_OVERDUE = "notice_overdue", _("Reply overdue")
     RECTIFICATION = "rectification", _("Rectification")
+    REVIEW = "review", _("Scoring as a reviewer")
 
 
 class MessageStatus(models.TextChoices):
@@ -571,6 +572,57 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} {self.subject}"
+
+
+class EvaluationReviewer(models.Model):
+    """Someone the office names to score a round's items scored by hand: an expert or
+    inspector, a leader, or office staff of the plan's area (评审专家). Several reviewers'
+    scores of one item are averaged."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE,
+                                   related_name="reviewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="evaluation_reviews", verbose_name=_("reviewer"))
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reviewer of a round")
+        verbose_name_plural = _("reviewers of a round")
+        ordering = ["evaluation_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "user"],
+                                    name="reviewer_once_per_evaluation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation}: {self.user}"
+
+
+class ReviewerScore(models.Model):
+    """One reviewer's score of one hand-scored item for one subject, with its basis (评分依据)
+    and the evidence it rests on; ``Score.review_score`` is the mean of these."""
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    value = models.DecimalField(_("reviewer's score"), max_digits=6, decimal_places=2)
+    note = models.CharField(_("basis of the score"), max_length=500)
+    evidence = models.ManyToManyField(Evidence, blank=True, related_name="reviewer_scores")
+    scored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reviewer's score")
+        verbose_name_plural = _("reviewers' scores")
+        ordering = ["score_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["score", "reviewer"],
+                                    name="one_score_per_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} {self.reviewer}: {self.value}"
 
 
 class BulletinStatus(models.TextChoices):

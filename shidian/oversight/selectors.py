@@ -6,7 +6,7 @@ of queries whatever the number of tasks, units or reports.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,10 +21,11 @@ from shidian.reporting.cycles import rule_of as cycle_rule_of
 from shidian.reporting.models import ProgressReport, ReportStatus
 from shidian.reporting.selectors import expected_pairs
 
-from . import ladder, scoring
+from . import access, ladder, scoring
 from .ladder import LadderRule, Light, Stage
-from .models import (OPEN_NOTICE_STATUSES, Channel, InspectionVisit, Message, MessageStatus,
-                     NoticeReply, NoticeStatus, Rectification, RectificationStatus,
+from .models import (OPEN_NOTICE_STATUSES, Channel, Evaluation, EvaluationReviewer,
+                     InspectionVisit, Message, MessageStatus, NoticeReply, NoticeStatus,
+                     Rectification, RectificationStatus, ReviewerScore, Score, ScoreRule,
                      SupervisionNotice)
 
 COUNTED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
@@ -99,14 +100,19 @@ def task_stage(task: Task, today: date, rule: LadderRule) -> tuple[Stage, date |
         task.deadline, rule) if today > task.deadline else None
 
 
-def plan_lights(*, plan: Plan, today: date) -> PlanLights:
+def plan_lights(*, plan: Plan, today: date, tasks: list[Task] | None = None) -> PlanLights:
     """Green, yellow or red for each published task of ``plan`` and each of its units, by the
-    plan's rule; and the reports its units owe for the open periods (4 queries).
+    plan's rule; and the reports its units owe for the open periods (4 queries; 3 when the
+    caller has the plan's tasks already, in their order).
 
     A unit's light is the worst of the tasks it leads (主办) and of the reports it owes.
     """
     rule = ladder.rule_of(plan)
-    tasks = list(Task.objects.filter(plan=plan, first_version__isnull=False).order_by("order"))
+    if tasks is None:
+        tasks = list(Task.objects.filter(plan=plan, first_version__isnull=False)
+                     .order_by("order"))
+    else:
+        tasks = [task for task in tasks if task.first_version is not None]
     units = list(TaskUnit.objects.filter(task__plan=plan, task__first_version__isnull=False)
                  .select_related("agency", "agency__division").order_by("task_id", "role",
                                                                         "order"))
@@ -192,29 +198,46 @@ def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today
     return duties
 
 
+def _rules_of(plan_ids) -> dict[int, LadderRule]:
+    """Plan id → its saved ladder rule (1 query); plans without one are absent."""
+    from .models import OversightRule
+
+    return {row.plan_id: ladder.LadderRule(
+        remind_days=row.remind_days, escalate_days=row.escalate_days, reply_days=row.reply_days,
+        min_onsite_inspections=row.min_onsite_inspections, is_active=row.is_active,
+        send_email=row.send_email) for row in OversightRule.objects.filter(plan__in=plan_ids)}
+
+
+def _light_or_unjudged(task: Task, today: date, rule: LadderRule) -> Light:
+    try:
+        stage, _esc = task_stage(task, today, rule)
+    except ShidianError as error:
+        if error.extra.get("reason") != REASON_NOT_COVERED:
+            raise
+        stage = Stage.NONE  # past the holiday calendar: not judged
+    return ladder.light_of(stage)
+
+
 def plans_light_counts(*, plans: list[Plan], today: date) -> dict[int, dict[str, int]]:
     """Plan id → how many of its published tasks are green, yellow and red (2 queries for any
     number of plans: the rules, then the tasks)."""
-    from .models import OversightRule
-
-    rules = {row.plan_id: row for row in OversightRule.objects.filter(plan__in=plans)}
+    rules = _rules_of([plan.pk for plan in plans])
     counts = {plan.pk: {light.value: 0 for light in Light} for plan in plans}
     tasks = Task.objects.filter(plan__in=plans, first_version__isnull=False).only(
         "pk", "plan_id", "deadline", "status")
     for task in tasks:
-        row = rules.get(task.plan_id)
-        rule = ladder.DEFAULT_RULE if row is None else ladder.LadderRule(
-            remind_days=row.remind_days, escalate_days=row.escalate_days,
-            reply_days=row.reply_days, min_onsite_inspections=row.min_onsite_inspections,
-            is_active=row.is_active, send_email=row.send_email)
-        try:
-            stage, _esc = task_stage(task, today, rule)
-        except ShidianError as error:
-            if error.extra.get("reason") != REASON_NOT_COVERED:
-                raise
-            stage = Stage.NONE
-        counts[task.plan_id][ladder.light_of(stage).value] += 1
+        light = _light_or_unjudged(task, today, rules.get(task.plan_id, ladder.DEFAULT_RULE))
+        counts[task.plan_id][light.value] += 1
     return counts
+
+
+def tasks_lights(*, tasks: list[Task], today: date) -> dict[int, Light]:
+    """Task id → light for tasks of any plans, each by its own plan's rule (1 query): for
+    lists such as 我的任务 that mix plans."""
+    rules = _rules_of({task.plan_id for task in tasks})
+    return {task.pk: _light_or_unjudged(task, today, rules.get(task.plan_id,
+                                                                ladder.DEFAULT_RULE))
+            for task in tasks}
 
 
 def task_lights(*, plan: Plan, today: date) -> dict[int, Light]:
@@ -453,3 +476,61 @@ def measure_ranking(*, plan: Plan, subject_kind: str, rule: str, period: Period,
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0))
     return Ranking(title=str(ScoreRule(rule).label), period=period, rows=rows,
                    previous_period=period.previous())
+
+
+# -- evaluations: scoring by hand and its reviewers -------------------------------------------
+@dataclass
+class HandScore:
+    """One item scored by hand for one subject: the self-assessment with its evidence, every
+    reviewer's score, the user's own, and whether the user may not score it (their own unit)."""
+
+    score: Score
+    subject_name: str
+    reviews: list[ReviewerScore]
+    mine: ReviewerScore | None
+    conflicted: bool
+
+
+def hand_scores(*, evaluation: Evaluation, user: User, subjects: dict[str, str]
+                ) -> list[HandScore]:
+    """The hand-scored rows of ``evaluation`` for the given subjects (key → name), in the
+    scorecard's item order (3 queries)."""
+    rows = (Score.objects.filter(evaluation=evaluation, item__rule=ScoreRule.MANUAL,
+                                 subject__in=list(subjects))
+            .select_related("item")
+            .prefetch_related("evidence", Prefetch(
+                "reviews", queryset=ReviewerScore.objects.select_related("reviewer")
+                .order_by("id"))))
+    order = {key: n for n, key in enumerate(subjects)}
+    found = []
+    for score in rows:
+        reviews = list(score.reviews.all())
+        found.append(HandScore(
+            score=score, subject_name=subjects[score.subject], reviews=reviews,
+            mine=next((r for r in reviews if r.reviewer_id == user.pk), None),
+            conflicted=access.reviewer_conflicted(user, score.subject)))
+    found.sort(key=lambda h: (order[h.score.subject], h.score.item.order, h.score.item_id))
+    return found
+
+
+@dataclass
+class ReviewerProgress:
+    reviewer: EvaluationReviewer
+    done: int
+    expected: int
+
+
+def reviewer_progress(*, evaluation: Evaluation) -> list[ReviewerProgress]:
+    """Each named reviewer with how many of the rows they may score they have scored
+    (3 queries)."""
+    rows = list(evaluation.scores.filter(item__rule=ScoreRule.MANUAL)
+                .values_list("pk", "subject"))
+    done = Counter(ReviewerScore.objects.filter(score__evaluation=evaluation)
+                   .values_list("reviewer_id", flat=True))
+    found = []
+    for named in evaluation.reviewers.select_related("user", "user__division").order_by("id"):
+        expected = sum(not access.reviewer_conflicted(named.user, subject)
+                       for _pk, subject in rows)
+        found.append(ReviewerProgress(reviewer=named, done=done[named.user_id],
+                                      expected=expected))
+    return found

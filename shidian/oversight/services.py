@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -32,11 +32,12 @@ from shidian.reporting.models import Evidence
 
 from . import access, delivery, ladder, scoring
 from .models import (BriefingIssue, Bulletin, BulletinStatus, Channel, DocumentCounter,
-                     DocumentSeries, Evaluation, EvaluationStatus, Finding, FindingPhoto,
-                     InspectionMember, InspectionRound, InspectionVisit, Message, MessageKind,
-                     MessageStatus, NoticeReply, NoticeStatus, OversightRule, Rectification,
-                     RectificationStatus, ReplyDecision, Score, Scorecard, ScoreItem, ScoreRule,
-                     Severity, SubjectKind, SupervisionNotice, Webhook)
+                     DocumentSeries, Evaluation, EvaluationReviewer, EvaluationStatus, Finding,
+                     FindingPhoto, InspectionMember, InspectionRound, InspectionVisit, Message,
+                     MessageKind, MessageStatus, NoticeReply, NoticeStatus, OversightRule,
+                     Rectification, RectificationStatus, ReplyDecision, ReviewerScore, Score,
+                     Scorecard, ScoreItem, ScoreRule, Severity, SubjectKind, SupervisionNotice,
+                     Webhook)
 from .outbox import Audience, Event, notify
 
 MAX_TEXT = 4000
@@ -428,7 +429,7 @@ INSPECTOR_ROLES = (Role.EXPERT, Role.OFFICE)
 PHOTO_TYPES = {"jpg": files.JPEG, "jpeg": files.JPEG, "png": files.PNG}
 
 
-def inspector_candidates(*, user: User, plan: Plan):
+def inspector_candidates(*, user: User, plan: Plan, roles=INSPECTOR_ROLES):
     """Who may join an inspection team of ``plan``: experts and office staff of the acting
     office's subtree or of a division above the plan's (a city's experts inspect a county)."""
     from django.db.models import Q
@@ -436,9 +437,18 @@ def inspector_candidates(*, user: User, plan: Plan):
     code = plan.division_id or ""
     above = [code[:n] for n in (2, 4, 6, 9) if n < len(code)] + ([code] if code else [])
     inside = Q(division__code__startswith=user.division_id) if user.division_id else Q()
-    return (User.objects.filter(is_active=True, role__in=INSPECTOR_ROLES)
+    return (User.objects.filter(is_active=True, role__in=roles)
             .filter(inside | Q(division_id__in=above) | Q(division__isnull=True))
             .order_by("role", "username"))
+
+
+# Who may be named a reviewer of an evaluation round (评审): experts and inspectors, leaders,
+# and office staff, of the same area as an inspection team's members.
+REVIEWER_ROLES = (Role.EXPERT, Role.LEADER, Role.OFFICE)
+
+
+def reviewer_candidates(*, user: User, plan: Plan):
+    return inspector_candidates(user=user, plan=plan, roles=REVIEWER_ROLES)
 
 
 def sites_for(plan: Plan):
@@ -850,10 +860,30 @@ def evaluation_advance(*, user: User, evaluation_id: int | str,
             if missing:
                 raise _invalid(_("%(n)s scores by hand still lack the reviewer's score.")
                                % {"n": missing})
+            unfinished = reviewers_unfinished(evaluation)
+            if unfinished:
+                raise _invalid(_("%(names)s have not finished scoring: wait for them or take "
+                                 "them off the reviewers.")
+                               % {"names": "、".join(str(u) for u in unfinished)})
             evaluation.finalized_at = timezone.now()
         evaluation.status = following
         evaluation.save(update_fields=["status", "finalized_at"])
     return evaluation
+
+
+def reviewers_unfinished(evaluation: Evaluation) -> list[User]:
+    """Named reviewers who have not scored every hand-scored row they may score (2 queries)."""
+    rows = list(evaluation.scores.filter(item__rule=ScoreRule.MANUAL)
+                .values_list("pk", "subject"))
+    done = set(ReviewerScore.objects.filter(score__evaluation=evaluation)
+               .values_list("reviewer_id", "score_id"))
+    found = []
+    for named in evaluation.reviewers.select_related("user").order_by("id"):
+        person = named.user
+        if any((person.pk, pk) not in done for pk, subject in rows
+               if not access.reviewer_conflicted(person, subject)):
+            found.append(person)
+    return found
 
 
 def _manual_score(evaluation: Evaluation, item_id, subject: str) -> Score:
@@ -891,21 +921,92 @@ def score_self(*, user: User, evaluation_id: int | str, item_id: int | str,
     return row
 
 
-def score_review(*, user: User, evaluation_id: int | str, item_id: int | str, subject: str,
-                 score, note: str = "") -> Score:
-    """The office's reviewer scores an item scored by hand, during reviewer scoring."""
+def evaluation_reviewers_set(*, user: User, evaluation_id: int | str,
+                             user_ids: Iterable[int | str], now: datetime | None = None
+                             ) -> list[EvaluationReviewer]:
+    """The office names the reviewers of a round (experts, leaders, office staff of the plan's
+    area); newly named reviewers are told. A reviewer who has scored stays one."""
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
-    note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
+    now = now or timezone.now()
+    raw = [str(pk).strip() for pk in user_ids if str(pk).strip()]
+    if any(not pk.isdigit() for pk in raw):
+        raise _invalid(_("Choose the reviewers from the list."), field="reviewers")
+    wanted = {int(pk) for pk in raw}
+    plan = evaluation.scorecard.plan
+    people = list(reviewer_candidates(user=user, plan=plan).filter(pk__in=wanted))
+    if len(people) != len(wanted):
+        raise _invalid(_("Reviewers must be experts, leaders or office staff of this area."),
+                       field="reviewers")
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().select_related(
+            "scorecard__plan").get(pk=evaluation.pk)
+        if evaluation.status == EvaluationStatus.FINAL:
+            raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
+        current = {row.user_id: row for row in evaluation.reviewers.select_related("user")}
+        dropped = set(current) - wanted
+        scored = set(ReviewerScore.objects.filter(score__evaluation=evaluation,
+                                                  reviewer_id__in=dropped)
+                     .values_list("reviewer_id", flat=True))
+        if scored:
+            raise ShidianError(ErrorCode.CONFLICT, _(
+                "%(names)s have already scored this round and remain its reviewers.")
+                % {"names": "、".join(str(current[pk].user) for pk in sorted(scored))})
+        EvaluationReviewer.objects.filter(evaluation=evaluation, user_id__in=dropped).delete()
+        added = [person for person in people if person.pk not in current]
+        EvaluationReviewer.objects.bulk_create([
+            EvaluationReviewer(evaluation=evaluation, user=person, assigned_by=user)
+            for person in added])
+        if added:
+            facts = {"card": evaluation.scorecard.name,
+                     "period": scoring.period_of(evaluation).label}
+            notify([Event(
+                key=f"v{evaluation.pk}:reviewer:{person.pk}", kind=MessageKind.REVIEW,
+                audience="", users=[person], plan=plan,
+                subject=_("You are a reviewer of %(card)s %(period)s") % facts,
+                body=_("The office has named you a reviewer of %(card)s for %(period)s. Score "
+                       "the items scored by hand, with the basis of each score, once the round "
+                       "reaches reviewer scoring.") % facts,
+                link=reverse("oversight:evaluation", args=[evaluation.pk]))
+                for person in added], now=now)
+    return list(evaluation.reviewers.select_related("user"))
+
+
+def _mean(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"),
+                                                            rounding=ROUND_HALF_UP)
+
+
+def score_review(*, user: User, evaluation_id: int | str, item_id: int | str, subject: str,
+                 score, note: str = "", evidence_ids: Iterable[int] = ()) -> Score:
+    """A reviewer (one the office named, or the office itself) scores an item scored by hand
+    during reviewer scoring, with the basis of the score and, if they like, the evidence of
+    the self-assessment it rests on. The item's reviewer score is the mean of all
+    reviewers' scores."""
+    evaluation = access.access_evaluation_for_review(user=user, evaluation_id=evaluation_id)
+    note = _text(note, label=_("the basis of the score"), limit=MAX_NOTE)
+    wanted = sorted({int(pk) for pk in evidence_ids})
+    if access.reviewer_conflicted(user, str(subject)):
+        raise ShidianError(ErrorCode.FORBIDDEN,
+                           _("Reviewers do not score their own unit or division."))
     with transaction.atomic():
         evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
         if evaluation.status != EvaluationStatus.REVIEW:
             raise ShidianError(ErrorCode.LOCKED,
                                _("Reviewers score only while the round is at reviewer "
                                  "scoring."))
-        row = _manual_score(evaluation, item_id, subject)
-        row.review_score = _decimal(score, label=row.item.name, low=Decimal(0),
-                                    high=row.item.weight)
-        row.review_note, row.reviewed_by = note, user
+        row = _manual_score(evaluation, item_id, str(subject))
+        if wanted and set(row.evidence.filter(pk__in=wanted).values_list("pk", flat=True)) \
+                != set(wanted):
+            raise _invalid(_("A reviewer can cite only the evidence of the self-assessment."),
+                           field="evidence")
+        value = _decimal(score, label=row.item.name, low=Decimal(0), high=row.item.weight)
+        mine, _created = ReviewerScore.objects.update_or_create(
+            score=row, reviewer=user, defaults={"value": value, "note": note})
+        mine.evidence.set(wanted)
+        values = list(row.reviews.values_list("value", flat=True))
+        row.review_score, row.review_note, row.reviewed_by = _mean(values), note, user
         row.save(update_fields=["review_score", "review_note", "reviewed_by"])
     return row
 
@@ -1079,17 +1180,31 @@ def briefing_issue(*, user: User, plan_id: int | str, period: str,
 
 
 def scores_self_many(*, user: User, evaluation_id: int | str, agency_id: int | str,
-                     entries: Iterable[tuple[int | str, object, str]]) -> list[Score]:
-    """A unit's self-assessment of several items at once: all saved, or none."""
+                     entries: Iterable[tuple[int | str, object, str]],
+                     uploads: dict[str, list[UploadedFile]] | None = None) -> list[Score]:
+    """A unit's self-assessment of several items at once, each with its evidence files
+    (``uploads`` by item id; kept as the unit's evidence): all saved, or none."""
+    from shidian.reporting.services import evidence_attach
+
+    uploads = uploads or {}
     with transaction.atomic():
-        return [score_self(user=user, evaluation_id=evaluation_id, item_id=item_id,
-                           agency_id=agency_id, score=score, note=note)
-                for item_id, score, note in entries]
+        saved = []
+        for item_id, score, note in entries:
+            before = Score.objects.filter(evaluation_id=evaluation_id, item_id=item_id,
+                                          subject=f"a{agency_id}", evidence__isnull=False)
+            cited = [pk for pk in before.values_list("evidence", flat=True)] + [
+                evidence_attach(user=user, agency_id=agency_id, upload=upload).pk
+                for upload in uploads.get(str(item_id), [])]  # new files join the cited
+            saved.append(score_self(user=user, evaluation_id=evaluation_id, item_id=item_id,
+                                    agency_id=agency_id, score=score, note=note,
+                                    evidence_ids=cited))
+        return saved
 
 
 def scores_review_many(*, user: User, evaluation_id: int | str,
                        entries: Iterable[tuple[int | str, str, object, str]]) -> list[Score]:
-    """A reviewer's scores of several subjects and items at once: all saved, or none."""
+    """A reviewer's scores of several subjects and items at once, each with its basis: all
+    saved, or none."""
     with transaction.atomic():
         return [score_review(user=user, evaluation_id=evaluation_id, item_id=item_id,
                              subject=subject, score=score, note=note)

@@ -1,4 +1,4 @@
-"""In Chromium: a late task goes yellow, then red; the office issues a 督办 notice from the red
+"""In Chromium: a late task goes yellow, then red on the 挂图作战 board; the office issues a 督办 notice from the red
 row, the liaison finds it in the inbox and replies, the office accepts and closes it.
 Screenshots of each step go to page.artifacts."""
 from __future__ import annotations
@@ -41,24 +41,36 @@ def test_browser_a_late_task_turns_red_and_a_notice_is_issued_answered_and_close
         page.click("nav form button[type=submit]")
         page.wait_for_url("**/login/**")
 
-    lights_url = f"{live_server.url}{reverse('oversight:plan_lights', args=[ow.plan.pk])}"
+    board_url = f"{live_server.url}{reverse('reporting:dashboard', args=[ow.plan.pk])}"
+    lit = f"[data-testid=lit-tasks] li[data-task='{late.pk}']"
+    unit = f"[data-testid=units] tr[data-agency='{ow.health.pk}'] [data-light]"
     row = f"[data-testid=task-lights] tr[data-task='{late.pk}']"
 
+    # The 挂图作战 board: the late task is yellow (urged), the rule is explained beside it.
     log_in(ow.office)
-    page.click("[data-testid=nav-oversight]")
-    page.click(f"text={ow.plan.title}")
-    page.wait_for_selector(row)
-    assert page.get_attribute(row, "data-light") == "yellow"
-    assert page.inner_text("[data-testid=count-yellow]") == "1"
+    page.goto(board_url)
+    page.wait_for_selector(lit)
+    assert page.get_attribute(lit, "data-light") == "yellow"
+    assert page.inner_text("[data-testid=lights-yellow]") == "1"
+    assert page.get_attribute(unit, "data-light") in ("yellow", "red")  # reports owed count too
+    assert "超过完成时限5个工作日仍未完成" in page.get_attribute(
+        "[data-testid=light-legend] .text-bg-danger", "title")
     page.screenshot(path=str(shots / "1-yellow.png"), full_page=True)
 
     # Three weeks later, still not done: past the five working days of urging.
     Task.objects.filter(pk=late.pk).update(deadline=today - timedelta(days=21))
-    page.goto(lights_url)
-    assert page.get_attribute(row, "data-light") == "red"
-    assert "逾期21天" in page.inner_text(row)
+    page.goto(board_url)
+    page.wait_for_selector(lit)
+    assert page.get_attribute(lit, "data-light") == "red"
+    assert page.inner_text("[data-testid=lights-red]") == "1"
+    assert page.get_attribute(unit, "data-light") == "red"
+    assert "逾期21天" in page.inner_text(lit)
     page.screenshot(path=str(shots / "2-red.png"), full_page=True)
 
+    # From the board to the lights page, where the office issues a notice from the red row.
+    page.click("[data-testid=lights-link]")
+    page.wait_for_selector(row)
+    assert page.get_attribute(row, "data-light") == "red"
     page.click(f"{row} [data-testid=propose]")
     page.wait_for_selector("[data-testid=notice-form]")
     page.select_option("#id_agency", str(ow.health.pk))

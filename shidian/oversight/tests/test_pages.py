@@ -19,7 +19,8 @@ from rest_framework.test import APIClient
 from shidian.oversight import services, tick
 from shidian.oversight.models import Channel, Message, NoticeStatus, SupervisionNotice
 from shidian.oversight.testing import make_oversight_world, make_pilot_site
-from shidian.reporting.testing import at, pdf_bytes
+from shidian.reporting.services import evidence_attach
+from shidian.reporting.testing import at, pdf_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,30 @@ def test_the_plan_lights_page_shows_each_task_and_unit_in_its_colour(client, ow)
     # A liaison does not see the office's page.
     login(client, ow.liaison_health)
     assert client.get(reverse("oversight:plan_lights", args=[ow.plan.pk])).status_code == 404
+
+
+def test_the_progress_board_and_my_tasks_show_the_lights_with_their_rule(client, ow):
+    """挂图作战 colours its task rows and unit summaries by the ladder, and says why."""
+    from shidian.oversight.models import OversightRule
+
+    OversightRule.objects.create(plan=ow.plan, remind_days=2, escalate_days=4)
+    login(client, ow.office)
+    page = client.get(reverse("reporting:dashboard", args=[ow.plan.pk])).content.decode()
+    # On 12 July 2021 task 1 (due 30 June, led by 卫生健康局) is past 4 working days: red.
+    assert f'data-task="{ow.tasks[0].pk}" data-light="red"' in page
+    assert f'data-task="{ow.tasks[1].pk}" data-light=' not in page  # green tasks not listed
+    assert 'data-testid="lights-red">1<' in page
+    assert f'<tr data-agency="{ow.health.pk}"><td><span class="badge text-bg-danger" ' \
+           f'data-light="red"' in page
+    # The legend explains the colours with the plan's own numbers and links to the rule.
+    assert "超过完成时限4个工作日仍未完成" in page and "在2个工作日内到期" in page
+    assert reverse("oversight:plan_lights", args=[ow.plan.pk]) in page
+    # 我的任务 of the 卫生健康局's liaison shows the same light on the same task.
+    login(client, ow.liaison_health)
+    mine = client.get(reverse("reporting:workspace")).content.decode()
+    row = mine[mine.index(f'data-task="{ow.tasks[0].pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-light="red"' in row and "红灯" in row
 
 
 def test_the_office_sets_the_rule_and_bad_input_is_explained(client, ow):
@@ -336,6 +361,14 @@ def scoped(ow):
                                          weight=10, rule="manual")
     evaluation = services.evaluation_open(user=ow.office, scorecard_id=card.pk,
                                           period="2021Q2", today=date(2021, 7, 12))
+    # The 卫生健康局 assesses itself with a file; a 泸县 expert is named its reviewer.
+    evidence = evidence_attach(user=ow.liaison_health, agency_id=ow.health.pk,
+                               upload=upload("创新做法（保密内容）.pdf", pdf_bytes()))
+    services.score_self(user=ow.liaison_health, evaluation_id=evaluation.pk,
+                        item_id=score_item.pk, agency_id=ow.health.pk, score=8,
+                        note="自评", evidence_ids=[evidence.pk])
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[ow.inspector.pk])
     bulletin = services.bulletin_create(user=ow.office, plan_id=ow.plan.pk,
                                         evaluation_id=evaluation.pk)
     briefing = services.briefing_issue(user=ow.office, plan_id=ow.plan.pk, period="2021M06")
@@ -344,7 +377,7 @@ def scoped(ow):
            "visit_id": visit.pk, "rectification_id": item.pk, "site_id": site.pk,
            "photo_id": item.finding.photos.get().pk, "scorecard_id": card.pk,
            "item_id": score_item.pk, "evaluation_id": evaluation.pk,
-           "bulletin_id": bulletin.pk, "briefing_id": briefing.pk}
+           "bulletin_id": bulletin.pk, "briefing_id": briefing.pk, "evidence_id": evidence.pk}
     ow.api_ids = {"oversight-rounds": inspection.pk, "oversight-rectifications": item.pk,
                   "oversight-evaluations": evaluation.pk}
     return ow, ids
@@ -359,7 +392,14 @@ def _png(name):
 
 
 def outsiders(ow):
-    return [ow.office_other, ow.liaison_other, ow.liaison_finance, ow.other_inspector]
+    """The other county's office, liaison, administrator, leader and expert, and the 泸县
+    财政局's liaison (no part in the 卫生健康局's notice, rectification or evidence)."""
+    from shidian.orgs.models import Role
+    from shidian.orgs.testing import make_user
+
+    return [ow.office_other, ow.liaison_other, ow.liaison_finance, ow.other_inspector,
+            make_user("hj_admin", role=Role.ADMIN, division_code="510522"),
+            make_user("hj_leader", role=Role.LEADER, division_code="510522")]
 
 
 def own_row_only(ow, user, url, response) -> bool:
@@ -381,9 +421,10 @@ def test_outsiders_get_not_found_on_every_oversight_page(client, scoped):
         assert not missing, f"oversight:{name} takes {missing}: add it to the scope test"
         urls.append(reverse(f"oversight:{name}", kwargs={k: ids[k] for k in converters}))
     assert len(urls) >= 12
+    people = outsiders(ow)
     before = _digest()
     leaks = []
-    for user in outsiders(ow):
+    for user in people:
         login(client, user)
         for url in urls:
             for method in ("get", "post"):
@@ -416,9 +457,10 @@ def test_outsiders_get_not_found_on_every_oversight_api_route(scoped):
         for extra in viewset.get_extra_actions():
             if extra.detail:
                 urls.append((f"/api/{prefix}/{pk}/{extra.url_path}/", tuple(extra.mapping)))
+    people = outsiders(ow)
     before = _digest()
     leaks = []
-    for user in outsiders(ow):
+    for user in people:
         client = api(user)
         for url, methods in urls:
             for method in methods:
@@ -465,15 +507,17 @@ def test_a_scorecard_round_through_the_pages_to_an_issued_bulletin(client, ow):
     login(client, ow.office)
     advance = reverse("oversight:evaluation_advance", args=[evaluation.pk])
     client.post(advance)
+    basis = {f"note-{manual.pk}-a{agency.pk}": "查阅自评材料"
+             for agency in (ow.health, ow.civil, ow.finance)}
     response = client.post(reverse("oversight:evaluation_score", args=[evaluation.pk]), {
         f"score-{manual.pk}-a{ow.health.pk}": "45", f"score-{manual.pk}-a{ow.civil.pk}": "70",
-        f"score-{manual.pk}-a{ow.finance.pk}": "30"}, follow=True)
+        f"score-{manual.pk}-a{ow.finance.pk}": "30", **basis}, follow=True)
     assert "分值应在0到60.00之间" in response.content.decode().replace("工作创新", "分值")
     # Nothing was saved from the refused form, not even the valid scores.
     assert not evaluation.scores.filter(review_score__isnull=False).exists()
     client.post(reverse("oversight:evaluation_score", args=[evaluation.pk]), {
         f"score-{manual.pk}-a{ow.health.pk}": "45", f"score-{manual.pk}-a{ow.civil.pk}": "58",
-        f"score-{manual.pk}-a{ow.finance.pk}": "30"})
+        f"score-{manual.pk}-a{ow.finance.pk}": "30", **basis})
     client.post(advance)
     page = client.get(reverse("oversight:evaluation", args=[evaluation.pk])).content.decode()
     assert "已定档" in page and 'data-testid="make-bulletin"' in page
@@ -493,6 +537,50 @@ def test_a_scorecard_round_through_the_pages_to_an_issued_bulletin(client, ow):
     word = client.get(reverse("oversight:bulletin_docx", args=[bulletin.pk]))
     text = [p.text for p in Document(io.BytesIO(word.content)).paragraphs]
     assert "关于二季度考核情况的通报" in text and "泸县财政局予以批评。" in text
+
+
+def test_a_named_expert_scores_through_the_pages_with_the_units_evidence(client, ow):
+    card = services.scorecard_create(user=ow.office, plan_id=ow.plan.pk, name="考核",
+                                     subject_kind="agency")
+    manual = services.score_item_add(user=ow.office, scorecard_id=card.pk, name="工作创新",
+                                     weight=10, rule="manual")
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=card.pk,
+                                          period="2021Q2", today=date(2021, 7, 12))
+    page_url = reverse("oversight:evaluation", args=[evaluation.pk])
+    score_url = reverse("oversight:evaluation_score", args=[evaluation.pk])
+    # The unit self-assesses on the page and attaches its evidence file.
+    login(client, ow.liaison_health)
+    client.post(score_url, {f"score-{manual.pk}-a{ow.health.pk}": "9",
+                            f"note-{manual.pk}-a{ow.health.pk}": "建立了居家安宁疗护转介机制",
+                            f"evidence-{manual.pk}-a{ow.health.pk}": upload(
+                                "转介机制.pdf", pdf_bytes("referral"))})
+    cited = evaluation.scores.get(subject=f"a{ow.health.pk}").evidence.get()
+    assert cited.original_name == "转介机制.pdf"
+    # The office names a 泸县 expert; the expert finds the round and cannot score yet.
+    login(client, ow.office)
+    client.post(reverse("oversight:evaluation_reviewers", args=[evaluation.pk]),
+                {"reviewer": [ow.inspector.pk]})
+    client.post(reverse("oversight:evaluation_advance", args=[evaluation.pk]))
+    login(client, ow.inspector)
+    assert page_url in client.get(reverse("oversight:reviews")).content.decode()
+    page = client.get(page_url).content.decode()
+    evidence_url = reverse("oversight:evaluation_evidence", args=[evaluation.pk, cited.pk])
+    assert evidence_url in page and "建立了居家安宁疗护转介机制" in page
+    assert client.get(evidence_url).status_code == 200
+    assert f'name="score-{manual.pk}-a{ow.civil.pk}"' in page
+    client.post(score_url, {f"score-{manual.pk}-a{ow.health.pk}": "8",
+                            f"note-{manual.pk}-a{ow.health.pk}": "机制已建立，运行时间尚短"})
+    assert evaluation.scores.get(subject=f"a{ow.health.pk}").review_score == 8
+    # Another 泸县 expert, not named, sees nothing of the round.
+    from shidian.orgs.models import Role
+    from shidian.orgs.testing import make_user
+
+    login(client, make_user("lx_expert2", role=Role.EXPERT, division_code="510521"))
+    assert client.get(page_url).status_code == 404
+    assert client.get(evidence_url).status_code == 404
+    assert client.post(score_url, {f"score-{manual.pk}-a{ow.civil.pk}": "8",
+                                   f"note-{manual.pk}-a{ow.civil.pk}": "x"}).status_code == 404
+    assert evaluation.scores.get(subject=f"a{ow.civil.pk}").review_score is None
 
 
 def test_rankings_and_briefings_pages(client, ow):

@@ -160,7 +160,7 @@ def test_the_stages_guard_who_scores_when(ow, q2):
     assert caught.value.code == ErrorCode.INVALID
     with pytest.raises(ShidianError) as caught:  # reviewers wait for their stage
         services.score_review(user=ow.office, evaluation_id=evaluation.pk, item_id=item.pk,
-                              subject=f"a{ow.health.pk}", score=20)
+                              subject=f"a{ow.health.pk}", score=20, note="评审")
     assert caught.value.code == ErrorCode.LOCKED
     services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
     with pytest.raises(ShidianError) as caught:
@@ -173,7 +173,7 @@ def test_the_stages_guard_who_scores_when(ow, q2):
     assert "3" in caught.value.message
     for agency in (ow.health, ow.civil, ow.finance):
         services.score_review(user=ow.office, evaluation_id=evaluation.pk, item_id=item.pk,
-                              subject=f"a{agency.pk}", score=20)
+                              subject=f"a{agency.pk}", score=20, note="评审")
     services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
     # A final round's scorecard no longer changes; a second round of a period is refused.
     with pytest.raises(ShidianError) as caught:
@@ -203,6 +203,142 @@ def test_grade_lines_are_configurable_and_checked(ow):
     assert scoring.grade_of(94.99, card) == scoring.Grade.GOOD
     assert scoring.grade_of(95, card) == scoring.Grade.EXCELLENT
     assert scoring.grade_of(69.9, card) == scoring.Grade.FAIL
+
+
+# -- reviewers named by the office ----------------------------------------------------------
+def in_review(ow, scorecard, reviewers):
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=scorecard.pk,
+                                          period="2021Q2", today=TODAY)
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[u.pk for u in reviewers])
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    return evaluation
+
+
+def review(user, evaluation, item, agency, value, note="依据自评材料和现场查看"):
+    return services.score_review(user=user, evaluation_id=evaluation.pk, item_id=item.pk,
+                                 subject=f"a{agency.pk}", score=value, note=note)
+
+
+def test_named_reviewers_score_by_hand_and_their_scores_are_averaged(ow, q2):
+    """An expert and the 民政局's leader review the round; the leader stays out of the
+    民政局's own row; each row's reviewer score is the mean of the reviewers' scores."""
+    from shidian.oversight.models import Message
+
+    evaluation = in_review(ow, q2, [ow.inspector, ow.leader_civil])
+    # Both were told, in their inbox, with a link to the round.
+    told = Message.objects.filter(kind="review", channel="inbox")
+    assert sorted(m.recipient.username for m in told) == ["lx_expert", "lx_mzj_leader"]
+    item = manual_item(q2)
+    for agency, value in ((ow.health, 24), (ow.civil, 27), (ow.finance, 18)):
+        review(ow.inspector, evaluation, item, agency, value)
+    with pytest.raises(ShidianError) as caught:
+        review(ow.leader_civil, evaluation, item, ow.civil, 30)
+    assert caught.value.code == ErrorCode.FORBIDDEN
+    review(ow.leader_civil, evaluation, item, ow.health, 20)
+    # The round waits for the leader's last row, and says who is missing.
+    with pytest.raises(ShidianError) as caught:
+        services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    assert "lx_mzj_leader" in caught.value.message
+    review(ow.leader_civil, evaluation, item, ow.finance, 15)
+    # A reviewer may change their score until the round is final; the mean follows.
+    review(ow.leader_civil, evaluation, item, ow.finance, 16)
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    evaluation.refresh_from_db()
+    rows = {r.subject.agency: r for r in scoring.results(evaluation=evaluation,
+                                                         subjects=scoring.subjects_of(q2))}
+    # 卫生健康局: (24 + 20) / 2 = 22; 30 × 0.5 + 40 × 1 + 22 = 77 of 100.
+    assert rows[ow.health].items[2].review_score == Decimal("22.00")
+    assert rows[ow.health].total == Decimal("77.00")
+    # 民政局: the expert alone, 27; 财政局: (18 + 16) / 2 = 17.
+    assert rows[ow.civil].items[2].review_score == Decimal("27.00")
+    assert rows[ow.finance].items[2].review_score == Decimal("17.00")
+    # Once final, nobody scores any more.
+    with pytest.raises(ShidianError) as caught:
+        review(ow.inspector, evaluation, item, ow.health, 30)
+    assert caught.value.code == ErrorCode.LOCKED
+
+
+def test_who_may_and_may_not_score_as_a_reviewer(ow, q2):
+    from shidian.orgs.models import Role
+    from shidian.orgs.testing import make_user
+
+    unnamed = make_user("lx_expert2", role=Role.EXPERT, division_code="510521")
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=q2.pk, period="2021Q2",
+                                          today=TODAY)
+    item = manual_item(q2)
+    # Only experts, leaders and office staff of the plan's area can be named.
+    for outsider in (ow.other_inspector, ow.liaison_health):
+        with pytest.raises(ShidianError) as caught:
+            services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                              user_ids=[ow.inspector.pk, outsider.pk])
+        assert caught.value.code == ErrorCode.INVALID
+    assert not evaluation.reviewers.exists()
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[ow.inspector.pk])
+    # Nobody else names reviewers: not another county's office, not the reviewer.
+    for user in (ow.office_other, ow.inspector, ow.leader):
+        with pytest.raises(ShidianError) as caught:
+            services.evaluation_reviewers_set(user=user, evaluation_id=evaluation.pk,
+                                              user_ids=[unnamed.pk])
+        assert caught.value.code == ErrorCode.NOT_FOUND
+    # A named reviewer waits for reviewer scoring.
+    with pytest.raises(ShidianError) as caught:
+        review(ow.inspector, evaluation, item, ow.health, 20)
+    assert caught.value.code == ErrorCode.LOCKED
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    # Not named, another county's expert or office, a liaison, a leader not named: not found.
+    for user in (unnamed, ow.other_inspector, ow.office_other, ow.liaison_health, ow.leader):
+        with pytest.raises(ShidianError) as caught:
+            review(user, evaluation, item, ow.health, 20)
+        assert caught.value.code == ErrorCode.NOT_FOUND, user.username
+    # A score needs its basis and stays within the item's points.
+    with pytest.raises(ShidianError) as caught:
+        review(ow.inspector, evaluation, item, ow.health, 20, note=" ")
+    assert caught.value.code == ErrorCode.INVALID and "评分依据" in caught.value.message
+    with pytest.raises(ShidianError) as caught:
+        review(ow.inspector, evaluation, item, ow.health, 31)
+    assert caught.value.code == ErrorCode.INVALID
+    assert not evaluation.scores.filter(review_score__isnull=False).exists()
+    # A reviewer who has scored stays one; one who has not can be taken off.
+    review(ow.inspector, evaluation, item, ow.health, 20)
+    with pytest.raises(ShidianError) as caught:
+        services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                          user_ids=[unnamed.pk])
+    assert caught.value.code == ErrorCode.CONFLICT
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[ow.inspector.pk, unnamed.pk])
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[ow.inspector.pk])
+    assert [r.user for r in evaluation.reviewers.all()] == [ow.inspector]
+
+
+def test_a_reviewer_cites_only_the_self_assessments_evidence(ow, q2):
+    from shidian.reporting.services import evidence_attach
+    from shidian.reporting.testing import pdf_bytes, upload
+
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=q2.pk, period="2021Q2",
+                                          today=TODAY)
+    item = manual_item(q2)
+    own = evidence_attach(user=ow.liaison_health, agency_id=ow.health.pk,
+                          upload=upload("创新做法.pdf", pdf_bytes("innovation")))
+    other = evidence_attach(user=ow.liaison_civil, agency_id=ow.civil.pk,
+                            upload=upload("台账.pdf", pdf_bytes("ledger")))
+    services.score_self(user=ow.liaison_health, evaluation_id=evaluation.pk, item_id=item.pk,
+                        agency_id=ow.health.pk, score=28, note="自评",
+                        evidence_ids=[own.pk])
+    services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                      user_ids=[ow.inspector.pk])
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    with pytest.raises(ShidianError) as caught:
+        services.score_review(user=ow.inspector, evaluation_id=evaluation.pk, item_id=item.pk,
+                              subject=f"a{ow.health.pk}", score=25, note="依据材料",
+                              evidence_ids=[other.pk])
+    assert caught.value.code == ErrorCode.INVALID
+    row = services.score_review(user=ow.inspector, evaluation_id=evaluation.pk,
+                                item_id=item.pk, subject=f"a{ow.health.pk}", score=25,
+                                note="依据创新做法材料", evidence_ids=[own.pk])
+    assert list(row.reviews.get().evidence.all()) == [own]
 
 
 def test_model_sites_are_named_from_the_excellent(ow, q2):

@@ -183,7 +183,9 @@ def test_dashboard_figures_and_query_count(client, world, django_assert_max_num_
                            period="2021M06", data=ReportInput(percent=50), now=NOW)
     login(client, world.office)
     url = reverse("reporting:dashboard", args=[world.plan.pk]) + "?period=2021M06"
-    with django_assert_max_num_queries(14):
+    # The red/yellow/green lights add a fixed few queries (the plan's escalation rule, its
+    # units, the reports owed): the bound moved from 14 to 15 and stays independent of size.
+    with django_assert_max_num_queries(15):
         page = client.get(url).content.decode()
     assert "20.0%" in page  # 1 of 5 expected reports
     assert 'id="reporting-data"' in page and "echarts.min.js" in page
@@ -197,7 +199,7 @@ def test_dashboard_figures_and_query_count(client, world, django_assert_max_num_
         TaskUnit.objects.create(task=task, role="lead", name="泸县民政局", agency=world.civil)
         services.report_submit(user=world.liaison_civil, task_id=task.pk, agency_id=None,
                                period="2021M06", data=ReportInput(percent=10), now=NOW)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         client.get(url)
 
 

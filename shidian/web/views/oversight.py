@@ -906,19 +906,31 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                                                                 evaluation_id=evaluation_id))
     card = evaluation.scorecard
     is_office = access.plans_for_office(user=user).filter(pk=card.plan_id).exists()
+    is_reviewer = access.is_reviewer_of(user=user, evaluation=evaluation)
     ranking = selectors.evaluation_ranking(evaluation=evaluation)
     rows = scoring.results(evaluation=evaluation, subjects=scoring.subjects_of(card))
     previous = {r.key: r for r in ranking.rows}
     own = {f"a{pk}" for pk in access.user_agency_ids(user)} if access.is_unit(user) else set()
-    if own:  # a unit sees its own row only
+    if own and not is_reviewer:  # a unit sees its own row only
         rows = [r for r in rows if r.subject.key in own]
     for row in rows:
         row.extra["change"] = previous[row.subject.key].change
+    stage = evaluation.status
+    scores_self = stage == "self" and bool(own)
+    scores_review = stage == "review" and (is_office or is_reviewer)
+    hand = selectors.hand_scores(evaluation=evaluation, user=user,
+                                 subjects={r.subject.key: r.subject.name for r in rows})
     return render(request, "web/oversight/evaluation_detail.html", {
         "evaluation": evaluation, "card": card, "rows": rows,
         "items": list(card.items.order_by("order", "id")), "is_office": is_office,
-        "own": own, "grades": {g.value: g.label for g in scoring.Grade},
-        "ranking": ranking, "stage": evaluation.status,
+        "is_reviewer": is_reviewer, "own": own, "hand": hand,
+        "scores_self": scores_self, "scores_review": scores_review,
+        "grades": {g.value: g.label for g in scoring.Grade},
+        "ranking": ranking, "stage": stage,
+        "progress": selectors.reviewer_progress(evaluation=evaluation)
+        if is_office or is_reviewer else [],
+        "candidates": services.reviewer_candidates(user=user, plan=card.plan)
+        if is_office and stage != "final" else [],
         "model_sites": set(evaluation.model_sites.values_list("pk", flat=True))})
 
 
@@ -936,7 +948,8 @@ def _entries(request: HttpRequest) -> list[tuple[str, str, str, str]]:
 
 @login_required
 def evaluation_score(request: HttpRequest, evaluation_id: int) -> HttpResponse:
-    """Self-assessment (a unit, its own row) or reviewer scoring (the office), in one go."""
+    """Self-assessment (a unit, its own row, with evidence files) or reviewer scoring (the
+    reviewers named by the office, and the office), in one go."""
     user = request.user
     evaluation = _or_404(lambda: access.access_evaluation_by_id(user=user,
                                                                 evaluation_id=evaluation_id))
@@ -944,14 +957,18 @@ def evaluation_score(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
     entries = _entries(request)
     try:
-        if access.is_unit(user):
+        if access.is_unit(user) and not access.is_reviewer_of(user=user, evaluation=evaluation):
             by_agency: dict[str, list] = {}
+            uploads: dict[str, dict[str, list]] = {}
             for item_id, subject, score, note in entries:
-                by_agency.setdefault(subject.removeprefix("a"), []).append(
-                    (item_id, score, note))
+                agency_id = subject.removeprefix("a")
+                by_agency.setdefault(agency_id, []).append((item_id, score, note))
+                uploads.setdefault(agency_id, {})[item_id] = request.FILES.getlist(
+                    f"evidence-{item_id}-{subject}")
             for agency_id, rows in by_agency.items():
                 services.scores_self_many(user=user, evaluation_id=evaluation.pk,
-                                          agency_id=agency_id, entries=rows)
+                                          agency_id=agency_id, entries=rows,
+                                          uploads=uploads[agency_id])
         else:
             services.scores_review_many(user=user, evaluation_id=evaluation.pk,
                                         entries=entries)
@@ -959,6 +976,49 @@ def evaluation_score(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     except ShidianError as error:
         _refused(request, error)
     return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+
+
+@login_required
+def evaluation_reviewers(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """The office names the round's reviewers."""
+    evaluation = _or_404(lambda: access.access_evaluation_for_office(
+        user=request.user, evaluation_id=evaluation_id))
+    if request.method == "POST":
+        try:
+            services.evaluation_reviewers_set(user=request.user, evaluation_id=evaluation.pk,
+                                              user_ids=request.POST.getlist("reviewer"))
+            messages.success(request, _("The reviewers have been named."))
+        except ShidianError as error:
+            _refused(request, error)
+    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+
+
+@login_required
+def evaluation_evidence(request: HttpRequest, evaluation_id: int,
+                        evidence_id: int) -> FileResponse:
+    """A file a self-assessment cites, for the round's reviewers, office and leaders."""
+    item = _or_404(lambda: access.access_evaluation_evidence(
+        user=request.user, evaluation_id=evaluation_id, evidence_id=evidence_id))
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("file missing") from None
+    response = FileResponse(handle, content_type=item.content_type,
+                            filename=item.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The rounds the user was named a reviewer of."""
+    from shidian.oversight.models import EvaluationReviewer
+
+    rows = (EvaluationReviewer.objects.filter(user=request.user)
+            .select_related("evaluation", "evaluation__scorecard",
+                            "evaluation__scorecard__plan")
+            .order_by("-evaluation__period", "-id"))
+    return render(request, "web/oversight/reviews.html", {"rows": rows})
 
 
 @login_required

@@ -25,6 +25,7 @@ from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.periods import Period, parse_period
 from shidian.exports.bulletin import bulletin_docx
 from shidian.exports.xlsx import decomposition_xlsx, progress_xlsx
+from shidian.oversight import selectors as oversight_selectors
 from shidian.plans.models import Plan, TaskStatus
 from shidian.reporting import access, selectors, services
 from shidian.reporting.cycles import PeriodState, rule_of
@@ -58,6 +59,8 @@ def workspace(request: HttpRequest) -> HttpResponse:
         "due": [i for i in items if i.owes_report],
         "returned": [r for i in items for r in i.returned],
         "today": today,
+        "task_lights": oversight_selectors.tasks_lights(tasks=[i.task for i in items],
+                                                        today=today),
     })
 
 
@@ -300,8 +303,14 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     today = _today()
     board = selectors.plan_dashboard(plan=plan, period=period, today=today)
     rule = board.rule
+    # The ladder's red/yellow/green of each task and unit (the oversight app's rule).
+    lights = oversight_selectors.plan_lights(plan=plan, today=today, tasks=board.tasks)
     return render(request, "web/reporting/dashboard.html", {
-        "plan": plan, "board": board, "period": period,
+        "plan": plan, "board": board, "period": period, "lights": lights,
+        "task_lights": {pk: row.light for pk, row in lights.tasks.items()},
+        "unit_lights": {row.agency.pk: row.light for row in lights.units},
+        "lit_tasks": sorted((row for row in lights.tasks.values() if row.light != "green"),
+                            key=lambda row: (row.light != "red", row.due, row.task.order)),
         "chart_data": {**board.chart_data(), "labels": {
             "today": _("Today's date"), "on_time": _("Reported on time"), "late": _("Reported late"),
             "missing": _("Not reported")}},
