@@ -1,0 +1,25 @@
+"""gunicorn for Shidian behind nginx (deploy/systemd/shidian-web.service starts it).
+
+Threads rather than many processes: most of a request's time is waiting for PostgreSQL, and
+every process holds its own copy of the app (~150 MB). Tune with the SHIDIAN_WEB_* variables.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("SHIDIAN_WEB_BIND", "unix:/run/shidian/gunicorn.sock")
+workers = int(os.environ.get("SHIDIAN_WEB_WORKERS", multiprocessing.cpu_count() + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("SHIDIAN_WEB_THREADS", 4))
+# A plan file is parsed within its upload request (a few seconds for a long PDF).
+timeout = int(os.environ.get("SHIDIAN_WEB_TIMEOUT", 120))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak never becomes an outage.
+max_requests = 2000
+max_requests_jitter = 200
+# nginx on the same machine sets X-Forwarded-Proto; trust it from there only.
+forwarded_allow_ips = os.environ.get("SHIDIAN_WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+wsgi_app = "config.wsgi:application"
