@@ -9,16 +9,15 @@ import io
 from datetime import date
 from dataclasses import dataclass
 from typing import Any, BinaryIO
-from zipfile import BadZipFile
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.periods import Period, parse_period
+from shidian.core.workbooks import open_workbook
 from shidian.orgs.models import User
 
 from . import access, services
@@ -97,10 +96,7 @@ def upload_xlsx(*, user: User, data_set: DataSet, file: BinaryIO,
                 all_or_nothing: bool = True, today: date | None = None) -> UploadResult:
     """Check every cell of an uploaded template, then save (all rows, or only the good ones
     when ``all_or_nothing`` is off). Errors carry ``row``, ``column`` and ``message``."""
-    try:
-        book = load_workbook(file, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError):
-        raise ShidianError(ErrorCode.BAD_FILE, _("This is not an Excel file (.xlsx).")) from None
+    book = open_workbook(file, message=_("This is not an Excel file (.xlsx)."))
     sheet = book.worksheets[0]
     if _text(sheet["F1"].value) != str(data_set.pk):
         raise ShidianError(ErrorCode.BAD_FILE,

@@ -12,18 +12,17 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
-from zipfile import BadZipFile
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, override
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.workbooks import open_workbook, sheet_rows
 
 from . import access, selectors, services
 from .models import Agency, AgencyKind, Division, Role, User
@@ -196,13 +195,12 @@ def _read_rows(upload: IO[bytes], columns: tuple[Column, ...], result: ImportRes
                max_rows: int) -> list[tuple[int, dict[str, str]]]:
     """The data rows as {column key: text}, or [] with the file-level issues in ``result``."""
     try:
-        book = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError):
-        result.issues.append(ImportIssue(0, "", "", str(NOT_EXCEL)))
+        book = open_workbook(upload, read_only=True, message=NOT_EXCEL)
+    except ShidianError as exc:
+        result.issues.append(ImportIssue(0, "", "", exc.message))
         return []
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        rows = sheet_rows(book.worksheets[0], message=NOT_EXCEL)
         header = next(rows, None) or ()
         by_header = {}
         for column in columns:
@@ -239,6 +237,9 @@ def _read_rows(upload: IO[bytes], columns: tuple[Column, ...], result: ImportRes
                 data.append((row_number, record))
             if len(data) > max_rows:
                 break
+    except ShidianError as exc:  # damage met while reading the rows
+        result.issues[:] = [ImportIssue(0, "", "", exc.message)]
+        return []
     finally:
         book.close()
     if not data:
