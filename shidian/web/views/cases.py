@@ -191,8 +191,9 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         programme.stage_rows = rows  # type: ignore[attr-defined]
         programme.total = sum(counts.values())  # type: ignore[attr-defined]
         programme.type_label = definition.label  # type: ignore[attr-defined]
-        table = definition.table(programme.table)
-        programme.table_label = table.label  # type: ignore[attr-defined]
+        # A case type without subsidy standards (rooms, patients) runs with no table.
+        programme.table_label = (  # type: ignore[attr-defined]
+            definition.table(programme.table).label if programme.table else "")
     can_create = user.is_superuser or user.role in access.PROGRAMME_ROLES
     divisions = (divisions_visible_to(user=user).filter(level__lte=3).order_by("code")[:400]
                  if can_create else [])
@@ -273,8 +274,8 @@ def case_new(request: HttpRequest, programme_id: int) -> HttpResponse:
     user = _user(request)
     programme = access.access_programme_by_id(user=user, programme_id=programme_id)
     case_type = case_type_get(programme.case_type)
-    fields = [case_type.field(case_type.subject_name), case_type.field(case_type.subject_id),
-              case_type.field(case_type.division)]
+    fields = [case_type.field(k) for k in (case_type.subject_name, case_type.subject_id,
+                                           case_type.division) if k]  # a room has no ID
     for f in imports.household_fields(case_type):
         if f not in fields:
             fields.append(f)
@@ -330,7 +331,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         notice = entry.notice if entry else None
     programme = case.programme
     estimate = None
-    if case.entitlement is None and not case.outcome:
+    if case.entitlement is None and not case.outcome and programme.table:
         result = entitlement_compute(case_type, case_type.table(programme.table), case.data,
                                      params=programme.params)
         estimate = result if result.base is not None else None
@@ -354,6 +355,8 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 
 
 def _payments(case_type: CaseTypeDef, case: Case) -> list[Payment]:
+    if not case.programme.table:
+        return []
     labels = {t.key: t.label for t in case_type.table(case.programme.table).tranches}
     payments = list(case.payments.select_related("voucher").order_by("position"))
     for payment in payments:

@@ -49,3 +49,21 @@ def test_the_room_and_training_pages(world, client):
     assert client.get(f"/psych/p/{world.rooms.pk}/training/").status_code == 404
     client.force_login(world.neighbour)
     assert client.get(f"/psych/p/{world.rooms.pk}/rooms/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_generic_case_pages_serve_the_packs_programmes(world, client):
+    case = case_services.case_create(user=world.grid, programme=world.patients,
+                                     today=dt.date(2020, 6, 3),
+                                     values=patient_values(registered_on="2020-06-03"))
+    for user in (world.office, world.grid):
+        client.force_login(user)
+        for url in ["/cases/", f"/cases/p/{world.patients.pk}/", f"/cases/p/{world.rooms.pk}/",
+                    f"/cases/p/{world.rooms.pk}/new/", f"/cases/p/{world.trainees.pk}/new/"]:
+            assert client.get(url).status_code == 200, (user, url)
+    client.force_login(world.office)
+    assert "李建国" not in client.get(f"/cases/p/{world.patients.pk}/").content.decode()
+    client.force_login(world.grid)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "李建国" in page and "******" in page  # the diagnosis masked on the generic page
+    assert "精神分裂症</dd>" not in page
