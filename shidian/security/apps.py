@@ -13,6 +13,11 @@ class SecurityConfig(AppConfig):
         from . import chain, checks, models  # noqa: F401  (checks register themselves)
 
         chain.connect()
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import on_login
+
+        user_logged_in.connect(on_login, dispatch_uid="shidian-security-login")
         auditlog.register(models.SecurityPolicy)
         auditlog.register(models.PasswordState)
         auditlog.register(models.TotpDevice, exclude_fields=["secret", "last_step"])

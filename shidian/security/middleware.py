@@ -30,9 +30,9 @@ DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
                "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 SESSION_LAST_SEEN = "security_last_seen"
 SESSION_OTP_USER = "security_otp_user"
-# Until when (epoch seconds) this session's user passed the second-factor and password checks:
-# they are looked up again every few minutes, not on every request.
-SESSION_CHECKED_UNTIL = "security_checked_until"
+# What the checks found for this session's user ({"otp", "password", "idle", "until"}): made
+# at login and again every few minutes, so an ordinary request costs no query.
+SESSION_GATE = "security_gate"
 RECHECK_SECONDS = 300
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -50,6 +50,32 @@ def password_must_change(user: Any) -> bool:
         return False
     changed = state.changed_at if state is not None else user.date_joined
     return bool(changed and (timezone.now() - changed).days >= policy.expiry_days)
+
+
+def gate_compute(user: Any, *, now: int) -> dict[str, int | bool]:
+    return {"otp": totp_required(user), "password": password_must_change(user),
+            "idle": policy_get().idle_minutes * 60, "until": now + RECHECK_SECONDS}
+
+
+def gate_state(request: HttpRequest, *, now: int) -> dict[str, Any]:
+    gate = request.session.get(SESSION_GATE)
+    if not isinstance(gate, dict) or gate.get("until", 0) <= now:
+        gate = gate_compute(request.user, now=now)
+        request.session[SESSION_GATE] = gate
+    return gate
+
+
+def gate_forget(request: HttpRequest) -> None:
+    """Check again at the next request (after a password change or a second-factor step)."""
+    request.session.pop(SESSION_GATE, None)
+
+
+def on_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Make the checks when the user signs in (connected in ``SecurityConfig.ready``)."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SESSION_GATE] = gate_compute(user, now=now)
+        request.session[SESSION_LAST_SEEN] = now
 
 
 class SecurityMiddleware:
@@ -84,23 +110,22 @@ class SecurityMiddleware:
         if not getattr(user, "is_authenticated", False):
             return None
         now = int(time.time())
+        gate = gate_state(request, now=now)
         last = request.session.get(SESSION_LAST_SEEN)
-        idle = policy_get().idle_minutes * 60
-        if last is not None and now - int(last) > idle:
+        if last is not None and now - int(last) > gate["idle"]:
             logout(request)
             return self._refuse(request, "login", _(
                 "You were signed out after %(min)d minutes without activity.") % {
-                "min": idle // 60})
+                "min": gate["idle"] // 60})
         request.session[SESSION_LAST_SEEN] = now
-        if self._exempt(request.path) or request.session.get(SESSION_CHECKED_UNTIL, 0) > now:
+        if self._exempt(request.path):
             return None
-        if request.session.get(SESSION_OTP_USER) != user.pk and totp_required(user):
+        if gate["otp"] and request.session.get(SESSION_OTP_USER) != user.pk:
             return self._refuse(request, "security:otp",
                                 _("Enter the code of your authenticator app."))
-        if password_must_change(user):
+        if gate["password"]:
             return self._refuse(request, "security:password",
                                 _("Your password has expired or was reset: choose a new one."))
-        request.session[SESSION_CHECKED_UNTIL] = now + RECHECK_SECONDS
         return None
 
     @staticmethod

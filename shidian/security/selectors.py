@@ -14,6 +14,7 @@ from shidian.orgs.models import Role, User
 
 from . import access
 from .chain import retention_days, streams
+from .middleware import csp_header
 from .models import AuditChain, AuditVerifyRun, TotpDevice
 from .policy import policy_get
 
@@ -99,7 +100,7 @@ def controls(*, actor: User) -> list[Control]:
     holders = {role: User.objects.filter(role=role, is_active=True).count()
                for role in access.THREE_ROLES}
     enrolled = TotpDevice.objects.filter(confirmed_at__isnull=False).count()
-    csp = getattr(settings, "SHIDIAN_CSP", "")
+    csp = csp_header()
     hsts = int(getattr(settings, "SECURE_HSTS_SECONDS", 0) or 0)
     upload_mb = int(getattr(settings, "SHIDIAN_EVIDENCE_MAX_BYTES", 0)) // (1024 * 1024)
     sealed = sum(h.last_seq - h.anchor_seq for h in heads.values())

@@ -37,6 +37,8 @@ CODE_WRONG = gettext_lazy("The code is wrong or has expired. Enter the 6 digits 
 NO_AUTHENTICATOR = gettext_lazy("No authenticator is being set up: start again.")
 
 # Allowed ranges of the policy's numbers (MLPS 2.0 asks for at least 8 characters, 3 classes).
+# The idle timeout cannot pass the session cookie's age (SESSION_COOKIE_AGE), which ends an
+# idle session anyway.
 POLICY_RANGES = {
     "min_length": (8, 64), "min_classes": (2, 4), "expiry_days": (0, 365),
     "history_count": (0, 24), "idle_minutes": (5, 240),
@@ -46,7 +48,7 @@ TOTP_ISSUER = "Shidian"
 
 def _audit(*, actor: Any, obj: models.Model, event: str, changes: dict[str, list[str]]) -> None:
     LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(type(obj)), object_pk=str(obj.pk),
+        content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk),
         object_id=obj.pk if isinstance(obj.pk, int) else None, object_repr=str(obj)[:200],
         action=LogEntry.Action.UPDATE, changes=changes, actor=actor,
         additional_data={"event": event})
@@ -59,7 +61,9 @@ def policy_update(*, actor: User, **values: Any) -> SecurityPolicy:
     access.require_security_admin(actor)
     policy = SecurityPolicy.objects.select_for_update().filter(pk=1).first() \
         or SecurityPolicy(pk=1, **defaults())
-    for name, (low, high) in POLICY_RANGES.items():
+    ranges = {**POLICY_RANGES, "idle_minutes": (5, max(5, min(
+        POLICY_RANGES["idle_minutes"][1], int(settings.SESSION_COOKIE_AGE) // 60)))}
+    for name, (low, high) in ranges.items():
         if name in values and not low <= int(values[name]) <= high:
             field = SecurityPolicy._meta.get_field(name)
             raise ShidianError(ErrorCode.INVALID, POLICY_RANGE % {
@@ -75,6 +79,7 @@ def policy_update(*, actor: User, **values: Any) -> SecurityPolicy:
     if changed:
         with set_actor(actor):
             policy.save()
+        policy_forget()  # now, and again once committed (a reader may cache the old row)
         transaction.on_commit(policy_forget)
     return policy
 
@@ -112,7 +117,7 @@ def account_role_set(*, actor: User, user_id: int, role: str) -> User:
     if role == target.role:
         return target
     if role not in access.THREE_ROLES and target.role not in access.THREE_ROLES:
-        raise ShidianError(ErrorCode.FORBIDDEN, str(ROLE_NOT_SEPARATED), {"field": "role"})
+        raise ShidianError(ErrorCode.INVALID, str(ROLE_NOT_SEPARATED), {"field": "role"})
     if role in access.THREE_ROLES and target.is_superuser:
         raise ShidianError(ErrorCode.INVALID, ROLE_SUPERUSER % {"name": target.username},
                            {"field": "role"})
@@ -151,14 +156,13 @@ def totp_uri(*, user: User, device: TotpDevice) -> str:
 
 @transaction.atomic
 def totp_enroll_start(*, user: User) -> TotpDevice:
-    """A new secret for the user's authenticator (replaces one not yet confirmed)."""
+    """The authenticator being set up: a new secret, or the one already shown (so the QR code
+    scanned stays valid until it is confirmed)."""
     device = TotpDevice.objects.select_for_update().filter(user_id=user.pk).first()
-    if device is not None and device.confirmed_at is not None:
+    if device is not None:
         return device
-    secret = crypto.encrypt_text(pyotp.random_base32())
-    device, _ = TotpDevice.objects.update_or_create(
-        user_id=user.pk, defaults={"secret": secret, "confirmed_at": None, "last_step": 0})
-    return device
+    return TotpDevice.objects.create(user_id=user.pk,
+                                     secret=crypto.encrypt_text(pyotp.random_base32()))
 
 
 def _accept(device: TotpDevice, code: str, *, now: Any = None) -> bool:

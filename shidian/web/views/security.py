@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import Role
 from shidian.security import access, chain, selectors, services
-from shidian.security.middleware import SESSION_CHECKED_UNTIL, SESSION_OTP_USER
+from shidian.security.middleware import SESSION_OTP_USER, gate_forget
 from shidian.security.models import PasswordState, SecurityPolicy, TotpDevice
 from shidian.security.policy import policy_get
 
@@ -158,7 +158,7 @@ def account_role(request: HttpRequest, user_id: int) -> HttpResponse:
         target = services.account_role_set(actor=request.user,  # type: ignore[arg-type]
                                            user_id=user_id, role=request.POST.get("role", ""))
     except ShidianError as err:
-        if err.code in (ErrorCode.NOT_FOUND,):
+        if err.code != ErrorCode.INVALID:
             raise
         messages.error(request, err.message)
     else:
@@ -247,7 +247,7 @@ def password(request: HttpRequest) -> HttpResponse:
         user = form.save()
         PasswordState.objects.filter(user_id=user.pk).update(must_change=False)
         update_session_auth_hash(request, user)
-        request.session.pop(SESSION_CHECKED_UNTIL, None)
+        gate_forget(request)
         messages.success(request, _("Your password is changed."))
         return redirect("home")
     state = PasswordState.objects.filter(user_id=request.user.pk).first()
@@ -263,7 +263,7 @@ class CodeForm(forms.Form):
 
 def _otp_done(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_OTP_USER] = request.user.pk
-    request.session.pop(SESSION_CHECKED_UNTIL, None)
+    gate_forget(request)
     target = request.GET.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
