@@ -156,3 +156,16 @@ def test_outsiders_and_liaisons_cannot_create_programmes():
         _create(wuhan, "housing")  # 泸县 is not in 武汉市
     assert err.value.code == ErrorCode.NOT_FOUND
     assert not Programme.objects.exists()
+
+
+def test_the_install_is_in_the_audit_trail_under_the_user():
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    user = _office()
+    install = _create(user, "youthleague", year=2009)
+    for model, pk in ((PackInstall, install.pk), (type(install.programme), install.programme_id)):
+        actors = set(LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk=str(pk)).values_list("actor_id", flat=True))
+        assert actors == {user.pk}
