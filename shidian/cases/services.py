@@ -278,9 +278,13 @@ def _due_on(stage: StageDef, entered_on: dt.date) -> tuple[dt.date | None, str]:
 
 @audited
 def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, Any],
-                today: dt.date | None = None) -> Case:
-    """Register a case at the first stage (a household on the survey list)."""
+                today: dt.date | None = None, agency_id: int | None = None) -> Case:
+    """Register a case at the first stage (a household on the survey list). A case type owned
+    by institutions needs the owner (``transfers.case_create_owned`` checks and passes it)."""
     case_type = case_type_get(programme.case_type)
+    if "ownership" in case_type.sections and agency_id is None:
+        raise _error(ErrorCode.INVALID, REASON_FIELDS,
+                     _("Choose the institution the case belongs to."))
     if not programme.is_open:
         raise _error(ErrorCode.CONFLICT, REASON_PROGRAMME,
                      _("This programme takes no new cases."))
@@ -312,6 +316,7 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
             subject_id_masked=persons[0]["id_masked"] if persons else "",
             subject_id_hash=persons[0]["id_hash"] if persons else "",
             data=split.data, pii=crypto.encrypt_json(split.secrets), created_by=user,
+            agency_id=agency_id,
             created_at=now)
         CasePerson.objects.bulk_create([CasePerson(case=case, division_code=code, **p)
                                         for p in persons])

@@ -117,13 +117,9 @@ def case_create_owned(*, user: User, programme: CaseProgramme, values: Mapping[s
     if not _is_site(programme, agency.pk):
         raise error(ErrorCode.INVALID, REASON_SITE,
                     _("%(agency)s does not take part in this programme.") % {"agency": agency})
-    with transaction.atomic():
-        case = case_create(user=user, programme=programme,
-                           values={**values, case_type.division: agency.division_id},
-                           today=today)
-        case.agency = agency
-        case.save(update_fields=["agency", "updated_at"])
-    return case
+    return case_create(user=user, programme=programme,
+                       values={**values, case_type.division: agency.division_id},
+                       today=today, agency_id=agency.pk)
 
 
 @audited
