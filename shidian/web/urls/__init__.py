@@ -16,4 +16,5 @@ urlpatterns = [
     path("oversight/", include("shidian.web.urls.oversight")),
     path("selection/", include("shidian.web.urls.selection")),
     path("catalogue/", include("shidian.web.urls.catalogue")),
+    path("careflows/", include("shidian.web.urls.careflows")),
 ]
