@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/", include("shidian.web.urls.cases")),
     path("psych/", include("shidian.web.urls.psych")),
     path("oversight/", include("shidian.web.urls.oversight")),
+    path("security/", include("shidian.web.urls.security")),
     path("selection/", include("shidian.web.urls.selection")),
     path("catalogue/", include("shidian.web.urls.catalogue")),
     path("careflows/", include("shidian.web.urls.careflows")),
