@@ -141,3 +141,37 @@ def test_pages_and_api_answer_404_to_outsiders_and_log_each_view_by_the_team(wor
         assert response.status_code == 200, url
         assert _views(patient) == views + n
     assert "李建国" in client.get(f"/psych/patients/{patient.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_another_countys_office_liaison_and_admin_get_404_on_every_psych_route(world, patient,
+                                                                               client):
+    from shidian.cases.testing import make_worker
+    from shidian.orgs.models import Role
+
+    trainee = case_services.case_create(user=world.township, programme=world.trainees,
+                                        values={"trainee_name": "张丽", "village": "510521100001",
+                                                "category": "medical"})
+    outsiders = [make_worker(f"other-{role}", role=role, division_code="510522")
+                 for role in (Role.OFFICE, Role.LIAISON, Role.ADMIN)] + [world.liaison]
+    gets = [f"/psych/p/{world.patients.pk}/followups/", f"/psych/p/{world.rooms.pk}/rooms/",
+            f"/psych/p/{world.trainees.pk}/training/", f"/psych/patients/{patient.pk}/",
+            f"/psych/patients/{patient.pk}/access-log/",
+            f"/psych/trainees/{trainee.pk}/certificate.docx"]
+    posts = [(f"/psych/p/{world.rooms.pk}/rooms/", {}),
+             (f"/psych/patients/{patient.pk}/visits/", {"visited_on": "2020-06-17",
+                                                        "risk_grade": "0",
+                                                        "medication": "regular"}),
+             (f"/psych/patients/{patient.pk}/team/", {"username": "gebi", "duty": "police"}),
+             (f"/psych/patients/{patient.pk}/team/1/remove/", {})]
+    cases_before = Case.objects.count()
+    events_before = CaseEvent.objects.count()
+    for user in outsiders:
+        client.force_login(user)
+        for url in gets:
+            assert client.get(url).status_code in (403, 404), (user.username, url)
+        for url, data in posts:
+            assert client.post(url, data).status_code in (403, 404), (user.username, url)
+    assert Case.objects.count() == cases_before
+    assert CaseEvent.objects.count() == events_before
+    assert not FollowUp.objects.filter(done_on__isnull=False).exists()
