@@ -12,6 +12,7 @@ closed as merged and its documents move to the kept case.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
@@ -82,10 +83,7 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
     own = set()  # pairs must involve at least one case of this programme
     found: dict[tuple[int, int], tuple[str, float, list[dict[str, Any]]]] = {}
 
-    shared = (CasePerson.objects.filter(pool).values("id_hash")
-              .annotate(n=Count("case_id", distinct=True)).filter(n__gt=1)
-              .values_list("id_hash", flat=True))
-    hashes = list(shared)
+    hashes = _shared_hashes()
     by_hash: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)
     for start in range(0, len(hashes), 500):
         rows = (CasePerson.objects.filter(pool, id_hash__in=hashes[start:start + 500])
@@ -105,7 +103,7 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
                 found[key] = (PairKind.EXACT, 1.0, reasons)
                 own.add(key)
 
-    for key, score, reason in _fuzzy_pairs(programme, pool):
+    for key, score, reason in _fuzzy_pairs(programme):
         if key in found:
             continue
         kind, best, reasons = found.get(key, (PairKind.FUZZY, 0.0, []))
@@ -128,23 +126,82 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
     return result
 
 
-def _fuzzy_pairs(programme: CaseProgramme, pool: Q) -> Iterable[tuple[tuple[int, int], float,
-                                                                     dict[str, Any]]]:
-    """Similar persons of different cases in the same village: one pass over the persons in
-    village order (the ``division_code`` index), holding one village at a time."""
-    rows = (CasePerson.objects.filter(pool).exclude(birth_date=None)
-            .order_by("division_code")
-            .values_list("division_code", "case_id", "position", "name", "name_pinyin",
-                         "birth_date", "case__programme_id")
-            .iterator(chunk_size=20000))
+def _shared_hashes() -> list[str]:
+    """ID hashes held by more than one person row, from the ``id_hash`` index alone (no join,
+    no case read): the candidates, which the caller narrows to the compared cases."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(CasePerson._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id_hash FROM {table} GROUP BY id_hash "  # noqa: S608
+                       "HAVING COUNT(*) > 1")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _close_births() -> list[tuple[Any, ...]]:
+    """Persons with someone of the same village born at most ``FUZZY_DAYS`` days apart, in
+    village order: ``(village, case, position, name, pinyin, birth date)``.
+
+    In each village sorted by birth date, two persons at most that far apart have a neighbour
+    at most that far apart, so comparing each person with the one before and after it (window
+    functions, in the database) keeps every person of every close pair and drops nearly all
+    others before Python sees them. Any case of any programme is kept here; the caller keeps
+    the compared ones."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(CasePerson._meta.db_table)
+    if connection.vendor == "postgresql":
+        gap_before = "birth_date - LAG(birth_date) OVER w"
+        gap_after = "LEAD(birth_date) OVER w - birth_date"
+    else:
+        gap_before = "julianday(birth_date) - julianday(LAG(birth_date) OVER w)"
+        gap_after = "julianday(LEAD(birth_date) OVER w) - julianday(birth_date)"
+    sql = (f"SELECT p.division_code, p.case_id, p.position, p.name, p.name_pinyin, "  # noqa: S608
+           f"p.birth_date FROM (SELECT id, {gap_before} AS gap_before, {gap_after} AS gap_after "
+           f"FROM {table} WHERE birth_date IS NOT NULL "
+           f"WINDOW w AS (PARTITION BY division_code ORDER BY birth_date)) AS near "
+           f"JOIN {table} AS p ON p.id = near.id "
+           f"WHERE near.gap_before <= %s OR near.gap_after <= %s "
+           f"ORDER BY p.division_code, p.birth_date, p.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FUZZY_DAYS, FUZZY_DAYS])
+        rows = cursor.fetchall()
+    if rows and isinstance(rows[0][5], str):  # SQLite returns dates as ISO text
+        rows = [(*row[:5], dt.date.fromisoformat(row[5])) for row in rows]
+    return rows
+
+
+def _compared_cases(programme: CaseProgramme, case_ids: set[int]) -> dict[int, int]:
+    """Case → programme, for those of ``case_ids`` in the pool (see ``_pool``)."""
+    earlier = CaseProgramme.objects.filter(case_type=programme.case_type,
+                                           year__lt=programme.year).values("pk")
+    pool = (Q(programme=programme) & ~Q(outcome__in=CLOSED)) | Q(
+        programme__in=earlier, outcome=Outcome.COMPLETED)
+    ids = sorted(case_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        found.update(Case.objects.filter(pool, pk__in=ids[start:start + 900])
+                     .values_list("pk", "programme_id"))
+    return found
+
+
+def _fuzzy_pairs(programme: CaseProgramme) -> Iterable[tuple[tuple[int, int], float,
+                                                             dict[str, Any]]]:
+    """Similar persons of different cases in the same village: the persons born close to
+    someone of their village (``_close_births``), of the compared cases, village by village."""
+    rows = _close_births()
+    cases = _compared_cases(programme, {row[1] for row in rows})
     village: list[tuple[Any, ...]] = []
     current = None
-    for row in rows:
-        if row[0] != current:
+    for code, case_id, position, name, pinyin, born in rows:
+        if case_id not in cases:
+            continue
+        if code != current:
             yield from _village_pairs(programme, village)
             village = []
-            current = row[0]
-        village.append(row[1:])
+            current = code
+        village.append((case_id, position, name, pinyin, born, cases[case_id]))
     yield from _village_pairs(programme, village)
 
 

@@ -30,6 +30,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -56,6 +57,11 @@ HEAD_WORDS = frozenset({"户主", "本人", "head"})
 CHUNK = 2000  # households per validation/write step
 MAX_ROW_ERRORS = 100_000  # stored in detail; the count is always exact
 STALE_SECONDS = 120  # a run silent for this long is taken as interrupted
+# Field types whose cleaning is remembered per distinct text (they repeat down a list).
+CACHED_TYPES = frozenset({"choice", "multichoice", "decimal", "integer", "boolean", "date",
+                          "division"})
+CACHE_LIMIT = 200_000
+PROBE_CHUNK = 900  # values per IN (…) probe on SQLite
 
 REASON_COLUMNS = "columns"
 REASON_BAD_ROWS = "bad_rows"
@@ -200,13 +206,19 @@ def _households(case_type: CaseTypeDef, path: Path,
                            % {"columns": "、".join(missing)},
                            {"reason": REASON_COLUMNS, "missing": missing})
     index = {name: header.index(name) for name in wanted if name in header}
+    names, positions = list(index), list(index.values())
+    pick = itemgetter(*positions)
+    width = max(positions) + 1
     seen_refs: set[str] = set()
     current: Household | None = None
     for number, cells in rows:
         if not any(cells):
             continue
         counts["rows"] += 1
-        row = {name: (cells[i] if i < len(cells) else "") for name, i in index.items()}
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        picked = pick(cells)
+        row = dict(zip(names, picked if len(positions) > 1 else (picked,), strict=True))
         ref = row.get(COL_HOUSEHOLD, "") or f"#{number}"
         if current is not None and ref == current.ref:
             current.rows.append((number, row))
@@ -221,6 +233,41 @@ def _households(case_type: CaseTypeDef, path: Path,
 
 # --- checking ---------------------------------------------------------------------------------
 
+def _existing(table: str, column: str, values: list[str], where: str = "") -> set[str]:
+    """Which ``values`` are in ``column`` of ``table``: one statement per chunk, through the
+    column's index, without building an ORM query for thousands of parameters."""
+    from django.db import connection
+
+    found: set[str] = set()
+    if not values:
+        return found
+    quote = connection.ops.quote_name
+    extra = f" AND {where}" if where else ""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "  # noqa: S608
+                           f"WHERE {quote(column)} = ANY(%s){extra}", [values])
+            found.update(row[0] for row in cursor.fetchall())
+            return found
+        for start in range(0, len(values), PROBE_CHUNK):
+            chunk = values[start:start + PROBE_CHUNK]
+            cursor.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "  # noqa: S608
+                           f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))}){extra}",
+                           chunk)
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def _conflicts(case_type: CaseTypeDef, programme: CaseProgramme,
+               hashes: list[str]) -> dict[str, tuple[Case, str]]:
+    """``services.id_conflicts`` for a chunk of a list: first the hashes that are on any
+    person at all (nearly none, in a new list), then the full judgement for those only."""
+    known = _existing(CasePerson._meta.db_table, "id_hash", list(set(hashes)))
+    if not known:
+        return {}
+    return services.id_conflicts(case_type=case_type, programme=programme, hashes=known)
+
+
 class _Checker:
     """Checks households chunk by chunk, remembering ID numbers seen earlier in the file."""
 
@@ -233,15 +280,32 @@ class _Checker:
         self.seen: dict[int, int] = {}  # first 64 bits of an ID hash → row first seen
         self.villages: dict[str, bool] = {}
         self.today = timezone.localdate()
+        ct = case_type
+        # The head's columns, looked up once: (field, the column its problems point to).
+        columns = [(ct.field(ct.subject_name), COL_NAME), (ct.field(ct.subject_id), COL_ID)]
+        columns += [(f, f.column) for f in self.fields]
+        self.head_columns = [(f, column, f.type in CACHED_TYPES) for f, column in columns]
+        self.cleaned: dict[tuple[str, str], Any] = {}
+
+    def _clean(self, f: FieldDef, value: Any) -> Any:
+        """``engine.field_clean``, remembered for the fields whose values repeat down a list
+        (categories, areas, village codes): the same text always cleans the same way."""
+        if not isinstance(value, str):
+            return engine.field_clean(f, value, today=self.today)
+        key = (f.key, value)
+        try:
+            cleaned = self.cleaned[key]
+        except KeyError:
+            cleaned = engine.field_clean(f, value, today=self.today)  # a FieldError is not kept
+            if len(self.cleaned) < CACHE_LIMIT:
+                self.cleaned[key] = cleaned
+        return list(cleaned) if isinstance(cleaned, list) else cleaned
 
     def _village_ok(self, codes: set[str]) -> None:
         unknown = [c for c in codes if c not in self.villages]
-        for start in range(0, len(unknown), 900):
-            chunk = unknown[start:start + 900]
-            found = set(Division.objects.filter(code__in=chunk, level=5)
-                        .values_list("code", flat=True))
-            for code in chunk:
-                self.villages[code] = code in found
+        found = _existing(Division._meta.db_table, "code", unknown, "level = 5")
+        for code in unknown:
+            self.villages[code] = code in found
 
     def check(self, households: list[Household],
               issues: list[RowIssue]) -> list[Checked]:
@@ -285,8 +349,7 @@ class _Checker:
             persons = services.persons_of(self.case_type, split.secrets, split.data)
             candidates.append((household, values, problems, split, persons))
         hashes = [p["id_hash"] for c in candidates for p in c[4]]
-        conflicts = services.id_conflicts(case_type=self.case_type, programme=self.programme,
-                                          hashes=hashes)
+        conflicts = _conflicts(self.case_type, self.programme, hashes)
         checked: list[Checked] = []
         for household, values, problems, split, persons in candidates:
             rows = self._person_rows(household)
@@ -336,16 +399,12 @@ class _Checker:
             return {}
         head_number, head = heads[0]
         values: dict[str, Any] = {}
-        raw = {ct.subject_name: head.get(COL_NAME), ct.subject_id: head.get(COL_ID)}
-        for f in self.fields:
-            raw[f.key] = head.get(f.column, "")
-        for key, value in raw.items():
-            f = ct.field(key)
+        for f, column, cached in self.head_columns:
             try:
-                values[key] = engine.field_clean(f, value, today=self.today)
+                value = head.get(column, "")
+                values[f.key] = self._clean(f, value) if cached else engine.field_clean(
+                    f, value, today=self.today)
             except engine.FieldError as exc:
-                column = COL_NAME if key == ct.subject_name else (
-                    COL_ID if key == ct.subject_id else f.column)
                 problems.append(RowIssue(head_number, column, exc.message, household.ref,
                                          exc.reason))
         if self.members is not None:
@@ -457,16 +516,40 @@ def _save_issues(batch: ImportBatch, issues: list[RowIssue]) -> None:
 
 
 def _prepared_path(batch: ImportBatch) -> Path:
-    return Path(settings.MEDIA_ROOT) / "cases" / "imports" / f"prepared-{batch.pk}.jsonl"
+    return Path(settings.MEDIA_ROOT) / "cases" / "imports" / f"prepared-{batch.pk}.txt"
 
 
-def _prepared(checked: Checked) -> dict[str, Any]:
+# A prepared household is one line: these fields, then PERSON_COLUMNS for each person, the
+# head first, all text, joined by SEP. ``data`` is the case's clear data as the JSON text the
+# database stores. A line whose text holds SEP or a line break (a name typed with one, say) is
+# written as a JSON list instead, and starts with "[".
+PREPARED_COLUMNS = ("ref", "row", "division", "subject_name", "data", "pii")
+PERSON_COLUMNS = ("position", "relation", "name", "name_pinyin", "id_hash", "id_masked",
+                  "birth_date")
+P0 = len(PREPARED_COLUMNS)  # where the first person starts
+PW = len(PERSON_COLUMNS)
+P_POSITION, P_HASH, P_MASKED, P_BORN = 0, 4, 5, 6
+SEP = "\x1f"  # ASCII unit separator: JSON escapes it, and nobody types it
+
+
+def _prepared(checked: Checked, subject_name: str) -> str:
     """A checked household as the run writes it: clear data, the *encrypted* envelope, and
     per person the hash, mask, pinyin and birth date. No number is kept in clear."""
-    return {"ref": checked.ref, "row": checked.row, "division": checked.division,
-            "data": checked.split.data, "pii": crypto.encrypt_json(checked.split.secrets),
-            "persons": [{**p, "birth_date": p["birth_date"].isoformat()}
-                        for p in checked.persons]}
+    fields = [checked.ref, str(checked.row), checked.division, checked.split.data[subject_name],
+              json.dumps(checked.split.data, ensure_ascii=False, separators=(",", ":")),
+              crypto.encrypt_json(checked.split.secrets)]
+    for p in checked.persons:
+        fields += [str(p["position"]), p["relation"], p["name"], p["name_pinyin"], p["id_hash"],
+                   p["id_masked"], p["birth_date"].isoformat()]
+    line = SEP.join(fields)
+    if (line.count(SEP) != len(fields) - 1 or "\n" in line or "\r" in line
+            or line.startswith("[")):
+        line = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return line + "\n"
+
+
+def _prepared_read(line: str) -> list[str]:
+    return json.loads(line) if line.startswith("[") else line.rstrip("\n").split(SEP)
 
 
 @audited
@@ -481,12 +564,10 @@ def import_validate(*, user: User, batch_id: int) -> ImportBatch:
     prepared_path.parent.mkdir(parents=True, exist_ok=True)
     partial = prepared_path.with_suffix(".partial")
 
-    with partial.open("w", encoding="utf-8") as out:
+    subject_name = case_type_get(batch.programme.case_type).subject_name
+    with partial.open("w", encoding="utf-8", newline="\n") as out:
         def keep(checked: list[Checked], counts: Mapping[str, int]) -> None:
-            for household in checked:
-                out.write(json.dumps(_prepared(household), ensure_ascii=False,
-                                     separators=(",", ":")))
-                out.write("\n")
+            out.writelines(_prepared(household, subject_name) for household in checked)
             _progress(batch, step="validate", done=counts["households"],
                       total=max(counts["households"], batch.households_total))
 
@@ -521,21 +602,21 @@ def _replay(batch: ImportBatch, case_type: CaseTypeDef,
     large_cache(connection)
     issues: list[RowIssue] = []
     counts = {"rows": batch.rows_total, "households": 0, "valid": 0}
-    chunk: list[dict[str, Any]] = []
+    chunk: list[list[str]] = []
 
     def flush() -> None:
-        hashes = [p["id_hash"] for h in chunk for p in h["persons"]]
-        conflicts = services.id_conflicts(case_type=case_type, programme=batch.programme,
-                                          hashes=hashes)
+        hashes = [h[at] for h in chunk for at in range(P0 + P_HASH, len(h), PW)]
+        conflicts = _conflicts(case_type, batch.programme, hashes)
         fine = []
         for household in chunk:
             problems = []
-            for person in household["persons"]:
-                hit = conflicts.get(person["id_hash"])
-                if hit and (hit[1] == services.REASON_RENOVATED or person["position"] == 0):
-                    problems.append(RowIssue(household["row"], COL_ID,
+            for at in range(P0, len(household), PW) if conflicts else ():
+                hit = conflicts.get(household[at + P_HASH])
+                if hit and (hit[1] == services.REASON_RENOVATED or
+                            household[at + P_POSITION] == "0"):
+                    problems.append(RowIssue(int(household[1]), COL_ID,
                                              services.conflict_message(*hit),
-                                             household["ref"], hit[1]))
+                                             household[0], hit[1]))
             if problems:
                 issues.extend(problems)
             else:
@@ -545,9 +626,9 @@ def _replay(batch: ImportBatch, case_type: CaseTypeDef,
         on_chunk(fine, counts)
         chunk.clear()
 
-    with _prepared_path(batch).open(encoding="utf-8") as handle:
+    with _prepared_path(batch).open(encoding="utf-8", newline="\n") as handle:
         for line in handle:
-            chunk.append(json.loads(line))
+            chunk.append(_prepared_read(line))
             if len(chunk) >= CHUNK:
                 flush()
     if chunk:
@@ -584,7 +665,7 @@ def import_run(*, user: User, batch_id: int, mode: str) -> ImportBatch:
 
     writer = _Writer(batch=batch, user=user, case_type=case_type, due_on=due_on)
 
-    def write(households: list[dict[str, Any]], counts: Mapping[str, int]) -> None:
+    def write(households: list[list[str]], counts: Mapping[str, int]) -> None:
         nonlocal written
         writer.write(households)
         written += len(households)
@@ -628,9 +709,11 @@ def import_run(*, user: User, batch_id: int, mode: str) -> ImportBatch:
 class _Writer:
     """Writes prepared households with ``executemany``, the same statement a raw bulk insert
     uses: Django's ``bulk_create`` prepares every field of every row in Python (≈0.6 ms a
-    case on the 2-core reference machine), which would be most of an import's time.
-    Case ids are taken in one step first (the sequence on PostgreSQL; the table's maximum on
-    SQLite, whose write lock the import's transaction holds), so persons can point to them."""
+    case on the 2-core reference machine), which would be most of an import's time. The
+    prepared rows already hold the database's text (the data as JSON, dates as ISO), so a
+    row is a tuple of what was read. Case ids are taken in one step first (the sequence on
+    PostgreSQL; the table's maximum on SQLite, whose write lock the import's transaction
+    holds), so persons can point to them."""
 
     def __init__(self, *, batch: ImportBatch, user: User, case_type: CaseTypeDef,
                  due_on: dt.date | None):
@@ -642,6 +725,7 @@ class _Writer:
         self.case_type = case_type
         self.stage = case_type.initial_stage.key
         self.due_on = connection.ops.adapt_datefield_value(due_on)
+        self.postgresql = connection.vendor == "postgresql"
         quote = connection.ops.quote_name
         self.case_columns = ["id", "programme_id", "case_type", "division_id", "stage",
                              "stage_entered_at", "due_on", "outcome", "subject_name",
@@ -650,22 +734,24 @@ class _Writer:
                              "created_by_id", "created_at", "updated_at"]
         self.person_columns = ["case_id", "position", "relation", "name", "name_pinyin",
                                "id_hash", "id_masked", "birth_date", "division_code"]
-        self.case_sql = self._insert(Case._meta.db_table, self.case_columns, quote)
+        self.case_sql = self._insert(Case._meta.db_table, self.case_columns, quote,
+                                     {"data": "::jsonb"} if self.postgresql else {})
         self.person_sql = self._insert(CasePerson._meta.db_table, self.person_columns, quote)
-        self.data_field = Case._meta.get_field("data")
         self.empty_list = Case._meta.get_field("entitlement_detail").get_db_prep_save(
             [], connection)
         self.written = 0
         self.analyzed = 1000
 
     @staticmethod
-    def _insert(table: str, columns: list[str], quote: Any) -> str:
+    def _insert(table: str, columns: list[str], quote: Any,
+                casts: Mapping[str, str] | None = None) -> str:
+        casts = casts or {}
         return (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))})")
+                f"VALUES ({', '.join('%s' + casts.get(c, '') for c in columns)})")
 
     def _ids(self, n: int) -> list[int]:
         with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql":
+            if self.postgresql:
                 cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
                                "FROM generate_series(1, %s)", [Case._meta.db_table, n])
                 return [row[0] for row in cursor.fetchall()]
@@ -673,27 +759,24 @@ class _Writer:
             first = cursor.fetchone()[0] + 1
             return list(range(first, first + n))
 
-    def write(self, households: list[dict[str, Any]]) -> None:
+    def write(self, households: list[list[str]]) -> None:
         if not households:
             return
-        ops = self.connection.ops
-        now = ops.adapt_datetimefield_value(timezone.now())
+        now = self.connection.ops.adapt_datetimefield_value(timezone.now())
         ids = self._ids(len(households))
+        programme, kind, stage, due_on = (self.batch.programme_id, self.case_type.key,
+                                          self.stage, self.due_on)
+        batch, user, empty = self.batch.pk, self.user.pk, self.empty_list
+        born = dt.date.fromisoformat if self.postgresql else str
         cases, persons = [], []
         for case_id, h in zip(ids, households, strict=True):
-            head = h["persons"][0]
-            cases.append((case_id, self.batch.programme_id, self.case_type.key, h["division"],
-                          self.stage, now, self.due_on, "",
-                          h["data"][self.case_type.subject_name], head["id_masked"],
-                          head["id_hash"], self.data_field.get_db_prep_save(h["data"],
-                                                                            self.connection),
-                          h["pii"], self.empty_list, self.batch.pk, h["row"], self.user.pk,
-                          now, now))
-            for p in h["persons"]:
-                persons.append((case_id, p["position"], p["relation"], p["name"],
-                                p["name_pinyin"], p["id_hash"], p["id_masked"],
-                                ops.adapt_datefield_value(dt.date.fromisoformat(
-                                    p["birth_date"])), h["division"]))
+            _ref, row, division, name, data, pii = h[:P0]
+            cases.append((case_id, programme, kind, division, stage, now, due_on, "", name,
+                          h[P0 + P_MASKED], h[P0 + P_HASH], data, pii, empty, batch,
+                          int(row), user, now, now))
+            for at in range(P0, len(h), PW):
+                persons.append((case_id, int(h[at]), h[at + 1], h[at + 2], h[at + 3],
+                                h[at + 4], h[at + 5], born(h[at + 6]), division))
         with self.connection.cursor() as cursor:
             cursor.executemany(self.case_sql, cases)
             cursor.executemany(self.person_sql, persons)
