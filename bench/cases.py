@@ -136,6 +136,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     scratch = Path(tempfile.mkdtemp(prefix="shidian-bench-cases-"))
     os.environ.setdefault("SHIDIAN_VAR_DIR", str(scratch))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -271,7 +272,10 @@ def main() -> int:
         "ratio": round(import_seconds / reference_seconds, 2) if reference_seconds else None,
         "dedup_seconds": round(dedup_seconds, 2), "pairs_exact": found.exact,
         "pairs_fuzzy": found.fuzzy, "transition_seconds": round(transition_seconds, 2),
-        "moved": moved.moved}, ensure_ascii=False))
+        "moved": moved.moved,
+        # The machine is shared: the 1-minute load average at the start and at the end.
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]},
+        ensure_ascii=False))
     return 0
 
 
