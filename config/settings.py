@@ -286,3 +286,30 @@ LOGGING = {
     "root": {"handlers": ["console"],
              "level": os.environ.get("SHIDIAN_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
 }
+
+# --- Security (shidian.security): 三员 roles, tamper-evident audit, MLPS 2.0 controls ----------
+# Owned by the security app; production hardening (HSTS, TLS, cookies) is the profile's above.
+INSTALLED_APPS += ["shidian.security"]
+# After authentication and messages: idle timeout, second factor, password expiry, CSP header.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "shidian.security.middleware.SecurityMiddleware")
+# The policy's validators (its length replaces Django's fixed minimum) and the password history.
+AUTH_PASSWORD_VALIDATORS = [
+    v for v in AUTH_PASSWORD_VALIDATORS if not v["NAME"].endswith("MinimumLengthValidator")
+] + [{"NAME": "shidian.security.validators.ComplexityValidator"},
+     {"NAME": "shidian.security.validators.HistoryValidator"}]
+# Defaults of the security policy until the security administrator saves it on /security/policy/.
+SHIDIAN_PASSWORD_MIN_LENGTH = int(os.environ.get("SHIDIAN_PASSWORD_MIN_LENGTH", 10))
+SHIDIAN_PASSWORD_MIN_CLASSES = int(os.environ.get("SHIDIAN_PASSWORD_MIN_CLASSES", 3))
+SHIDIAN_PASSWORD_EXPIRY_DAYS = int(os.environ.get("SHIDIAN_PASSWORD_EXPIRY_DAYS", 90))
+SHIDIAN_PASSWORD_HISTORY = int(os.environ.get("SHIDIAN_PASSWORD_HISTORY", 5))
+SHIDIAN_SESSION_IDLE_MINUTES = int(os.environ.get("SHIDIAN_SESSION_IDLE_MINUTES",
+                                                  SESSION_COOKIE_AGE // 60))
+SHIDIAN_TOTP_REQUIRED = env_bool("SHIDIAN_TOTP_REQUIRED", False)
+# Audit records are kept at least this long (never below 180 days: security.E001).
+SHIDIAN_AUDIT_RETENTION_DAYS = int(os.environ.get("SHIDIAN_AUDIT_RETENTION_DAYS", 183))
+# No inline scripts or styles anywhere (tests/templates check it); data: for Bootstrap's icons.
+SHIDIAN_CSP = os.environ.get("SHIDIAN_CSP") or (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'")

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,9 +100,14 @@ class SecurityMiddleware:
 
     @staticmethod
     def _exempt(path: str) -> bool:
-        prefixes = [reverse("logout"), reverse("login"), reverse("security:password"),
-                    reverse("security:otp"), reverse("security:otp-setup"),
-                    settings.STATIC_URL or "/static/", "/i18n/"]
+        """Pages a user reaches before the checks are met (signing in and out, the password
+        and second-factor pages, static files)."""
+        prefixes = [settings.STATIC_URL or "/static/", "/i18n/"]
+        for name in ("logout", "login", "security:password", "security:otp"):
+            try:
+                prefixes.append(reverse(name))
+            except NoReverseMatch:
+                continue
         return any(path.startswith(p) for p in prefixes)
 
     def _gate(self, request: HttpRequest) -> HttpResponse | None:

@@ -18,6 +18,8 @@ ROLE_HOME = {
     Role.LEADER: "reporting:plans",
     Role.CASE_WORKER: "cases:programmes",
     Role.ADMIN: "orgs:index",
+    Role.SECURITY_ADMIN: "security:controls",
+    Role.AUDIT_ADMIN: "security:audit",
 }
 
 
