@@ -243,3 +243,28 @@ def test_outsiders_get_404_on_an_apprentice_and_the_programme_pages(client, appr
         "direction": "spent", "category": "allowance", "amount": "1",
         "on": "2017-01-01"}).status_code == 404
     assert _state() == before
+
+
+def test_health_data_are_masked_and_each_full_view_by_the_caring_institution_is_logged(
+        client, hospice):
+    from auditlog.models import LogEntry
+
+    from shidian.cases.models import EventKind
+
+    case = hospice.cases["a"]
+    client.force_login(hospice.users["county_office"])
+    page = client.get(reverse("careflows:case", args=[case.pk])).content.decode()
+    assert "******" in page and "肺癌" not in page and 'data-testid="reveal-diagnosis"' not in page
+    assert client.post(reverse("cases:reveal", args=[case.pk]),
+                       {"field": "diagnosis"}).status_code == 403
+    client.force_login(hospice.users["ward"])
+    page = client.get(reverse("careflows:case", args=[case.pk])).content.decode()
+    assert 'data-testid="reveal-diagnosis"' in page and "肺癌" not in page
+    shown = client.post(reverse("cases:reveal", args=[case.pk]), {"field": "diagnosis"})
+    assert "肺癌晚期伴骨转移" in shown.content.decode()
+    assert case.events.filter(kind=EventKind.PII_VIEW, actor=hospice.users["ward"]).count() == 1
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk=str(case.pk),
+                                   actor=hospice.users["ward"]).count() == 1
+    client.force_login(hospice.users["community_staff"])
+    assert client.post(reverse("cases:reveal", args=[case.pk]),
+                       {"field": "diagnosis"}).status_code == 404

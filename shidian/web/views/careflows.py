@@ -78,8 +78,11 @@ def _relations_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     summaries = schedules.schedule_summary(case) if schedule else []
     results = schedules.assessment_results(case_type, case)
     ownership = transfers.ownership_def(case_type)
+    sensitive = [(f, case.data.get(f.key)) for f in case_type.fields
+                 if f.sensitive and case.data.get(f.key)]
     return {
         "case": case, "case_type": case_type, "today": today,
+        "sensitive": sensitive, "can_reveal": access.can_reveal(user, case_type, case),
         "role_rows": role_rows, "agreements": agreements,
         "schedule": schedule, "summaries": summaries,
         "attendance_rate": schedules.attendance_rate(summaries),
