@@ -326,7 +326,7 @@ def application_create(*, user: User, call_id: int | str, agency_id: int | str,
     if category is None:
         raise _error(ErrorCode.INVALID, MSG_CATEGORY)
     quota = Quota.objects.filter(category=category, region=(region or "").strip()).first()
-    if quota is None:
+    if quota is None or quota.amount == 0:  # the 分配表 gives the region no place here
         raise _error(ErrorCode.INVALID, MSG_REGION, region=region or "-", category=str(category))
     province = quota.province
     if province is not None and not agency.division_id.startswith(province.code):

@@ -24,7 +24,7 @@ from shidian.selection import access, services
 from shidian.selection.models import (Application, ApplicationStatus, PilotSite,
                                       ReviewAssignment, ReviewStatus)
 from shidian.selection.taskbook import taskbook_docx
-from shidian.selection.testing import COUNTY, at
+from shidian.selection.testing import at
 
 pytestmark = pytest.mark.django_db
 MARCH_5, MARCH_10, MARCH_25 = at(date(2009, 3, 5)), at(date(2009, 3, 10)), at(date(2009, 3, 25))
