@@ -284,6 +284,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # `shidian run_huey` gives huey's logger a handler of its own; not twice through root.
+    "loggers": {"huey": {"propagate": False}},
     "root": {"handlers": ["console"],
              "level": os.environ.get("SHIDIAN_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
 }
