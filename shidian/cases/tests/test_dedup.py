@@ -137,3 +137,20 @@ def test_dismissing_keeps_both_cases_open(workers, programme):
     assert not Case.objects.exclude(outcome=Outcome.OPEN).exists()
     pair.refresh_from_db()
     assert pair.status == PairStatus.DISMISSED and pair.decided_by == workers["office"]
+
+
+def test_close_birth_dates_pair_neighbours_not_the_ends_of_a_chain(workers, programme):
+    """Three namesakes born 20 days apart: each is paired with the next (20 days), not the
+    first with the last (40 days); a withdrawn case born in between is left out."""
+    born = dt.date(1962, 5, 1)
+    a, b, c = (register(workers["village"], programme, head_name=name, members=[],
+                        head_id_number=id_number(born=born + dt.timedelta(days=days)))
+               for name, days in (("张三", 0), ("章三", 20), ("张叁", 40)))
+    gone = register(workers["village"], programme, head_name="张三", members=[],
+                    head_id_number=id_number(born=born + dt.timedelta(days=10)))
+    Case.objects.filter(pk=gone.pk).update(outcome=Outcome.WITHDRAWN)
+    result = dedup.dedup_run(programme=programme)
+    assert (result.exact, result.fuzzy) == (0, 2)
+    assert {(p.case_a_id, p.case_b_id) for p in DuplicatePair.objects.all()} == {
+        (a.pk, b.pk), (b.pk, c.pk)}
+    assert {p.reasons[0]["days"] for p in DuplicatePair.objects.all()} == {20}

@@ -158,6 +158,19 @@ def test_the_prepared_rows_hold_no_number_in_clear(setup):
         assert secret not in prepared
 
 
+def test_a_name_typed_with_a_line_break_is_imported_as_typed(setup):
+    """Excel lets a cell hold a line break (Alt+Enter); the household still goes through the
+    check and the run with the name unchanged."""
+    workers, programme = setup
+    values = household()
+    values["members"][0]["name"] = "李秀\n英"
+    batch = upload(workers, programme, csv_bytes(rows_of("1", values)))
+    assert batch.households_valid == 1
+    imports.import_run(user=workers["township"], batch_id=batch.pk, mode="all")
+    assert CasePerson.objects.get(position=1).name == "李秀\n英"
+    assert Case.objects.get().data["members"][0]["name"] == "李秀\n英"
+
+
 def test_excel_files_and_missing_columns(setup):
     workers, programme = setup
     book = Workbook()
