@@ -23,3 +23,5 @@ class CasesConfig(AppConfig):
         auditlog.register(models.Payment)
         auditlog.register(models.DuplicatePair)
         auditlog.register(models.ImportBatch)
+        auditlog.register(models.CaseMember)
+        auditlog.register(models.FollowUp, exclude_fields=["data"])  # findings: encrypted

@@ -38,6 +38,8 @@ from django.utils.translation import gettext as _
 from shidian.core import crypto, workdays
 from shidian.core.errors import ErrorCode, ShidianError
 
+from .audit import audited
+
 if TYPE_CHECKING:
     from shidian.orgs.models import User
 
@@ -264,6 +266,7 @@ def schedule_start(*, case: Case, start: dt.date) -> FollowUp | None:
     return FollowUp.objects.create(case=case, due_on=day, basis="start")
 
 
+@audited
 def visit_record(*, user: User, case_id: int, visited_on: dt.date, values: Mapping[str, Any],
                  today: dt.date | None = None) -> tuple[FollowUp, FollowUp | None]:
     """Record the case's due visit as made on ``visited_on`` with its findings ``values``

@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 
 from shidian.core.errors import ErrorCode, ShidianError
 
+from .audit import audited
+
 if TYPE_CHECKING:
     from shidian.orgs.models import User
 
@@ -249,7 +251,8 @@ def _may_manage(user: User, team: TeamDef, case: Case) -> bool:
                                      removed_at__isnull=True).exists()
 
 
-def member_add(*, actor: User, case: Case, member: User, duty: str,
+@audited
+def member_add(*, user: User, case: Case, member: User, duty: str,
                agency_id: int | None = None, initial: bool = False) -> Any:
     """Put ``member`` on the case's team with ``duty``; the responsible duty carries the
     member's institution (their agency, or the one named), whose users then see the case.
@@ -266,7 +269,7 @@ def member_add(*, actor: User, case: Case, member: User, duty: str,
     except KeyError:
         raise ShidianError(ErrorCode.INVALID, _("Unknown duty in the case team."),
                            {"reason": REASON_TEAM}) from None
-    if not initial and not _may_manage(actor, team, case):
+    if not initial and not _may_manage(user, team, case):
         raise ShidianError(ErrorCode.FORBIDDEN, _("You may not change this case's team."),
                            {"reason": REASON_FORBIDDEN})
     if not member.is_active:
@@ -288,8 +291,8 @@ def member_add(*, actor: User, case: Case, member: User, duty: str,
             return existing
         row = CaseMember.objects.create(case=case, user=member, duty=duty,
                                         responsible=duty_def.responsible, agency=agency,
-                                        added_by=actor)
-        CaseEvent.objects.create(case=case, kind=EventKind.TEAM, actor=actor,
+                                        added_by=user)
+        CaseEvent.objects.create(case=case, kind=EventKind.TEAM, actor=user,
                                  from_stage=case.stage,
                                  data={"added": member.pk, "duty": duty,
                                        "agency": agency.pk if agency else None})
@@ -303,15 +306,16 @@ def registrar_join(*, case: Case, user: User) -> None:
     team = team_def(case_type_get(case.case_type))
     if team is None or not team.registrar:
         return
-    member_add(actor=user, case=case, member=user, duty=team.registrar, initial=True)
+    member_add(user=user, case=case, member=user, duty=team.registrar, initial=True)
 
 
-def member_remove(*, actor: User, case: Case, member_id: int) -> None:
+@audited
+def member_remove(*, user: User, case: Case, member_id: int) -> None:
     from .definitions import case_type_get
     from .models import CaseEvent, CaseMember, EventKind
 
     team = team_def(case_type_get(case.case_type))
-    if team is None or not _may_manage(actor, team, case):
+    if team is None or not _may_manage(user, team, case):
         raise ShidianError(ErrorCode.FORBIDDEN, _("You may not change this case's team."),
                            {"reason": REASON_FORBIDDEN})
     with transaction.atomic():
@@ -321,6 +325,6 @@ def member_remove(*, actor: User, case: Case, member_id: int) -> None:
             return
         row.removed_at = timezone.now()
         row.save(update_fields=["removed_at"])
-        CaseEvent.objects.create(case=case, kind=EventKind.TEAM, actor=actor,
+        CaseEvent.objects.create(case=case, kind=EventKind.TEAM, actor=user,
                                  from_stage=case.stage,
                                  data={"removed": row.user_id, "duty": row.duty})

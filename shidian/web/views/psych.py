@@ -130,7 +130,7 @@ def team_add(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("No active user with this user name."))
         return redirect("psych:patient", case_id=case.pk)
     try:
-        needtoknow.member_add(actor=_user(request), case=case, member=member,
+        needtoknow.member_add(user=_user(request), case=case, member=member,
                               duty=request.POST.get("duty", ""))
     except ShidianError as err:
         _error(request, err)
@@ -146,7 +146,7 @@ def team_add(request: HttpRequest, case_id: int) -> HttpResponse:
 def team_remove(request: HttpRequest, case_id: int, member_id: int) -> HttpResponse:
     case = _case(request, case_id, PATIENT)
     try:
-        needtoknow.member_remove(actor=_user(request), case=case, member_id=member_id)
+        needtoknow.member_remove(user=_user(request), case=case, member_id=member_id)
     except ShidianError as err:
         _error(request, err)
     return redirect("psych:patient", case_id=case.pk)

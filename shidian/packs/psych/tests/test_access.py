@@ -22,7 +22,7 @@ def patient(world):
     case = case_services.case_create(user=world.grid, programme=world.patients,
                                      today=REGISTERED,
                                      values=patient_values(registered_on="2020-06-03"))
-    needtoknow.member_add(actor=world.grid, case=case, member=world.doctor,
+    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
                           duty="psych_doctor", initial=True)
     return case
 
@@ -57,10 +57,10 @@ def test_outsiders_cannot_open_the_patient_and_nothing_is_logged_for_them(world,
 def test_the_team_and_the_doctors_institution_see_the_patient(world, patient):
     for user in (world.grid, world.doctor, world.colleague):
         assert access.access_case_by_id(user=user, case_id=patient.pk) == patient
-    needtoknow.member_add(actor=world.doctor, case=patient, member=world.police, duty="police")
+    needtoknow.member_add(user=world.doctor, case=patient, member=world.police, duty="police")
     assert access.access_case_by_id(user=world.police, case_id=patient.pk) == patient
     member = patient.members.get(user=world.police, removed_at__isnull=True)
-    needtoknow.member_remove(actor=world.doctor, case=patient, member_id=member.pk)
+    needtoknow.member_remove(user=world.doctor, case=patient, member_id=member.pk)
     with pytest.raises(ShidianError):
         access.access_case_by_id(user=world.police, case_id=patient.pk)
 

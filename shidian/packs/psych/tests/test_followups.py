@@ -28,9 +28,9 @@ def _register(world, registered_on):
 def _team(world, case):
     # The grid worker registered the case and is on its team; the township's 精防 manager
     # (here the doctor, once responsible) completes it.
-    needtoknow.member_add(actor=world.grid, case=case, member=world.doctor,
+    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
                           duty="psych_doctor", initial=True)
-    needtoknow.member_add(actor=world.doctor, case=case, member=world.police, duty="police")
+    needtoknow.member_add(user=world.doctor, case=case, member=world.police, duty="police")
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ def test_the_doctor_sees_the_missed_visit_and_records_it(world, client):
                                      today=today - dt.timedelta(days=40),
                                      values=patient_values(registered_on=(
                                          today - dt.timedelta(days=40)).isoformat()))
-    needtoknow.member_add(actor=world.grid, case=case, member=world.doctor,
+    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
                           duty="psych_doctor", initial=True)
     client.force_login(world.doctor)
     page = client.get(f"/psych/p/{world.patients.pk}/followups/").content.decode()
