@@ -29,6 +29,7 @@ from shidian.reporting.services import ReportInput, cycle_set, report_submit
 
 from .logins import DEMO_PASSWORD
 from .oversight import oversight_demo_load
+from .security import security_demo_load
 from .selection import selection_demo_load
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -104,6 +105,7 @@ def demo_load(*, log: Callable[[str], None] = print, with_villages: bool = True)
     _demo_cases(result, log)
     selection_demo_load(log=log)
     oversight_demo_load(log=log)
+    security_demo_load(log=log)
     return result
 
 
