@@ -28,7 +28,15 @@ from shidian.orgs.models import User
 
 from . import access
 from .audit import audited
-from .definitions import E_REFERENCE, E_SHAPE, Actor, CaseTypeDef, Label, TransitionDef, case_type_get
+from .definitions import (
+    E_REFERENCE,
+    E_SHAPE,
+    Actor,
+    CaseTypeDef,
+    Label,
+    TransitionDef,
+    case_type_get,
+)
 from .models import Case, CaseEvent, EventKind
 from .relation_models import Assessment, Attendance, AttendanceStatus, CaseParty, SchedulePeriod
 from .relations import (

@@ -4,9 +4,9 @@ A case type with ``ownership:`` belongs to an institution (``Case.agency``): the
 division is the institution's, and institution staff (the pilot-site role) see only the cases
 their institutions own (``access.cases_visible_to``). A transfer is asked for by the owner's
 staff (``ownership.transfer.by``) with a reason, to an institution taking part in the programme
-(``transfer.to``: an institution owning a case of a site case type that has reached a
-stage, e.g. a 安宁疗护 pilot site that is serving); the receiving institution's staff accept it or decline it.
-On acceptance the case moves to the receiver (its institution and division), and the sender no
+(``sites``: an institution owning a case of a site case type that has reached a stage,
+e.g. a 安宁疗护 pilot site that is serving); the receiving institution's staff accept it or
+decline it. On acceptance the case moves to the receiver (its institution and division), and the sender no
 longer sees it. Every step is on the case's timeline and in the audit log.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shidian.cases import access, funds, parties, schedules, services, transfers
+from shidian.cases import access, funds, parties, schedules, transfers
 from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
 from shidian.cases.relation_models import AttendanceStatus, FundDirection
