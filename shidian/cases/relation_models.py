@@ -39,9 +39,6 @@ class Party(models.Model):
     id_masked = models.CharField(_("ID number"), max_length=24, blank=True)
     pii = models.TextField(editable=False, blank=True)  # Fernet envelope: the ID number
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="case_parties",
-                             verbose_name=_("user account"))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
