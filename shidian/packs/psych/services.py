@@ -136,3 +136,23 @@ def missed_visits_notify(*, today: dt.date, cases: Any = None) -> int:
                 status=MessageStatus.SENT, sent_at=now))
     Message.objects.bulk_create(made, ignore_conflicts=True)
     return len(made)
+
+
+def figures_refresh(*, user: User, programme: CaseProgramme, today: dt.date) -> int:
+    """Set up the pack's indicators for the programme's area if needed and write this month's
+    figures of its registries (the rooms, and the patients of the same area and year)."""
+    from shidian.core.periods import PeriodKind, period_containing
+
+    from . import figures
+
+    if not programme.division_id or not case_access.can_run_programme(user,
+                                                                      programme.division_id):
+        raise ShidianError(ErrorCode.FORBIDDEN,
+                           _("Only an office of this division may run a programme here."))
+    data_set = figures.indicators_setup(user=user, division=programme.division)
+    patients = CaseProgramme.objects.filter(case_type=figures.PATIENT, year=programme.year,
+                                            division_id=programme.division_id).first()
+    period = period_containing(today, PeriodKind.MONTH).id
+    return figures.figures_push(user=user, data_set=data_set, period=period,
+                                rooms=programme if programme.case_type == figures.ROOM
+                                else None, patients=patients)

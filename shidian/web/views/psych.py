@@ -170,11 +170,16 @@ def rooms(request: HttpRequest, programme_id: int) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
         try:
-            added = services.rooms_register_villages(user=user, programme=programme)
+            if request.POST.get("action") == "figures":
+                changed = services.figures_refresh(user=user, programme=programme,
+                                                   today=timezone.localdate())
+                messages.success(request, _("%(n)s figures updated.") % {"n": changed})
+            else:
+                added = services.rooms_register_villages(user=user, programme=programme)
+                messages.success(request, _("%(n)s villages added to the registry.") % {
+                    "n": added})
         except ShidianError as err:
             _error(request, err)
-        else:
-            messages.success(request, _("%(n)s villages added to the registry.") % {"n": added})
         return redirect("psych:rooms", programme_id=programme.pk)
     try:
         day = parse_date(request.GET["day"]) if request.GET.get("day") else (

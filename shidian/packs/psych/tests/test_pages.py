@@ -43,6 +43,18 @@ def test_the_room_and_training_pages(world, client):
     client.force_login(world.office)
     page = client.get(f"/psych/p/{world.rooms.pk}/rooms/").content.decode()
     assert "0.0%" in page and "大田村" in page
+    assert client.post(f"/psych/p/{world.rooms.pk}/rooms/",
+                       {"action": "figures"}).status_code == 302
+    from shidian.indicators.models import IndicatorValue
+    from shidian.packs.psych.figures import indicator_by_key
+
+    rate = indicator_by_key("room_rate")
+    assert IndicatorValue.objects.get(indicator_id=rate.pk, code="510521",
+                                      period=dt.date.today().strftime("%YM%m")).value == 0.0
+    client.force_login(world.grid)
+    assert client.post(f"/psych/p/{world.rooms.pk}/rooms/",
+                       {"action": "figures"}).status_code == 302  # refused with a message
+    client.force_login(world.office)
     assert client.get(f"/psych/p/{world.trainees.pk}/training/").status_code == 200
     assert client.get("/psych/").status_code == 200
     # A programme of another kind is not found under these pages.
