@@ -87,6 +87,34 @@ class AnswersInput(serializers.Serializer):
                                       required=False, default=dict)
 
 
+class CategoryInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    group = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    task_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     default=list)
+    region = serializers.CharField(max_length=64, required=False, default="全国")
+    places = serializers.IntegerField(min_value=0)
+
+
+class ConditionInput(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    kind = serializers.ChoiceField(choices=["computed", "declared"])
+    category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    field_name = serializers.CharField(max_length=40, allow_blank=True, required=False,
+                                       default="")
+    field_label = serializers.CharField(max_length=200, allow_blank=True, required=False,
+                                        default="")
+    rule = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    needs_document = serializers.BooleanField(required=False, default=False)
+
+
+class ItemInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=2)
+    max_score = serializers.DecimalField(max_digits=6, decimal_places=2, required=False,
+                                         default=100)
+
+
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
@@ -169,6 +197,39 @@ class CallViewSet(viewsets.ViewSet):
     def import_quotas(self, request: Request, pk: str | None = None) -> Response:
         made = services.quotas_import(user=request.user, call_id=pk)  # type: ignore[arg-type]
         return Response({"categories": len(made)})
+
+    @extend_schema(request=CategoryInput, responses={201: dict})
+    @action(detail=True, methods=["post"], url_path="add-category")
+    def add_category(self, request: Request, pk: str | None = None) -> Response:
+        user = request.user
+        access.access_call_for_office(user=user, call_id=pk)  # type: ignore[arg-type]
+        data = _valid(CategoryInput, request.data)
+        category = services.category_add(user=user, call_id=pk,  # type: ignore[arg-type]
+                                         name=data["name"], group=data["group"],
+                                         task_ids=data["task_ids"])
+        quota = services.quota_set(user=user, call_id=pk,  # type: ignore[arg-type]
+                                   category_id=category.pk, region=data["region"],
+                                   amount=data["places"])
+        return Response({"id": category.pk, "task_ids": category.task_ids,
+                         "region": quota.region, "places": quota.amount}, status=201)
+
+    @extend_schema(request=ConditionInput, responses={201: dict})
+    @action(detail=True, methods=["post"], url_path="add-condition")
+    def add_condition(self, request: Request, pk: str | None = None) -> Response:
+        access.access_call_for_office(user=request.user, call_id=pk)  # type: ignore[arg-type]
+        data = _valid(ConditionInput, request.data)
+        condition = services.condition_add(user=request.user,  # type: ignore[arg-type]
+                                           call_id=pk, **data)  # type: ignore[arg-type]
+        return Response({"id": condition.pk}, status=201)
+
+    @extend_schema(request=ItemInput, responses={201: dict})
+    @action(detail=True, methods=["post"], url_path="add-item")
+    def add_item(self, request: Request, pk: str | None = None) -> Response:
+        access.access_call_for_office(user=request.user, call_id=pk)  # type: ignore[arg-type]
+        data = _valid(ItemInput, request.data)
+        item = services.score_item_add(user=request.user,  # type: ignore[arg-type]
+                                       call_id=pk, **data)  # type: ignore[arg-type]
+        return Response({"id": item.pk}, status=201)
 
     @extend_schema(request=AssignInput, responses={200: dict})
     @action(detail=True, methods=["post"])
@@ -283,12 +344,14 @@ class ReviewViewSet(viewsets.ViewSet):
     def _data(self, review) -> dict[str, Any]:
         data = {"id": review.pk, "application_id": review.application_id,
                 "applicant": review.application.agency.name, "status": review.status,
-                "relation": review.relation, "total": review.total}
+                "relation": review.relation,
+                "total": None if review.total is None else str(review.total)}
         if review.status in (ReviewStatus.DECLARED, ReviewStatus.SCORED):
             data["title"] = review.application.title
             data["summary"] = review.application.summary
-            data["sheet"] = [{"item_id": item.pk, "name": item.name, "weight": item.weight,
-                              "max_score": item.max_score, "score": value}
+            data["sheet"] = [{"item_id": item.pk, "name": item.name, "weight": str(item.weight),
+                              "max_score": str(item.max_score),
+                              "score": None if value is None else str(value)}
                              for item, value in selectors.review_sheet(review=review)]
         return data
 

@@ -87,6 +87,12 @@ MSG_OVER_QUOTA = gettext_lazy(
 MSG_NO_SHEET = gettext_lazy("The call has no scoring sheet yet.")
 
 
+# A quota for the whole country (a call without an allocation table, such as seed 02's): any
+# agency may apply for it, and its application goes through its own province. The other rows
+# without a province (中央企业, 全国铁道 …) are national systems that apply directly.
+NATIONAL_POOL = "全国"
+
+
 def _error(code: ErrorCode, message: Any, **params: Any) -> ShidianError:
     text = str(message) % params if params else str(message)
     return ShidianError(code, text, extra={k: v for k, v in params.items()
@@ -217,12 +223,19 @@ def quotas_import(*, user: User, call_id: int | str) -> list[Category]:
 @audited
 def category_add(*, user: User, call_id: int | str, name: str, group: str = "",
                  task_ids: Iterable[int] = ()) -> Category:
-    """A category by hand (a call without an allocation table: seed 02's kinds)."""
+    """A category by hand (a call without an allocation table: seed 02's kinds). Without
+    tasks named, its task book holds the plan's general tasks (``quotas.common_tasks``)."""
     if not (name or "").strip():
         raise _error(ErrorCode.INVALID, MSG_TITLE)
     with transaction.atomic():
         call = _office_call(user, call_id, lock=True)
         wanted = [int(t) for t in task_ids]
+        if not wanted:
+            plan_tasks = list(Task.objects.filter(plan=call.plan).order_by("order")
+                              .values_list("pk", "path", "title"))
+            parents = set(Task.objects.filter(plan=call.plan, parent__isnull=False)
+                          .values_list("parent_id", flat=True))
+            wanted = quotas.common_tasks(plan_tasks, parents)
         valid = set(Task.objects.filter(plan=call.plan, pk__in=wanted).values_list("pk",
                                                                                      flat=True))
         order = (call.categories.aggregate(m=Max("order"))["m"] or 0) + 1
@@ -332,6 +345,8 @@ def application_create(*, user: User, call_id: int | str, agency_id: int | str,
     if province is not None and not agency.division_id.startswith(province.code):
         raise _error(ErrorCode.INVALID, MSG_REGION_PROVINCE, agency=agency.name,
                      province=str(agency.division), region=quota.region)
+    if quota.region == NATIONAL_POOL:
+        province = Division.objects.filter(code=agency.division_id[:2]).first()
     if province is not None and kind in call.direct_kinds:
         province = None
     try:

@@ -148,6 +148,15 @@ def _call_action(request: HttpRequest, call) -> None:
     if action == "import":
         _attempt(request, lambda: services.quotas_import(user=user, call_id=call.pk),
                  _("The allocation table was imported."))
+    elif action == "category":
+        category = _attempt(request, lambda: services.category_add(
+            user=user, call_id=call.pk, name=post.get("name", ""), group=post.get("group", "")))
+        places = post.get("places", "")
+        if category is not None and places.isdigit():
+            _attempt(request, lambda: services.quota_set(
+                user=user, call_id=call.pk, category_id=category.pk,
+                region=post.get("region") or services.NATIONAL_POOL, amount=int(places)),
+                _("Category added."))
     elif action == "condition":
         _attempt(request, lambda: services.condition_add(
             user=user, call_id=call.pk, text=post.get("text", ""), kind=post.get("kind", ""),
