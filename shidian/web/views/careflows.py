@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shidian.cases import access, funds, parties, schedules, transfers
 from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
-from shidian.cases.relation_models import AttendanceStatus, FundDirection
+from shidian.cases.relation_models import AttendanceStatus, FundDirection, TransferStatus
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.web.views.cases import (
     _date,
@@ -101,7 +101,9 @@ def _relations_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "transfers": list(transfers.case_transfers(case)) if ownership else [],
         "targets": list(transfers.sites_open(case.programme).exclude(pk=case.agency_id))
         if ownership and case.agency_id and not case.outcome
+        and not case.transfers.filter(status=TransferStatus.PENDING).exists()
         and access.may_act(user, ownership.transfer_by, case.division_id) else [],
+        "has_left": bool(roles or parties.agreement_defs(case_type) or schedule or results),
     }
 
 
