@@ -7,6 +7,8 @@ import multiprocessing
 import os
 
 bind = os.environ.get("SHIDIAN_WEB_BIND", "unix:/run/shidian/gunicorn.sock")
+# gunicorn's control socket (`gunicornc`) beside the app's socket, not in $HOME.
+control_socket = os.environ.get("SHIDIAN_WEB_CONTROL", "/run/shidian/gunicorn.ctl")
 workers = int(os.environ.get("SHIDIAN_WEB_WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("SHIDIAN_WEB_THREADS", 4))
