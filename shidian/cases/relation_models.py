@@ -123,7 +123,7 @@ class SchedulePeriod(models.Model):
 
 
 class AttendanceStatus(models.TextChoices):
-    PRESENT = "present", _("Present")
+    PRESENT = "present", _("Present (attended)")
     LEAVE = "leave", _("On leave")
     ABSENT = "absent", _("Absent")
 

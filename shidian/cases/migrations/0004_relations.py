@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('on', models.DateField(verbose_name='date')),
-                ('status', models.CharField(choices=[('present', 'Present'), ('leave', 'On leave'), ('absent', 'Absent')], max_length=8, verbose_name='attendance')),
+                ('status', models.CharField(choices=[('present', 'Present (attended)'), ('leave', 'On leave'), ('absent', 'Absent')], max_length=8, verbose_name='attendance')),
                 ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
                 ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
