@@ -20,7 +20,7 @@ POLL_SECONDS = 1.0
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
-_stop = threading.Event()
+_stop: threading.Event | None = None
 
 
 def run_pending(huey: Huey = HUEY) -> int:
@@ -45,17 +45,19 @@ def _loop(stop: threading.Event, huey: Huey) -> None:
 
 
 def start_in_process(out: IO[str] | None = None, *, huey: Huey = HUEY) -> threading.Event | None:
-    """Start the worker thread once per process (not in production, not in immediate mode)."""
+    """Start the worker thread once per process (not in production, not in immediate mode);
+    the event that stops it."""
     from .jobs import in_process
 
-    global _thread
+    global _thread, _stop
     if huey.immediate or not in_process():
         return None
     with _lock:
-        if _thread is None or not _thread.is_alive():
+        if _thread is None or not _thread.is_alive() or _stop is None or _stop.is_set():
+            _stop = threading.Event()
             _thread = threading.Thread(target=_loop, args=(_stop, huey), name="shidian-jobs",
                                        daemon=True)
             _thread.start()
             if out is not None:
                 out.write(_("Background jobs run in this process.") + "\n")
-    return _stop
+        return _stop

@@ -103,3 +103,25 @@ def test_tests_and_production_never_use_the_embedded_thread(settings):
     assert worker.start_in_process() is None
     settings.PRODUCTION = True
     assert not jobs.in_process()
+
+
+def test_the_embedded_server_runs_queued_jobs_in_a_thread_of_its_own(tmp_path):
+    done = tmp_path / "done.txt"
+    huey = SqliteHuey("shidian", filename=str(tmp_path / "jobs.sqlite3"), results=False)
+
+    @huey.task(name="mark_done")
+    def mark_done():
+        done.write_text("ok")
+
+    mark_done()  # queued before the server started, like a job left by a crash
+    stop = worker.start_in_process(huey=huey)
+    try:
+        assert stop is not None
+        for _ in range(200):  # the thread polls every second; wait up to 20 s
+            if done.exists():
+                break
+            stop.wait(0.1)
+        assert done.read_text() == "ok"
+        assert worker.start_in_process(huey=huey) is stop  # one thread per process
+    finally:
+        stop.set()
