@@ -7,6 +7,7 @@ selectors), call one service or selector and render.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -339,5 +340,8 @@ def otp_qr(request: HttpRequest) -> HttpResponse:
     if device is None:
         raise Http404(_("Not found."))
     uri = services.totp_uri(user=request.user, device=device)  # type: ignore[arg-type]
-    svg = segno.make(uri, error="m").svg_inline(scale=5, border=2)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "no-store"
+    return response
