@@ -89,6 +89,8 @@ class AgreementDef:
     by: Actor | None
     before: tuple[str, ...]
     document: str = ""
+    # Conditions the case must meet on the signing day (``when`` must hold), with why.
+    require: tuple[ConditionalParty, ...] = ()
 
 
 # --- reading the sections ---------------------------------------------------------------------
@@ -143,6 +145,21 @@ def load_agreements(loader: Any, where: str, raw: Any, context: Mapping[str, Any
                 examples=loader.examples(extra_where, extra.get("examples")))
             _check_examples(loader, extra_where, condition, context)
             also.append(condition)
+        require = []
+        for i, extra in enumerate(item.get("require") or []):
+            extra_where = f"{here}.require[{i}]"
+            extra = read_mapping(loader, extra_where, extra)
+            when = str(extra.get("when") or "")
+            if not when:
+                loader.problem(E_SHAPE, extra_where, "a requirement needs when")
+                continue
+            if not loader.expression(extra_where, when, known, context["functions"]):
+                continue
+            condition = ConditionalParty(
+                party="", when=when, message=label_of(extra.get("message"), when),
+                examples=loader.examples(extra_where, extra.get("examples")))
+            _check_examples(loader, extra_where, condition, context)
+            require.append(condition)
         document = str(item.get("document") or "")
         if document and document not in context["documents"]:
             loader.problem(E_REFERENCE, here, f"unknown document {document!r}")
@@ -150,7 +167,7 @@ def load_agreements(loader: Any, where: str, raw: Any, context: Mapping[str, Any
             key=str(key), label=label_of(item.get("label"), str(key)), parties=parties,
             also=tuple(also), by=read_actor(loader, f"{here}.by", item.get("by")),
             before=read_transitions(loader, f"{here}.before", item.get("before"), context),
-            document=document)
+            document=document, require=tuple(require))
     return agreements
 
 
@@ -306,17 +323,22 @@ def subject_age(case: Case, on: dt.date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def _agreement_env(case_type: CaseTypeDef, case: Case, on: dt.date) -> dict[str, Any]:
+    from .services import case_env
+
+    env = case_env(case_type, case, today=on)
+    age = subject_age(case, on)
+    env["age"] = Decimal(age) if age is not None else None
+    return env
+
+
 def required_parties(case_type: CaseTypeDef, case: Case, agreement: AgreementDef,
                      on: dt.date) -> list[tuple[str, Label | None]]:
     """The roles that must sign on ``on``: the fixed ones, then each condition that holds
     (with the pack's message saying why)."""
-    from .services import case_env
-
     required: list[tuple[str, Label | None]] = [(role, None) for role in agreement.parties]
     if agreement.also:
-        env = case_env(case_type, case, today=on)
-        age = subject_age(case, on)
-        env["age"] = Decimal(age) if age is not None else None
+        env = _agreement_env(case_type, case, on)
         for condition in agreement.also:
             try:
                 holds = bool(expressions.evaluate(condition.when, env))
@@ -325,6 +347,23 @@ def required_parties(case_type: CaseTypeDef, case: Case, agreement: AgreementDef
             if holds:
                 required.append((condition.party, condition.message))
     return required
+
+
+def unmet_requirements(case_type: CaseTypeDef, case: Case, agreement: AgreementDef,
+                       on: dt.date) -> list[str]:
+    """The pack's messages for each requirement the case does not meet on ``on``."""
+    if not agreement.require:
+        return []
+    env = _agreement_env(case_type, case, on)
+    unmet = []
+    for condition in agreement.require:
+        try:
+            holds = bool(expressions.evaluate(condition.when, env))
+        except expressions.EvaluationError:
+            holds = False
+        if not holds:
+            unmet.append(str(condition.message))
+    return unmet
 
 
 def _role_label(case_type: CaseTypeDef, role: str) -> str:
@@ -358,7 +397,7 @@ def agreement_sign(*, user: User, case_id: int, kind: str, signed_on: dt.date,
             raise error(ErrorCode.DUPLICATE, REASON_DUPLICATE,
                         _("This agreement is recorded already."))
         assigned = case_parties(case)
-        problems = []
+        problems = unmet_requirements(case_type, case, agreement, signed_on)
         for role, why in required_parties(case_type, case, agreement, signed_on):
             if role not in signatories:
                 problems.append(str(why) if why else _("%(role)s has not signed.") % {
