@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -377,9 +378,38 @@ class RectificationViewSet(viewsets.ViewSet):
 
 
 # -- evaluations ----------------------------------------------------------------------------
+class ReviewEntrySerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    subject = serializers.CharField(max_length=16)
+    score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    basis = serializers.CharField(max_length=500)
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     default=list)
+
+
+class ReviewSerializer(serializers.Serializer):
+    scores = ReviewEntrySerializer(many=True, min_length=1)
+
+
 class EvaluationViewSet(viewsets.ViewSet):
     """A scorecard round's results: each subject's total, percent, grade, rank and change
-    (a unit sees its own row)."""
+    (a unit sees its own row); its named reviewers score the items scored by hand."""
+
+    @extend_schema(request=ReviewSerializer, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        """A reviewer's (or the office's) scores with their basis: all saved, or none."""
+        access.access_evaluation_for_review(user=request.user,  # type: ignore[arg-type]
+                                            evaluation_id=pk)  # type: ignore[arg-type]
+        data = _valid(ReviewSerializer, request.data)
+        with transaction.atomic():
+            for entry in data["scores"]:
+                services.score_review(user=request.user,  # type: ignore[arg-type]
+                                      evaluation_id=pk,  # type: ignore[arg-type]
+                                      item_id=entry["item"], subject=entry["subject"],
+                                      score=entry["score"], note=entry["basis"],
+                                      evidence_ids=entry["evidence"])
+        return self.retrieve(request, pk)
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         evaluation = access.access_evaluation_by_id(user=request.user,  # type: ignore[arg-type]
@@ -393,6 +423,7 @@ class EvaluationViewSet(viewsets.ViewSet):
             "id": evaluation.pk, "scorecard": evaluation.scorecard.name,
             "period": evaluation.period, "status": evaluation.status,
             "previous_period": ranking.previous_period.id if ranking.previous_period else None,
+            "reviewers": [str(r.user) for r in evaluation.reviewers.select_related("user")],
             "results": [{"subject": r.key, "name": r.name, "percent": r.value,
                          "rank": r.rank, "previous_rank": r.previous_rank,
                          "change": r.change, "grade": r.grade, "points": r.detail}

@@ -476,3 +476,28 @@ def test_the_api_gives_the_results_and_a_unit_only_its_own(ow, q2):
     other = APIClient()
     other.force_authenticate(ow.liaison_other)
     assert other.get(f"/api/oversight/evaluations/{evaluation.pk}/").status_code == 404
+
+
+def test_a_named_reviewer_scores_through_the_api_all_or_nothing(ow, q2):
+    from rest_framework.test import APIClient
+
+    evaluation = in_review(ow, q2, [ow.inspector])
+    item = manual_item(q2)
+    url = f"/api/oversight/evaluations/{evaluation.pk}/review/"
+    expert = APIClient()
+    expert.force_authenticate(ow.inspector)
+    entries = [{"item": item.pk, "subject": f"a{ow.health.pk}", "score": "24", "basis": "查阅台账"},
+               {"item": item.pk, "subject": f"a{ow.civil.pk}", "score": "31", "basis": "查阅台账"}]
+    refused = expert.post(url, {"scores": entries}, format="json")
+    assert refused.status_code == 400 and "30" in refused.json()["message"]
+    assert not evaluation.scores.filter(review_score__isnull=False).exists()
+    entries[1]["score"] = "27"
+    body = expert.post(url, {"scores": entries}, format="json").json()
+    assert body["reviewers"] == ["lx_expert"]
+    assert evaluation.scores.get(item=item, subject=f"a{ow.civil.pk}").review_score == Decimal("27.00")
+    # A 合江县 expert is not a reviewer of the round: not found, nothing saved.
+    other = APIClient()
+    other.force_authenticate(ow.other_inspector)
+    entries[0]["score"] = "1"
+    assert other.post(url, {"scores": entries}, format="json").status_code == 404
+    assert evaluation.scores.get(item=item, subject=f"a{ow.health.pk}").review_score == Decimal("24.00")
