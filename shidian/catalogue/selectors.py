@@ -51,6 +51,15 @@ def install_counts() -> dict[str, int]:
                 .values_list("pack", "n"))
 
 
+def installs_by_pack(*, installs: Any) -> dict[str, list[PackInstall]]:
+    """The programmes a user may open, grouped by pack, newest first (one query)."""
+    grouped: dict[str, list[PackInstall]] = {}
+    for install in installs.select_related("programme", "programme__division").order_by(
+            "-created_at", "-pk"):
+        grouped.setdefault(install.pack, []).append(install)
+    return grouped
+
+
 def install_detail(*, install: PackInstall) -> dict[str, Any]:
     """What a programme got from its pack, for its pack page (a handful of queries)."""
     from shidian.cases.models import CaseProgramme

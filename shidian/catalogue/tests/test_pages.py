@@ -88,6 +88,9 @@ def test_outsiders_get_404_on_a_programmes_pack_page_list_and_api(client, userna
     assert client.post(reverse("catalogue:item-add", args=[duty_list.pk]),
                        {"owner": "县卫健局", "duty": "越权"}).status_code == 404
     assert client.get(f"/api/catalogue/programmes/{install.programme_id}/").status_code == 404
+    if role != Role.LIAISON:
+        listing = client.get(reverse("catalogue:list")).content.decode()
+        assert reverse("catalogue:programme", args=[install.programme_id]) not in listing
     assert DutyListItem.objects.count() == before
 
 
@@ -100,7 +103,10 @@ def test_the_office_adds_its_own_duty_to_an_open_list(client):
                            {"owner": "县医共体管理委员会", "partner": "县卫健局",
                             "duty": "统筹医共体建设重大事项"})
     assert response.status_code == 302
-    page = client.get(reverse("catalogue:programme", args=[install.programme_id]))
+    listing = client.get(reverse("catalogue:list")).content.decode()
+    page_url = reverse("catalogue:programme", args=[install.programme_id])
+    assert page_url in listing  # the catalogue links to the programmes made from each pack
+    page = client.get(page_url)
     assert "统筹医共体建设重大事项" in page.content.decode()
     assert "县域就诊率" in page.content.decode()
 

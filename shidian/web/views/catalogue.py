@@ -56,7 +56,9 @@ def pack_list(request: HttpRequest) -> HttpResponse:
     if not access.can_browse(user):
         raise PermissionDenied
     counts = selectors.install_counts()
-    rows = [(spec, counts.get(spec.key, 0)) for spec in selectors.pack_list()]
+    mine = selectors.installs_by_pack(installs=access.installs_visible_to(user=user))
+    rows = [(spec, counts.get(spec.key, 0), mine.get(spec.key, []))
+            for spec in selectors.pack_list()]
     return render(request, "web/catalogue/pack_list.html",
                   {"rows": rows, "can_create": access.can_create(user)})
 
