@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy
 
 from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.faults import checkpoint
 from shidian.orgs.access import is_admin
 from shidian.orgs.models import Agency, AgencyAlias, AgencyKind, Division, User
 from shidian.orgs.selectors import agency_resolve, ancestor_codes
@@ -298,6 +299,7 @@ def plan_create_from_parsed(*, user: User, programme: Programme, division: Divis
             PlanFinding.objects.create(plan=plan, kind=(raw.get("kind") or "other")[:32],
                                        message=(raw.get("message") or "")[:500],
                                        location=raw.get("location") or {})
+        checkpoint("plan_import.written")
     return plan
 
 

@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.faults import checkpoint
 from shidian.core.periods import Period, parse_period
 from shidian.orgs.access import user_agency_ids
 from shidian.orgs.models import User
@@ -223,6 +224,7 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
         report.includes.set(includes)
         if submit and role == UnitRole.LEAD:
             _task_follow_lead_report(task, report, today)
+        checkpoint("report_submit.written")
     return report
 
 
