@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shidian.core.errors import ErrorCode
@@ -38,6 +39,7 @@ from .relations import (
 )
 
 GENERATED = frozenset({"overall", "funds"})
+DOUBLE_SUBMIT_SECONDS = 60
 _CN = "一二三四五六七八九十"
 
 
@@ -120,11 +122,20 @@ def fund_record(*, user: User, programme: CaseProgramme, division_code: str, dir
     if not value.is_finite() or value <= 0 or value >= Decimal("1e10"):
         raise error(ErrorCode.INVALID, REASON_INVALID,
                     _("The amount must be a positive number of yuan."), field="amount")
+    amount = value.quantize(Decimal("0.01"))
+    note = (note or "")[:200]
     with transaction.atomic():
+        # A double submit (the same entry by the same user within a minute) is one entry.
+        CaseProgramme.objects.select_for_update().filter(pk=programme.pk).first()
+        recent = FundEntry.objects.filter(
+            programme=programme, division_id=division_code, direction=direction,
+            category=category, amount=amount, on=on, note=note, recorded_by=user,
+            recorded_at__gte=timezone.now() - dt.timedelta(seconds=DOUBLE_SUBMIT_SECONDS)).first()
+        if recent is not None:
+            return recent
         return FundEntry.objects.create(programme=programme, division_id=division_code,
                                         direction=direction, category=category,
-                                        amount=value.quantize(Decimal("0.01")), on=on,
-                                        note=(note or "")[:200], recorded_by=user)
+                                        amount=amount, on=on, note=note, recorded_by=user)
 
 
 def funds_visible_to(*, user: User, programme: CaseProgramme) -> QuerySet[FundEntry]:

@@ -233,10 +233,11 @@ def party_register(*, user: User, programme: CaseProgramme, role: str, name: str
         number = crypto.id_number_check(id_number, today=today).number
     id_hash = crypto.search_hash(number) if number else ""
     with transaction.atomic():
-        if id_hash and Party.objects.filter(programme=programme, role=role,
-                                            id_hash=id_hash).exists():
+        same = (Party.objects.filter(id_hash=id_hash) if id_hash else Party.objects.filter(
+            name=name, division_id=division_code, id_hash=""))
+        if same.filter(programme=programme, role=role).exists():
             raise error(ErrorCode.DUPLICATE, REASON_DUPLICATE,
-                        _("This person is registered in this role already."))
+                        _("This party is registered in this role already."))
         return Party.objects.create(
             programme=programme, role=role, name=name, agency=agency, division_id=division_code,
             id_hash=id_hash, id_masked=crypto.mask_id_number(number) if number else "",

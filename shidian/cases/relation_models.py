@@ -235,6 +235,7 @@ class FundEntry(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("fund entry")

@@ -221,3 +221,28 @@ def test_two_clerks_assigning_a_mentors_last_place_at_once_give_it_to_one():
         thread.join()
     assert sorted(outcomes) == ["limit", "ok"]
     assert CaseParty.objects.filter(party=mentor, ended_at__isnull=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_double_submit_records_one_fund_entry_and_one_party():
+    from shidian.cases import funds
+    from shidian.cases.relation_models import FundEntry, Party
+
+    run = _run([])
+    clerk, programme = run.users["clerk"], run.programme()
+    for _ in range(2):
+        funds.fund_record(user=clerk, programme=programme, division_code="510521",
+                          direction="spent", category="allowance", amount="700",
+                          on=dt.date(2016, 12, 1))
+    assert FundEntry.objects.count() == 1
+    funds.fund_record(user=clerk, programme=programme, division_code="510521",
+                      direction="spent", category="allowance", amount="700",
+                      on=dt.date(2016, 12, 2))
+    assert FundEntry.objects.count() == 2
+    parties.party_register(user=clerk, programme=programme, role="enterprise",
+                           name="陕西泰丰汽车制动系统有限公司", division_code="510521")
+    with pytest.raises(ShidianError) as caught:
+        parties.party_register(user=clerk, programme=programme, role="enterprise",
+                               name="陕西泰丰汽车制动系统有限公司", division_code="510521")
+    assert caught.value.extra["reason"] == "duplicate"
+    assert Party.objects.count() == 1
