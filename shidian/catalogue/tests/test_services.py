@@ -169,3 +169,39 @@ def test_the_install_is_in_the_audit_trail_under_the_user():
             content_type=ContentType.objects.get_for_model(model),
             object_pk=str(pk)).values_list("actor_id", flat=True))
         assert actors == {user.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_form_at_the_same_moment_make_one_programme():
+    """Threads on PostgreSQL: the token's unique constraint keeps the first install; the
+    second request rolls its own work back and answers with the first programme."""
+    import threading
+
+    from django.db import connection, connections
+
+    from shidian.plans.models import Plan, Programme
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database cannot hold two writers")
+    user = _office()
+    token = uuid.uuid4().hex
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            results.append(_create(user, "youthleague", year=2009, token=token).pk)
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1 and len(results) == 2
+    assert Programme.objects.count() == 1 and Plan.objects.count() == 1
