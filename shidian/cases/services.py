@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shidian.core import crypto, workdays
+from shidian.core import crypto, uploads, workdays
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.orgs.models import Division, User
 
@@ -696,6 +696,10 @@ def _check_file(name: str, content: bytes) -> str:
         raise _error(ErrorCode.BAD_FILE, REASON_FILE,
                      _("The file is larger than %(mb)s MB.") % {
                          "mb": settings.SHIDIAN_EVIDENCE_MAX_BYTES // (1024 * 1024)})
+    if not uploads.content_matches(name, content):  # the content, not only the name
+        raise _error(ErrorCode.BAD_FILE, REASON_FILE,
+                     _("%(name)s is not really a %(ext)s file: its content is of another "
+                       "kind.") % {"name": name, "ext": suffix.lstrip(".").upper()})
     return name
 
 

@@ -273,3 +273,15 @@ def test_rotating_the_field_key_reencrypts_every_case_and_keeps_search(workers, 
     found = selectors.case_list(user=workers["county"], query=values["head_id_number"])
     assert list(found) == [case]
     crypto.reset_keys()
+
+
+def test_a_document_whose_content_is_not_what_its_name_says_is_refused(workers, programme):
+    """A renamed executable or a PDF named .png is judged by its content (core.uploads)."""
+    case = register(workers, programme)
+    for name, content in (("申请书.pdf", b"MZ\x90\x00" + b"\x00" * 64),
+                          ("照片.png", b"%PDF-1.4 not an image")):
+        with pytest.raises(ShidianError) as caught:
+            services.document_add(user=workers["village"], case_id=case.pk,
+                                  kind="application", name=name, content=content)
+        assert caught.value.extra["reason"] == services.REASON_FILE
+    assert not case.documents.exists()
