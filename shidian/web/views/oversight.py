@@ -931,6 +931,8 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         if is_office or is_reviewer else [],
         "candidates": services.reviewer_candidates(user=user, plan=card.plan)
         if is_office and stage != "final" else [],
+        "excellent": [r for r in rows if r.grade == scoring.Grade.EXCELLENT
+                      and r.subject.agency is not None],
         "model_sites": set(evaluation.model_sites.values_list("pk", flat=True))})
 
 
