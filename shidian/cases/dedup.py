@@ -59,14 +59,6 @@ class DedupResult:
     seconds: float = 0.0
 
 
-def _pool(programme: CaseProgramme) -> Q:
-    """The cases compared: this programme's live cases and earlier years' completed ones."""
-    earlier = CaseProgramme.objects.filter(case_type=programme.case_type,
-                                           year__lt=programme.year).values("pk")
-    return (Q(case__programme=programme) & ~Q(case__outcome__in=CLOSED)) | Q(
-        case__programme__in=earlier, case__outcome=Outcome.COMPLETED)
-
-
 def _pair_key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
@@ -79,18 +71,20 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
     from .imports import analyze_cases
 
     analyze_cases(connection)  # after a large import, before the planner chooses
-    pool = _pool(programme)
     own = set()  # pairs must involve at least one case of this programme
     found: dict[tuple[int, int], tuple[str, float, list[dict[str, Any]]]] = {}
 
     hashes = _shared_hashes()
     by_hash: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)
-    for start in range(0, len(hashes), 500):
-        rows = (CasePerson.objects.filter(pool, id_hash__in=hashes[start:start + 500])
-                .values_list("id_hash", "case_id", "position", "id_masked",
-                             "case__programme_id"))
-        for id_hash, case_id, position, masked, programme_id in rows:
-            by_hash[id_hash].append((case_id, position, masked, programme_id))
+    rows: list[tuple[str, int, int, str]] = []
+    for start in range(0, len(hashes), 500):  # by the id_hash index only, no ordering
+        rows += (CasePerson.objects.filter(id_hash__in=hashes[start:start + 500]).order_by()
+                 .values_list("id_hash", "case_id", "position", "id_masked"))
+    rows.sort(key=lambda row: (row[1], row[2]))
+    cases = _compared_cases(programme, {row[1] for row in rows})
+    for id_hash, case_id, position, masked in rows:
+        if case_id in cases:
+            by_hash[id_hash].append((case_id, position, masked, cases[case_id]))
     for persons in by_hash.values():
         for i, (case_a, pos_a, masked, prog_a) in enumerate(persons):
             for case_b, pos_b, _masked, prog_b in persons[i + 1:]:
@@ -162,27 +156,32 @@ def _close_births() -> list[tuple[Any, ...]]:
            f"FROM {table} WHERE birth_date IS NOT NULL "
            f"WINDOW w AS (PARTITION BY division_code ORDER BY birth_date)) AS near "
            f"JOIN {table} AS p ON p.id = near.id "
-           f"WHERE near.gap_before <= %s OR near.gap_after <= %s "
-           f"ORDER BY p.division_code, p.birth_date, p.id")
+           f"WHERE near.gap_before <= %s OR near.gap_after <= %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, [FUZZY_DAYS, FUZZY_DAYS])
         rows = cursor.fetchall()
     if rows and isinstance(rows[0][5], str):  # SQLite returns dates as ISO text
         rows = [(*row[:5], dt.date.fromisoformat(row[5])) for row in rows]
+    rows.sort(key=lambda row: (row[0], row[5], row[1], row[2]))  # the few, sorted here
     return rows
 
 
 def _compared_cases(programme: CaseProgramme, case_ids: set[int]) -> dict[int, int]:
-    """Case → programme, for those of ``case_ids`` in the pool (see ``_pool``)."""
-    earlier = CaseProgramme.objects.filter(case_type=programme.case_type,
-                                           year__lt=programme.year).values("pk")
-    pool = (Q(programme=programme) & ~Q(outcome__in=CLOSED)) | Q(
-        programme__in=earlier, outcome=Outcome.COMPLETED)
+    """Case → programme, for those of ``case_ids`` that are compared: this programme's live
+    cases and earlier years' completed ones. Read by primary key and judged here, so that no
+    plan walks a programme's million cases."""
+    earlier = set(CaseProgramme.objects.filter(case_type=programme.case_type,
+                                               year__lt=programme.year)
+                  .values_list("pk", flat=True))
     ids = sorted(case_ids)
     found: dict[int, int] = {}
     for start in range(0, len(ids), 900):
-        found.update(Case.objects.filter(pool, pk__in=ids[start:start + 900])
-                     .values_list("pk", "programme_id"))
+        for pk, programme_id, outcome in (Case.objects.filter(pk__in=ids[start:start + 900])
+                                          .order_by().values_list("pk", "programme_id",
+                                                                  "outcome")):
+            if (programme_id == programme.pk and outcome not in CLOSED) or (
+                    programme_id in earlier and outcome == Outcome.COMPLETED):
+                found[pk] = programme_id
     return found
 
 

@@ -233,36 +233,41 @@ def _households(case_type: CaseTypeDef, path: Path,
 
 # --- checking ---------------------------------------------------------------------------------
 
-def _existing(table: str, column: str, values: list[str], where: str = "") -> set[str]:
-    """Which ``values`` are in ``column`` of ``table``: one statement per chunk, through the
-    column's index, without building an ORM query for thousands of parameters."""
+def _existing(table: str, column: str, values: list[str],
+              other: str = "") -> list[tuple[Any, ...]]:
+    """The rows whose ``column`` is one of ``values``, as ``(column, other)`` (or
+    ``(column,)``): one statement per chunk, without building an ORM query for thousands of
+    parameters. The condition is on ``column`` alone, so the database has one index to
+    choose (with ``AND level = 5`` SQLite, lacking statistics, walked the level index over
+    every village for each chunk)."""
     from django.db import connection
 
-    found: set[str] = set()
+    rows: list[tuple[Any, ...]] = []
     if not values:
-        return found
+        return rows
     quote = connection.ops.quote_name
-    extra = f" AND {where}" if where else ""
+    select = f"{quote(column)}, {quote(other)}" if other else quote(column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "  # noqa: S608
-                           f"WHERE {quote(column)} = ANY(%s){extra}", [values])
-            found.update(row[0] for row in cursor.fetchall())
-            return found
+            cursor.execute(f"SELECT {select} FROM {quote(table)} "  # noqa: S608
+                           f"WHERE {quote(column)} = ANY(%s)", [values])
+            rows.extend(cursor.fetchall())
+            return rows
         for start in range(0, len(values), PROBE_CHUNK):
             chunk = values[start:start + PROBE_CHUNK]
-            cursor.execute(f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "  # noqa: S608
-                           f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))}){extra}",
+            cursor.execute(f"SELECT {select} FROM {quote(table)} "  # noqa: S608
+                           f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))})",
                            chunk)
-            found.update(row[0] for row in cursor.fetchall())
-    return found
+            rows.extend(cursor.fetchall())
+    return rows
 
 
 def _conflicts(case_type: CaseTypeDef, programme: CaseProgramme,
                hashes: list[str]) -> dict[str, tuple[Case, str]]:
     """``services.id_conflicts`` for a chunk of a list: first the hashes that are on any
     person at all (nearly none, in a new list), then the full judgement for those only."""
-    known = _existing(CasePerson._meta.db_table, "id_hash", list(set(hashes)))
+    known = {row[0] for row in _existing(CasePerson._meta.db_table, "id_hash",
+                                         list(set(hashes)))}
     if not known:
         return {}
     return services.id_conflicts(case_type=case_type, programme=programme, hashes=known)
@@ -303,7 +308,8 @@ class _Checker:
 
     def _village_ok(self, codes: set[str]) -> None:
         unknown = [c for c in codes if c not in self.villages]
-        found = _existing(Division._meta.db_table, "code", unknown, "level = 5")
+        found = {code for code, level in _existing(Division._meta.db_table, "code", unknown,
+                                                   "level") if level == 5}
         for code in unknown:
             self.villages[code] = code in found
 
