@@ -9,8 +9,9 @@ once cannot both take the last place.
 It may also name **agreements** (``agreements:``), each signed by a set of roles (``subject``
 is the case's own subject) plus roles required only when a condition holds (``also:`` with a
 ``when`` expression that may use the case's fields and ``age``, the subject's age in whole years
-on the signing day, from the ID number). An agreement listed ``before`` a transition must be
-signed before the case can take it.
+on the signing day, from the ID number), and requirements that must hold that day (``require``).
+An agreement listed ``before`` a transition must be signed before the case can take it; the
+scan of the kind named ``document``, if already attached, is linked to the record.
 """
 from __future__ import annotations
 
@@ -416,8 +417,10 @@ def agreement_sign(*, user: User, case_id: int, kind: str, signed_on: dt.date,
         names = [{"role": role, "party": assigned[role].pk if role in assigned else None,
                   "name": case.subject_name if role == SUBJECT else assigned[role].name}
                  for role in signatories]
+        scan = (case.documents.filter(kind=agreement.document).order_by("-uploaded_at").first()
+                if agreement.document else None)
         record = Agreement.objects.create(case=case, kind=kind, signed_on=signed_on,
-                                          signatories=names, recorded_by=user)
+                                          signatories=names, document=scan, recorded_by=user)
         CaseEvent.objects.create(case=case, kind=EventKind.AGREEMENT, actor=user,
                                  from_stage=case.stage,
                                  data={"agreement": kind, "signed_on": signed_on.isoformat(),
