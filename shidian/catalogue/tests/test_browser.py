@@ -39,3 +39,4 @@ def test_office_creates_a_programme_from_a_pack_and_lands_on_its_plan_review(pag
     page.screenshot(path=str(page.artifacts / "plan-review.png"), full_page=True)
     page.goto(f"{base}/catalogue/programmes/{install.programme_id}/")
     assert "牵头医院与成员单位管理权责清单" in page.inner_text("body")
+    page.screenshot(path=str(page.artifacts / "programme-pack.png"), full_page=True)

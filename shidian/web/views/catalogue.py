@@ -117,7 +117,7 @@ def programme_pack(request: HttpRequest, programme_id: int) -> HttpResponse:
     month = timezone.localdate().strftime("%YM%m")
     return render(request, "web/catalogue/programme_pack.html", {
         "install": install, "can_edit": access.can_create(user),
-        "item_form": _styled(ItemForm()), "month": month,
+        "month": month,
         "has_feeds": bool(detail["spec"] and detail["spec"].feeds), **detail})
 
 
