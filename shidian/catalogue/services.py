@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +28,6 @@ from .models import DutyList, DutyListItem, InstalledCycle, InstalledObject, Pac
 from .packs import PackSpec, StartPlan, applies
 from .selectors import pack_get
 
-logger = logging.getLogger(__name__)
 
 MSG_FORBIDDEN = gettext_lazy("Only a plan office or an administrator may create programmes.")
 MSG_NAME = gettext_lazy("Give the programme a name.")
