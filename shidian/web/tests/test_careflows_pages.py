@@ -268,3 +268,40 @@ def test_health_data_are_masked_and_each_full_view_by_the_caring_institution_is_
     client.force_login(hospice.users["community_staff"])
     assert client.post(reverse("cases:reveal", args=[case.pk]),
                        {"field": "diagnosis"}).status_code == 404
+
+
+def test_the_school_sets_the_schedule_records_attendance_and_scores_on_the_page(client,
+                                                                                 apprentice):
+    clerk = apprentice.users["clerk"]
+    client.force_login(clerk)
+    case = apprentice.register(clerk, {"student_name": "周杰", "born": "1996-01-01",
+                                       "county": "510521", "major": "数控"}, None)
+    url = reverse("careflows:case", args=[case.pk])
+    client.post(reverse("careflows:party-register", args=[case.pk]),
+                {"role": "teacher", "name": "赵老师"})
+    teacher = Party.objects.get(name="赵老师")
+    client.post(reverse("careflows:assign", args=[case.pk]),
+                {"role": "teacher", "party": teacher.pk})
+    assert CaseParty.objects.filter(case=case, role="teacher", party=teacher).exists()
+    # Seed 04's template from 2016-07-09: four periods; then one week of attendance.
+    client.post(reverse("careflows:schedule", args=[case.pk]),
+                {"template": "cognition-operation", "start": "2016-07-09"})
+    assert [p.kind for p in SchedulePeriod.objects.filter(case=case)] == [
+        "school", "enterprise", "school", "enterprise"]
+    client.post(reverse("careflows:attendance", args=[case.pk]),
+                {"from": "2016-09-05", "to": "2016-09-11", "status": "present",
+                 "weekdays": "1"})
+    assert Attendance.objects.filter(period__case=case).count() == 5
+    response = client.post(reverse("careflows:assess", args=[case.pk]), {
+        "kind": "term", "assessor": "teacher", "score": "88", "assessed_on": "2016-09-30"},
+        follow=True)
+    assert Assessment.objects.get(case=case).score == 88
+    body = client.get(url).content.decode()
+    assert "赵老师" in body and "100%" in body
+    # A bad line in the real periods is refused with where it is, and nothing changes.
+    before = _state()
+    response = client.post(reverse("careflows:schedule", args=[case.pk]),
+                           {"periods": "school 2016-07-09 2016-11-08\nholiday 2016-11-09 "
+                                       "2016-12-01"}, follow=True)
+    assert "第2阶段：未知的阶段类型" in response.content.decode()
+    assert _state() == before
