@@ -355,6 +355,14 @@ def backup_restore(*, path: Path) -> dict[str, Any]:
             raise ShidianError(ErrorCode.INVALID, _(
                 "This backup is of a %(backup)s database; this instance runs on %(here)s.")
                 % {"backup": manifest["vendor"], "here": vendor}, {"reason": "engine"})
+        extra = sorted(set(table_counts()) - set(manifest["tables"]))
+        if vendor == "postgresql" and extra:
+            # pg_restore --clean cannot drop the backup's tables under foreign keys it does
+            # not know about; a fresh database takes the backup, then `migrate` updates it.
+            raise ShidianError(ErrorCode.CONFLICT, _(
+                "This database has tables the backup does not know (%(tables)s): restore onto "
+                "a newly created database without running migrate first, then run migrate.")
+                % {"tables": "、".join(extra[:5])}, {"reason": "schema_newer"})
         busy = instance_data_tables()
         if busy:
             raise ShidianError(ErrorCode.CONFLICT, _(
