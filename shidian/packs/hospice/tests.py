@@ -91,3 +91,16 @@ def test_the_catalogue_feeds_count_the_serving_sites_against_seed_05s_targets(pa
         figures[feed.element] = counts.get("510521", 0)
     assert figures == {"hsp_teams": 2, "hsp_county_institutions": 1,
                        "hsp_grassroots_institutions": 1, "hsp_institutions": 2, "hsp_beds": 8}
+
+
+def test_seed_03s_phases_come_with_its_starting_plan_as_plan_phases():
+    """确定试点 → 专题培训 → 试点实践 → 阶段总结 → 完善提升 are plan phases (shidian.plans), read
+    from the starting plan by the parser, with their months."""
+    from shidian.planparse import parse_text
+
+    seed = PACK.parents[1] / "demo" / "seed_plans" / "03-gansu-hospice.txt"
+    phases = parse_text(seed.read_text(encoding="utf-8")).phases
+    assert [(p.name, p.start, p.end) for p in phases] == [
+        ("确定试点", "2019-08", "2019-08"), ("专题培训", "2019-08", "2019-10"),
+        ("试点实践", "2019-10", "2020-10"), ("阶段总结", "2020-10", "2020-12"),
+        ("完善提升", "2020-10", "2021-12")]
