@@ -26,7 +26,7 @@ def _deployment_up() -> bool:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(f"{BASE}/login/", timeout=5, context=context) as response:
+        with urllib.request.urlopen(f"{BASE}/login/", timeout=30, context=context) as response:
             return (response.status == 200 and "nginx" in response.headers.get("Server", "")
                     and "csrfmiddlewaretoken" in response.read().decode())
     except (urllib.error.URLError, OSError):
