@@ -1190,6 +1190,8 @@ def scores_self_many(*, user: User, evaluation_id: int | str, agency_id: int | s
     with transaction.atomic():
         saved = []
         for item_id, score, note in entries:
+            if not str(item_id).isdigit() or not str(agency_id).isdigit():
+                raise ShidianError(ErrorCode.NOT_FOUND, "score not found")
             before = Score.objects.filter(evaluation_id=evaluation_id, item_id=item_id,
                                           subject=f"a{agency_id}", evidence__isnull=False)
             cited = [pk for pk in before.values_list("evidence", flat=True)] + [

@@ -556,6 +556,9 @@ def test_a_named_expert_scores_through_the_pages_with_the_units_evidence(client,
                                 "转介机制.pdf", pdf_bytes("referral"))})
     cited = evaluation.scores.get(subject=f"a{ow.health.pk}").evidence.get()
     assert cited.original_name == "转介机制.pdf"
+    # Inputs that name no item are not found, never a server error.
+    for name in ("score-x", f"score-abc-a{ow.health.pk}", "score-1-a"):
+        assert client.post(score_url, {name: "5"}).status_code in (302, 404)
     # The office names a 泸县 expert; the expert finds the round and cannot score yet.
     login(client, ow.office)
     client.post(reverse("oversight:evaluation_reviewers", args=[evaluation.pk]),

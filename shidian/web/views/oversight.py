@@ -940,9 +940,10 @@ def _entries(request: HttpRequest) -> list[tuple[str, str, str, str]]:
     """(item, subject, score, note) from inputs named score-<item>-<subject>."""
     found = []
     for name, value in request.POST.items():
-        if not name.startswith("score-") or value.strip() == "":
+        parts = name.split("-", 2)
+        if len(parts) != 3 or parts[0] != "score" or value.strip() == "":
             continue
-        _prefix, item_id, subject = name.split("-", 2)
+        _prefix, item_id, subject = parts
         found.append((item_id, subject, value.strip(),
                       request.POST.get(f"note-{item_id}-{subject}", "")))
     return found
