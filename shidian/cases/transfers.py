@@ -168,8 +168,8 @@ def transfers_incoming(*, user: User) -> QuerySet[CaseTransfer]:
         "case", "from_agency", "to_agency")
     if user.is_superuser:
         return transfers
-    if not user.is_active:
-        return transfers.none()
+    if not user.is_active or user.role not in access.CASE_ROLES:
+        return transfers.none()  # a liaison of the receiving unit is no institution staff
     return transfers.filter(to_agency__in=user.agencies.all())
 
 

@@ -305,3 +305,20 @@ def test_the_school_sets_the_schedule_records_attendance_and_scores_on_the_page(
                                        "2016-12-01"}, follow=True)
     assert "第2阶段：未知的阶段类型" in response.content.decode()
     assert _state() == before
+
+
+def test_a_liaison_of_the_receiving_institution_does_not_see_its_referrals(client, hospice):
+    from shidian.cases import transfers
+    from shidian.cases.testing import make_worker
+
+    liaison = make_worker("community-liaison", role="liaison", division_code="510521100")
+    liaison.agencies.set([hospice.agencies["community"]])
+    record = transfers.transfer_request(user=hospice.users["ward"], case_id=hospice.cases["a"].pk,
+                                        to_agency_id=hospice.agencies["community"].pk,
+                                        reason="居家")
+    client.force_login(liaison)
+    assert "陈玉兰" not in client.get(reverse("careflows:referrals")).content.decode()
+    assert client.post(reverse("careflows:decide", args=[record.pk]),
+                       {"decision": "accept"}).status_code == 404
+    record.refresh_from_db()
+    assert record.status == "pending"
