@@ -5,10 +5,12 @@ one ``AuditSeal`` per record: ``hash = SHA-256(previous hash, the record's canon
 Editing a record changes its content hash; deleting one leaves a seal without its record;
 removing or re-ordering seals breaks the links. ``audit_verify`` walks the chain and says where.
 
-Sealing happens after the writer's transaction commits (``transaction.on_commit``), in a short
-transaction of its own that locks the stream's head row (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite serialises writers itself), so concurrent writers append one after another
-and the chain cannot fork; a unique (stream, seq) constraint holds that even against bugs.
+On PostgreSQL, sealing happens after the writer's transaction commits (``transaction.on_commit``),
+in a short transaction of its own that locks the stream's head row (``SELECT ... FOR UPDATE``),
+so concurrent writers append one after another and the chain cannot fork, and no writer holds
+the chain's lock while it works. On SQLite, which runs one writer at a time, the record is
+sealed inside the writer's own transaction (it holds the write lock already). A unique
+(stream, seq) constraint holds the chain linear even against bugs.
 Records written by ``bulk_create`` (no signals) are picked up by the next sweep: the next
 audited write, the end of any unsafe request (``SecurityMiddleware``), ``shidian audit seal``
 and ``shidian audit verify``. Records are read-only through the application (model save of an
@@ -249,7 +251,13 @@ def _refuse_delete(sender: type[models.Model], instance: models.Model, **kwargs:
 def _record_saved(sender: type[models.Model], instance: models.Model, created: bool = False,
                   raw: bool = False, **kwargs: Any) -> None:
     stream = stream_of_model(sender)
-    if created and stream is not None and not raw:
+    if not created or stream is None or raw:
+        return
+    if connection.vendor == "sqlite":
+        # SQLite runs one writer at a time and this transaction holds the write lock already:
+        # seal here, so sealing never waits for the lock a second time.
+        seal_stream(stream.key)
+    else:
         _schedule(stream.key)
 
 
