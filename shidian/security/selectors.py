@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,13 @@ def login_failures(*, actor: User) -> QuerySet[Any]:
 
     access.require_audit_admin(actor)
     return AccessAttempt.objects.order_by("-attempt_time")
+
+
+def media_outside_static() -> bool:
+    """Uploaded files are not under the folder the web server serves as static files."""
+    media = Path(settings.MEDIA_ROOT).resolve()
+    static = Path(settings.STATIC_ROOT).resolve()
+    return static != media and static not in media.parents and media not in static.parents
 
 
 @dataclass
@@ -162,6 +170,6 @@ def controls(*, actor: User) -> list[Control]:
                 _("Files are judged by their content (magic bytes), not their name, limited in "
                   "size, stored outside the web root and served only through permission "
                   "checks."),
-                _("at most %(mb)d MB") % {"mb": upload_mb}, True),
+                _("at most %(mb)d MB") % {"mb": upload_mb}, media_outside_static()),
     ]
     return rows
