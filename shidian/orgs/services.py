@@ -447,7 +447,17 @@ def user_unlock(*, actor: User, user: User) -> int:
     """
     from axes.utils import reset
 
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
     access.require_admin(actor)
     if not access.users_visible_to(user=actor).filter(pk=user.pk).exists():
         raise ShidianError(ErrorCode.NOT_FOUND, "user not found")
-    return reset(username=user.username)
+    removed = reset(username=user.username)
+    if removed:  # an unlock is a security event: in the (hash-chained) audit trail
+        LogEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(User), object_pk=str(user.pk),
+            object_id=user.pk, object_repr=str(user)[:200], action=LogEntry.Action.UPDATE,
+            changes={"login lock": ["locked", "unlocked"]}, actor=actor,
+            additional_data={"event": "unlock"})
+    return removed

@@ -200,6 +200,8 @@ def test_user_unlock_resets_the_failure_count(county_admin, client, settings):
     assert services.user_unlock(actor=county_admin, user=user) >= 1
     response = client.post("/login/", {"username": "lx_locked", "password": PASSWORD})
     assert client.session.get("_auth_user_id") == str(user.pk)
+    unlock = LogEntry.objects.get(object_pk=str(user.pk), additional_data__event="unlock")
+    assert unlock.actor == county_admin  # in the audit trail
 
 
 def test_divisions_load_rejects_unknown_province():
