@@ -25,3 +25,9 @@ class CasesConfig(AppConfig):
         auditlog.register(models.ImportBatch)
         auditlog.register(models.CaseMember)
         auditlog.register(models.FollowUp, exclude_fields=["data"])  # findings: encrypted
+        # Relations (parties, agreements, schedules, scores, referrals, funds).
+        auditlog.register(models.Party, exclude_fields=["pii"])
+        for model in (models.CaseParty, models.Agreement, models.SchedulePeriod,
+                      models.Attendance, models.Assessment, models.CaseTransfer,
+                      models.FundEntry):
+            auditlog.register(model)

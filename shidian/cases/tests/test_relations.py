@@ -246,3 +246,25 @@ def test_a_double_submit_records_one_fund_entry_and_one_party():
                                name="陕西泰丰汽车制动系统有限公司", division_code="510521")
     assert caught.value.extra["reason"] == "duplicate"
     assert Party.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_relations_are_in_the_audit_trail_under_the_clerk():
+    from auditlog.models import LogEntry
+
+    from shidian.cases.relation_models import Agreement, Party
+
+    run = _run([
+        {"as": "clerk", "register": {"student_name": "甲", "born": "1998-01-01",
+                                     "county": "510521", "major": "数控"}},
+        {"as": "clerk", "party": {"key": "s", "role": "school", "name": "乾县职业教育中心"}},
+        {"as": "clerk", "party": {"key": "e", "role": "enterprise", "name": "泰丰"}},
+        {"as": "clerk", "assign": {"case": "a", "role": "school", "party": "s"}},
+        {"as": "clerk", "assign": {"case": "a", "role": "enterprise", "party": "e"}},
+        {"as": "clerk", "sign": {"case": "a", "agreement": "training", "signed": "2016-09-01",
+                                 "by": ["subject", "school", "enterprise"]}},
+    ])
+    clerk = run.users["clerk"]
+    for obj in [Party.objects.first(), CaseParty.objects.first(), Agreement.objects.get()]:
+        entry = LogEntry.objects.get_for_object(obj).get()
+        assert entry.actor == clerk and entry.action == LogEntry.Action.CREATE
