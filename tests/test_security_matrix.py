@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 # The apps whose pages and API this matrix covers (cases and indicators have their own
 # scope tests; they join here once their test worlds share this one).
-WEB_NAMESPACES = {"orgs", "plans", "reporting"}
+WEB_NAMESPACES = {"orgs", "plans", "reporting", "security"}
 API_BASENAMES = {"division", "agency", "plans", "tasks", "reports", "evidence"}
 ALLOWED = {403, 404, 405}
 # What the 泸县 民政局's task, report and evidence say: none of it may reach an outsider.
@@ -90,7 +90,7 @@ def own_part_only(user, response) -> bool:
 
 def database_digest() -> str:
     digest = hashlib.sha256()
-    for label in ("orgs", "plans", "reporting"):
+    for label in ("orgs", "plans", "reporting", "security"):
         for model in apps.get_app_config(label).get_models():
             fields = [f.attname for f in model._meta.concrete_fields if f.name != "last_login"]
             rows = list(model.objects.order_by("pk").values(*fields))
