@@ -29,8 +29,8 @@ from shidian.plans.models import Plan, UnitRole
 
 from . import ladder, outbox, selectors
 from .ladder import Stage
-from .models import (MessageKind, NoticeStatus, OversightRule, Rectification,
-                     RectificationStatus, SupervisionNotice, TickLease)
+from .models import (OPEN_NOTICE_STATUSES, MessageKind, NoticeStatus, OversightRule,
+                     Rectification, RectificationStatus, SupervisionNotice, TickLease)
 from .outbox import Audience, Event
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,10 @@ def _date(day: date) -> str:
     return formats.date_format(day, "DATE_FORMAT")
 
 
-def _task_events(lights: selectors.PlanLights, today: date) -> list[Event]:
+def _task_events(lights: selectors.PlanLights, today: date,
+                 under_notice: frozenset[tuple[int, int]] = frozenset()) -> list[Event]:
+    """``under_notice``: (task, agency) pairs an open 督办 notice already covers; the office is
+    not asked to issue another one for them."""
     plan, rule = lights.plan, lights.rule
     events: list[Event] = []
     horizon = today - timedelta(days=LOOK_BACK_DAYS)
@@ -134,6 +137,8 @@ def _task_events(lights: selectors.PlanLights, today: date) -> list[Event]:
                            "it.") % facts,
                     plan=plan, agency=agency, task=task, level=row.light, robots=True,
                     link=reverse("oversight:plan_lights", args=[plan.pk])))
+                if (task.pk, agency.pk) in under_notice:
+                    continue
                 events.append(Event(
                     key=f"{base}:propose", kind=MessageKind.PROPOSE, audience=Audience.OFFICE,
                     subject=_("Proposed supervision notice: %(unit)s, %(task)s") % facts,
@@ -258,10 +263,14 @@ def events_on(today: date, result: TickResult | None = None) -> list[Event]:
     plans = tick_plans()
     events: list[Event] = []
     rules = {}
+    under_notice = frozenset(SupervisionNotice.tasks.through.objects.filter(
+        supervisionnotice__plan__in=plans,
+        supervisionnotice__status__in=OPEN_NOTICE_STATUSES,
+    ).values_list("task_id", "supervisionnotice__agency_id"))
     for plan in plans:
         rules[plan.pk] = ladder.rule_of(plan)
         lights = selectors.plan_lights(plan=plan, today=today)
-        events += _task_events(lights, today) + _duty_events(lights, today)
+        events += _task_events(lights, today, under_notice) + _duty_events(lights, today)
         if lights.calendar_gaps:
             # Past the holiday calendar: say so loudly, keep the rest going.
             log.error("plan %s: past the holiday calendar: %s", plan.pk,

@@ -103,6 +103,17 @@ def test_after_the_working_days_of_urging_the_leader_and_the_office_are_told(ow)
     assert {u.pk: len(inbox_of(u)) for u in (ow.liaison_health, ow.liaison_civil)} == before
 
 
+def test_a_task_under_an_open_notice_is_not_proposed_again(ow):
+    """The office already issued a 督办 notice for the late task: escalation still reaches the
+    leader, but the office is not asked to issue a second notice until the first is closed."""
+    services.notice_issue(user=ow.office, plan_id=ow.plan.pk, agency_id=ow.health.pk,
+                          task_ids=[ow.tasks[0].pk], title="关于加快推进的督办通知",
+                          body="请立即采取措施。", now=at(URGE_DAY))
+    tick.tick_run(today=ESCALATE_DAY)
+    assert MessageKind.ESCALATE in [m.kind for m in inbox_of(ow.leader_health)]
+    assert MessageKind.PROPOSE not in [m.kind for m in inbox_of(ow.office)]
+
+
 def test_a_completed_task_gets_nothing(ow):
     task = ow.tasks[0]
     task.status, task.percent = "completed", 100
