@@ -17,6 +17,17 @@ def _chinese(settings):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The process cache outlives a test's database: a security policy another test saved (and
+    cached) must not ask these users for a second factor."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     from shidian.selection.testing import make_selection_world
