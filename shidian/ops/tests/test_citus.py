@@ -45,7 +45,9 @@ def _local_to(province: str, queries: list[dict[str, str]]) -> tuple[int, list[s
         if not any(re.search(rf'\b"?{t}"?\b', sql) for t in DISTRIBUTED_TABLES):
             continue
         touching += 1
-        if not re.search(rf"'{province}\d*~?'", sql):
+        # a literal ('510521', the range bound '510521~') or an array element ({510521100,...}
+        # of PostgreSQL's bulk insert)
+        if not re.search(rf"['{{,]{province}\d*~?['}},]", sql):
             strays.append(sql)
     return touching, strays
 
