@@ -24,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +34,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 # How far below the last sealed id a routine sweep looks for records committed late (a long
 # transaction's records get ids before a shorter one's that committed first).
-LOOKBACK = 10_000
+LOOKBACK = 1_000
 BATCH = 2_000
 MIN_RETENTION_DAYS = 180
 
@@ -151,19 +151,23 @@ def _head(key: str) -> AuditChain:
     return AuditChain.objects.select_for_update().get(stream=key)
 
 
-def seal_stream(key: str, *, full: bool = False) -> int:
+def seal_stream(key: str, *, full: bool = False, ids: Iterable[int] = (),
+                lookback: int = LOOKBACK) -> int:
     """Seal the stream's records that have no seal yet, in id order; returns how many.
 
-    ``full`` looks at every record; otherwise only at ids above the last sealed id less
-    ``LOOKBACK`` (records that committed late).
+    ``full`` looks at every record; otherwise at the ids above the last sealed id less
+    ``lookback`` (records that committed late) and at ``ids`` (the records a transaction wrote).
     """
     stream = STREAMS[key]
     model = stream.model()
     sealed = 0
     with transaction.atomic():
         head = _head(key)
-        floor = 0 if full else max(0, head.last_record_id - LOOKBACK)
-        pending = (model._base_manager.filter(pk__gt=floor)
+        floor = 0 if full else max(0, head.last_record_id - lookback)
+        wanted = Q(pk__gt=floor)
+        if ids and not full:
+            wanted |= Q(pk__in=sorted(set(ids)))
+        pending = (model._base_manager.filter(wanted)
                    .filter(~Exists(AuditSeal.objects.filter(stream=key,
                                                             record_id=OuterRef("pk"))))
                    .order_by("pk"))
@@ -202,28 +206,32 @@ def unsealed_exist() -> bool:
                for s in streams())
 
 
-def _seal_after_commit(key: str) -> None:
+def _seal_after_commit(key: str, ids: Iterable[int] = ()) -> None:
     try:
-        seal_stream(key)
+        seal_stream(key, ids=ids)
     except Exception:  # noqa: BLE001  the write has committed; the next sweep seals it
         log.exception("sealing the %s audit stream failed; the next sweep will retry", key)
 
 
-def _schedule(key: str) -> None:
-    """Seal after the current transaction commits (once per transaction and stream)."""
-    if connection.in_atomic_block:
-        marker = f"shidian-seal-{key}"
-        if any(getattr(func, "shidian_marker", None) == marker
-               for _sids, func, _robust in connection.run_on_commit):
+def _schedule(key: str, record_id: int) -> None:
+    """Seal after the current transaction commits (once per transaction and stream, with the
+    ids of the records the transaction wrote, however late it commits)."""
+    if not connection.in_atomic_block:
+        _seal_after_commit(key, [record_id])
+        return
+    marker = f"shidian-seal-{key}"
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "shidian_marker", None) == marker:
+            func.shidian_ids.append(record_id)  # type: ignore[attr-defined]
             return
+    ids = [record_id]
 
-        def seal() -> None:
-            _seal_after_commit(key)
+    def seal() -> None:
+        _seal_after_commit(key, ids)
 
-        seal.shidian_marker = marker  # type: ignore[attr-defined]
-        transaction.on_commit(seal)
-    else:
-        _seal_after_commit(key)
+    seal.shidian_marker = marker  # type: ignore[attr-defined]
+    seal.shidian_ids = ids  # type: ignore[attr-defined]
+    transaction.on_commit(seal)
 
 
 # --- read-only records --------------------------------------------------------------------------
@@ -255,10 +263,11 @@ def _record_saved(sender: type[models.Model], instance: models.Model, created: b
         return
     if connection.vendor == "sqlite":
         # SQLite runs one writer at a time and this transaction holds the write lock already:
-        # seal here, so sealing never waits for the lock a second time.
-        seal_stream(stream.key)
+        # seal here, so sealing never waits for the lock a second time. One writer means ids
+        # are sealed in order: only the tail needs looking at.
+        seal_stream(stream.key, lookback=0)
     else:
-        _schedule(stream.key)
+        _schedule(stream.key, instance.pk)
 
 
 def connect() -> None:
