@@ -91,8 +91,8 @@ class SecurityMiddleware:
                 response = self.get_response(request)
         finally:
             current_actor.reset(token)
-        if request.method in UNSAFE:
-            self._sweep()
+        if request.method in UNSAFE and response.status_code < 400:
+            self._sweep()  # a refused request wrote nothing to seal
         response.headers.setdefault("Content-Security-Policy", csp_header())
         response.headers.setdefault("Permissions-Policy",
                                     "camera=(), microphone=(), geolocation=(), payment=()")

@@ -24,13 +24,6 @@ from shidian.security.policy import current_actor, policy_forget
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_policy():
-    policy_forget()
-    yield
-    policy_forget()
-
-
 def set_policy(**values):
     SecurityPolicy.objects.update_or_create(pk=1, defaults=values)
     policy_forget()
