@@ -38,6 +38,8 @@ IV = "indicators_indicatorvalue"
 LEAF = "indicators_leaf_tmp"
 OWN = "indicators_own_tmp"
 CASCADE = "indicators_cascade_tmp"
+WIDE = "indicators_wide_tmp"
+WIDE_TOWNSHIPS = "indicators_wide_townships_tmp"
 
 # Significant code length of each level (0 = the country) and of its parent level.
 LENGTHS = (12, 9, 6, 4, 2, 0)
@@ -197,6 +199,56 @@ def _from_leaf(rows: str) -> str:
     return f"SELECT element_id, opt, code, v AS total, 1 AS n, v AS vmin, v AS vmax FROM ({rows}) l"
 
 
+def _wide_column(element: ElementSpec) -> str:
+    return f"e{int(element.id)}"
+
+
+def _wide_statements(plain: Sequence[ElementSpec], dialect: str) -> list[str]:
+    """The villages' leaf rows of the ``plain`` elements (not disaggregated: option ``""``)
+    pivoted to one row per village with a column per element (``WIDE``), then grouped into
+    one row per township with ``total``/``n``/``vmin``/``vmax`` columns per element
+    (``WIDE_TOWNSHIPS``). The township level and the villages' indicator values then read
+    half as many rows, and the villages' indicator values need no grouping of their own.
+
+    On SQLite the village table is keyed (township, code) and filled in that order (the
+    GROUP BY code returns it): the township GROUP BY then reads it in key order, without a
+    sort of its own. The other engines get a plain table (a key would only slow DuckDB's
+    reference down; PostgreSQL hashes either way)."""
+    columns = [_wide_column(e) for e in plain]
+    pivot = ", ".join(f"MAX(CASE WHEN element_id = {int(e.id)} THEN v END) AS {c}"
+                      for e, c in zip(plain, columns))
+    select = (f"SELECT substr(code, 1, {PARENT_LENGTH[VILLAGE]}) AS township, code, {pivot} "
+              f"FROM {LEAF} WHERE element_id IN ({_ids(plain)}) AND opt = '' GROUP BY code")
+    statements = [f"DROP TABLE IF EXISTS {WIDE}", f"DROP TABLE IF EXISTS {WIDE_TOWNSHIPS}"]
+    if dialect == "sqlite":
+        typed = ", ".join(f"{c} REAL" for c in columns)
+        statements += [
+            f"CREATE TEMPORARY TABLE {WIDE} (township TEXT NOT NULL, code TEXT NOT NULL, "
+            f"{typed}, PRIMARY KEY (township, code)) WITHOUT ROWID",
+            # No ORDER BY: the GROUP BY returns the villages in code order, which is the
+            # key's order; another sort would only repeat it.
+            f"INSERT INTO {WIDE} {select}",
+        ]
+    else:
+        statements.append(f"CREATE TEMPORARY TABLE {WIDE} AS {select}")
+    if dialect == "postgresql":
+        statements.append(f"ANALYZE {WIDE}")
+    grouped = ", ".join(f"SUM({c}) AS t_{c}, COUNT({c}) AS n_{c}, MIN({c}) AS lo_{c}, "
+                        f"MAX({c}) AS hi_{c}" for c in columns)
+    statements.append(f"CREATE TEMPORARY TABLE {WIDE_TOWNSHIPS} AS SELECT township, "
+                      f"{grouped} FROM {WIDE} GROUP BY township")
+    return statements
+
+
+def _wide_townships(plain: Sequence[ElementSpec]) -> str:
+    """``WIDE_TOWNSHIPS`` back as rows (``element_id, opt, code, total, n, vmin, vmax``),
+    one per township and element that has a village value."""
+    return " UNION ALL ".join(
+        f"SELECT {int(e.id)} AS element_id, '' AS opt, township AS code, t_{c} AS total, "
+        f"n_{c} AS n, lo_{c} AS vmin, hi_{c} AS vmax FROM {WIDE_TOWNSHIPS} WHERE n_{c} > 0"
+        for e, c in ((e, _wide_column(e)) for e in plain))
+
+
 def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[IndicatorSpec],
                        by_code: dict[str, ElementSpec], period: str, start: date, end: date,
                        *, dialect: str = "") -> list[str]:
@@ -204,17 +256,22 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
     of ``indicators`` (which refer to elements by code through ``by_code``).
 
     The raw values are read once, into the leaf table, whose few rows entered above the
-    villages then move to a table of their own; the levels are built in a third temporary
-    table, each from the one below it, and written to the aggregate table in one insert;
-    the indicators read the villages from the leaf table and the levels above from the
-    aggregates. Rows are written in key order, so that every index grows at its end.
+    villages then move to a table of their own. The villages' rows of the elements without
+    disaggregation are pivoted to one row per village (``_wide_statements``), from which
+    the townships are grouped; the disaggregated elements' rows (and any option row of a
+    plain element) are grouped as rows. The levels are built in a third temporary table,
+    each from the one below it, and written to the aggregate table in one insert; the
+    indicators read the villages from the pivoted (or leaf) table and the levels above from
+    the aggregates. Rows are written in key order, so that every index grows at its end.
     ``dialect`` adds what one engine needs besides the common SQL (PostgreSQL gathers no
     statistics on temporary tables by itself, and plans the pivots blind without them;
-    SQLite compares the dates as text: ``leaf_select``)."""
+    SQLite compares the dates as text: ``leaf_select``; and keys the pivoted villages)."""
     if not elements:
         return []
     period = _safe(period)
     ids = _ids(elements)
+    plain = sorted((e for e in elements if not e.disaggregated), key=lambda e: e.id)
+    split = [e for e in elements if e.disaggregated]
     statements = [
         f"DROP TABLE IF EXISTS {LEAF}",
         f"DROP TABLE IF EXISTS {OWN}",
@@ -232,9 +289,15 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
         return f"SELECT element_id, opt, code, v FROM {OWN} WHERE length(code) = {length}"
 
     townships = PARENT_LENGTH[VILLAGE]
+    if plain:
+        statements += _wide_statements(plain, dialect)
+        rows = (f"SELECT * FROM {LEAF} WHERE opt <> ''" if not split else
+                f"SELECT * FROM {LEAF} WHERE opt <> '' OR element_id IN ({_ids(split)})")
+        below = f"{_from_leaf(rows)} UNION ALL {_wide_townships(plain)}"
+    else:
+        below = _from_leaf(f"SELECT * FROM {LEAF}")
     statements.append(f"CREATE TEMPORARY TABLE {CASCADE} AS "
-                      + _level_select(townships, _from_leaf(f"SELECT * FROM {LEAF}"),
-                                      own(townships)))
+                      + _level_select(townships, below, own(townships)))
     for length in LENGTHS[2:]:
         below = (f"SELECT element_id, opt, code, total, n, vmin, vmax FROM {CASCADE} "
                  f"WHERE level = {LEVEL_OF_LENGTH[length] + 1}")
@@ -248,9 +311,12 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
         f"DROP TABLE {OWN}",
     ]
     staged = {e.id for e in elements}
+    wide = {e.id for e in plain}
     for indicator in indicators:
         statements += indicator_statements(indicator, by_code, period, start, end,
-                                           staged=staged, dialect=dialect)
+                                           staged=staged, wide=wide, dialect=dialect)
+    if plain:
+        statements += [f"DROP TABLE {WIDE_TOWNSHIPS}", f"DROP TABLE {WIDE}"]
     statements.append(f"DROP TABLE {LEAF}")
     return statements
 
@@ -298,11 +364,13 @@ _READ = {"sum": "total", "last": "total", "average": "total / NULLIF(n, 0)",
 def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSpec],
                          period: str, start: date, end: date, *,
                          codes: Sequence[str] | None = None,
-                         staged: Iterable[int] = (), dialect: str = "") -> list[str]:
+                         staged: Iterable[int] = (), wide: Iterable[int] = (),
+                         dialect: str = "") -> list[str]:
     """Rebuild the indicator's values for ``period`` (``[start, end]``), only at ``codes``
-    when given. Villages take their elements' leaf rows: from the leaf table for the
-    elements ``staged`` there by a rebuild, else from the values; every other level takes
-    the aggregates."""
+    when given. Villages take their elements' leaf rows: from the pivoted village table
+    when every element it uses is there (``wide``, by a rebuild: no grouping), else from
+    the leaf table for the elements ``staged`` there by a rebuild, else from the values;
+    every other level takes the aggregates."""
     period = _safe(period)
     refs = sorted(indicator.numerator.refs | indicator.denominator.refs,
                   key=lambda r: (r.code, r.option))
@@ -336,18 +404,27 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
     denominator = indicator.denominator.to_sql(column,
                                                missing_as_zero=indicator.missing_as_zero)
 
-    def insert(pivoted: str) -> str:
+    def insert(pivoted: str, order: str = "code") -> str:
         return (
             f"INSERT INTO {IV} (indicator_id, code, parent, level, period, numerator, "
             f"denominator, value) SELECT {int(indicator.id)}, code, parent, level, "
             f"'{period}', num, den, {float(indicator.factor)!r} * num / NULLIF(den, 0.0) FROM ("
             f"SELECT code, parent, level, {numerator} AS num, {denominator} AS den FROM ("
-            f"{pivoted}) pv) q WHERE num IS NOT NULL OR den IS NOT NULL ORDER BY code")
+            f"{pivoted}) pv) q WHERE num IS NOT NULL OR den IS NOT NULL ORDER BY {order}")
 
     statements = [delete]
     # Villages: their leaf rows.
     villages = None if codes is None else [c for c in codes if len(c) == VILLAGE]
-    if villages is None or villages:
+    wide_ids = set(wide)
+    if villages is None and all(r.option == "" and elements[r.code].id in wide_ids
+                                for r in known):
+        present = " OR ".join(f"{_wide_column(e)} IS NOT NULL" for e in used)
+        pivoted = ", ".join(f"{_wide_column(elements[r.code])} AS {columns[r]}"
+                            for r in known)
+        statements.append(insert(
+            f"SELECT code, township AS parent, {LEVEL_OF_LENGTH[VILLAGE]} AS level, "
+            f"{pivoted} FROM {WIDE} WHERE {present}", order="parent, code"))
+    elif villages is None or villages:
         staged_ids = set(staged)
         in_leaf = [e for e in used if e.id in staged_ids]
         in_values = [e for e in used if e.id not in staged_ids]
