@@ -813,6 +813,7 @@ def analyze_cases(connection: Any) -> None:
 def _forget_files(batch: ImportBatch) -> None:
     """Imported: the uploaded list (numbers in clear) and the prepared rows are deleted."""
     _prepared_path(batch).unlink(missing_ok=True)
+    _prepared_path(batch).with_suffix(".jsonl").unlink(missing_ok=True)  # the earlier format
     if batch.file:
         batch.file.delete(save=False)
         ImportBatch.objects.filter(pk=batch.pk).update(file="")
