@@ -134,6 +134,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dashboard read while a liaison's report is being written.
     DATABASES["default"]["OPTIONS"] = {
+        # A writer waits up to 20 s for another (the server's tick thread, a cron tick, an
+        # import) instead of failing after SQLite's default 5 s on a busy laptop.
+        "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
