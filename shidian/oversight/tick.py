@@ -13,10 +13,12 @@ often only costs a few queries.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -283,6 +285,32 @@ def events_on(today: date, result: TickResult | None = None) -> list[Event]:
     return events
 
 
+def pack_jobs() -> list[Any]:
+    """The ``run(today=...)`` functions of the packs that ship a ``tick.py`` (psych: missed
+    follow-up visits). A pack adds its own scheduled work this way; the ladder knows no pack."""
+    from shidian.cases.definitions import PACKS_DIR, pack_dirs
+
+    jobs = []
+    for folder in pack_dirs():
+        if folder.parent != PACKS_DIR or not (folder / "tick.py").exists():
+            continue  # packs outside shidian/packs are data only
+        module = importlib.import_module(f"shidian.packs.{folder.name}.tick")
+        jobs.append(module.run)
+    return jobs
+
+
+def pack_jobs_run(today: date) -> int:
+    """Run each pack's job; a failing pack is logged and does not stop the others."""
+    sent = 0
+    for job in pack_jobs():
+        try:
+            with transaction.atomic():
+                sent += int(job(today=today) or 0)
+        except Exception:  # noqa: BLE001 - one pack's bug must not silence the ladder
+            log.exception("pack tick job %s failed", job.__module__)
+    return sent
+
+
 def tick_run(*, now: datetime | None = None, today: date | None = None) -> TickResult:
     """One run of the scheduler (see the module's docstring). ``today`` defaults to the local
     date of ``now``; giving a day replays the ladder as of that day."""
@@ -298,6 +326,7 @@ def tick_run(*, now: datetime | None = None, today: date | None = None) -> TickR
         result.planned = outbox.enqueue(outbox.messages_for(events, now=now))
         delivered = outbox.deliver_pending(renew=lambda: lease_renew(holder))
         result.sent, result.failed = delivered.sent, delivered.failed
+        result.sent += pack_jobs_run(today)
     finally:
         lease_release(holder)
     return result

@@ -132,3 +132,17 @@ def test_a_missed_visit_reaches_the_teams_inbox_once_without_the_patients_name(w
         (message,) = inbox_messages(user=user)
         assert case.number in message.subject and "李建国" not in message.subject + message.body
     assert not inbox_messages(user=world.police).exists()  # not a duty that records visits
+
+
+@pytest.mark.django_db
+def test_shidian_tick_tells_the_team_about_a_missed_visit_once(world):
+    """The scheduler runs the pack's job: no one has to open the follow-up board first."""
+    from shidian.oversight.selectors import inbox_messages
+    from shidian.oversight.tick import tick_run
+
+    case = _register(world, dt.date(2020, 6, 3))
+    _team(world, case)
+    assert tick_run(today=dt.date(2020, 6, 17)).sent == 0
+    assert tick_run(today=dt.date(2020, 6, 18)).sent == 2
+    assert tick_run(today=dt.date(2020, 6, 18)).sent == 0  # idempotent
+    assert inbox_messages(user=world.doctor).count() == 1
