@@ -40,6 +40,7 @@ OWN = "indicators_own_tmp"
 CASCADE = "indicators_cascade_tmp"
 WIDE = "indicators_wide_tmp"
 WIDE_TOWNSHIPS = "indicators_wide_townships_tmp"
+WIDE_LIMIT = 8        # at most so many elements pivoted (columns tested per leaf row)
 
 # Significant code length of each level (0 = the country) and of its parent level.
 LENGTHS = (12, 9, 6, 4, 2, 0)
@@ -257,9 +258,10 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
 
     The raw values are read once, into the leaf table, whose few rows entered above the
     villages then move to a table of their own. The villages' rows of the elements without
-    disaggregation are pivoted to one row per village (``_wide_statements``), from which
-    the townships are grouped; the disaggregated elements' rows (and any option row of a
-    plain element) are grouped as rows. The levels are built in a third temporary table,
+    disaggregation that the indicators read (up to ``WIDE_LIMIT``) are pivoted to one row
+    per village (``_wide_statements``), from which the townships are grouped; the other
+    elements' rows (and any option row of a pivoted element) are grouped as rows. The
+    levels are built in a third temporary table,
     each from the one below it, and written to the aggregate table in one insert; the
     indicators read the villages from the pivoted (or leaf) table and the levels above from
     the aggregates. Rows are written in key order, so that every index grows at its end.
@@ -270,8 +272,14 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
         return []
     period = _safe(period)
     ids = _ids(elements)
-    plain = sorted((e for e in elements if not e.disaggregated), key=lambda e: e.id)
-    split = [e for e in elements if e.disaggregated]
+    # Pivoted: the plain elements the indicators read (each leaf row is tested against every
+    # column, so a few of them); the others, and the disaggregated ones, stay rows.
+    referenced = {by_code[r.code].id for i in indicators
+                  for r in i.numerator.refs | i.denominator.refs
+                  if r.code in by_code and r.option == ""}
+    plain = sorted((e for e in elements if not e.disaggregated and e.id in referenced),
+                   key=lambda e: e.id)[:WIDE_LIMIT]
+    split = [e for e in elements if e not in plain]
     statements = [
         f"DROP TABLE IF EXISTS {LEAF}",
         f"DROP TABLE IF EXISTS {OWN}",

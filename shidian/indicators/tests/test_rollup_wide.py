@@ -91,11 +91,17 @@ def test_the_plain_elements_take_the_pivoted_path_and_the_disaggregated_the_rows
 
     plain = rollup.ElementSpec(1, "a", "sum")
     split = rollup.ElementSpec(2, "b", "sum", disaggregated=True)
+    unread = rollup.ElementSpec(3, "c", "max")     # no indicator reads it: stays rows
     only_plain = rollup.IndicatorSpec(7, parse("#{a}"), parse("1"), 1.0)
     with_option = rollup.IndicatorSpec(8, parse("#{b.x}"), parse("#{a}"), 1.0)
     statements = rollup.rebuild_statements(
-        [plain, split], [only_plain, with_option], {"a": plain, "b": split}, "2021",
-        date(2021, 1, 1), date(2021, 12, 31))
+        [plain, split, unread], [only_plain, with_option],
+        {"a": plain, "b": split, "c": unread}, "2021", date(2021, 1, 1), date(2021, 12, 31))
+    wide = next(s for s in statements if s.startswith(f"CREATE TEMPORARY TABLE {rollup.WIDE} "))
+    assert "MAX(CASE WHEN element_id = 1 THEN v END) AS e1 " in wide and "= 3 " not in wide
+    townships = next(s for s in statements
+                     if s.startswith(f"CREATE TEMPORARY TABLE {rollup.CASCADE} "))
+    assert "opt <> '' OR element_id IN (2, 3)" in townships
     villages = [s for s in statements if s.startswith(f"INSERT INTO {rollup.IV}")
                 and "5 AS level" in s]
     assert len(villages) == 2
