@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
@@ -148,6 +148,8 @@ class ReplySerializer(serializers.Serializer):
         return [e.pk for e in reply.evidence.all()]
 
 
+# The cases app has a NoticeSerializer too (公示): the schema needs two component names.
+@extend_schema_serializer(component_name="SupervisionNotice")
 class NoticeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(source="display_number")

@@ -5,10 +5,12 @@ from rest_framework.routers import DefaultRouter
 
 from shidian.api import (catalogue, cases, indicators, orgs, oversight, plans, reporting,
                          selection)
+from shidian.api.schema import describe
 
 router = DefaultRouter()
 for module in (orgs, plans, reporting, indicators, cases, oversight, catalogue, selection):
     module.register(router)
+describe(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
