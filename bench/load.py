@@ -169,36 +169,38 @@ def liaison_loop(session: Session, username: str, stop_at: float, acknowledged: 
     if not session.login(username):
         return
     while time.time() < stop_at:
-        page = session.request("my_tasks", "GET", "/reporting/")
-        if page is None or page.status_code != 200:
-            time.sleep(1)
-            continue
-        links = REPORT_LINK.findall(page.text)
-        if not links:
-            time.sleep(2)
-            continue
-        path, task, period, agency = random.choice(links)
-        path = path.replace("&amp;", "&")
-        form = session.request("report_form", "GET", path)
-        if form is None or form.status_code != 200:
-            continue
-        token = CSRF.search(form.text)
-        if "data-testid=\"submit\"" not in form.text or not token:
-            continue  # accepted or locked: nothing to send for this one
-        stamp = uuid.uuid4().hex
-        sent = session.request("submit", "POST", path, data={
-            "csrfmiddlewaretoken": token.group(1), "action": "submit", "task_status": "in_progress",
-            "percent": str(random.randint(1, 99)), "done": f"压测 {stamp}",
-            "problems": "", "next_steps": ""},
-            files={"files": (f"台账-{stamp[:8]}.pdf", io.BytesIO(pdf(stamp)),
-                             "application/pdf")},
-            headers={"Referer": session.base + path})
-        where = sent.headers.get("Location", "") if sent is not None else ""
-        if sent is not None and sent.status_code == 302 and "/login/" not in where:
-            acknowledged[(int(task), int(agency), period)] = stamp
-        elif sent is not None and sent.status_code == 200:
-            session.record("submit_refused", 0.0, 422, "the form came back with an error")
-        time.sleep(random.uniform(0.5, 2.0))  # a person reads the page before the next one
+        liaison_step(session, acknowledged)
+        time.sleep(random.uniform(1.0, 3.0))  # a person reads the page before the next one
+
+
+def liaison_step(session: Session, acknowledged: dict) -> None:
+    """Open 我的任务, open one task's report form, and submit it if it is still open."""
+    page = session.request("my_tasks", "GET", "/reporting/")
+    if page is None or page.status_code != 200:
+        return
+    links = REPORT_LINK.findall(page.text)
+    if not links:
+        return
+    path, task, period, agency = random.choice(links)
+    path = path.replace("&amp;", "&")
+    form = session.request("report_form", "GET", path)
+    if form is None or form.status_code != 200:
+        return
+    token = CSRF.search(form.text)
+    if "data-testid=\"submit\"" not in form.text or not token:
+        return  # submitted already or closed: nothing to send for this one
+    stamp = uuid.uuid4().hex
+    sent = session.request("submit", "POST", path, data={
+        "csrfmiddlewaretoken": token.group(1), "action": "submit", "task_status": "in_progress",
+        "percent": str(random.randint(1, 99)), "done": f"压测 {stamp}",
+        "problems": "", "next_steps": ""},
+        files={"files": (f"台账-{stamp[:8]}.pdf", io.BytesIO(pdf(stamp)), "application/pdf")},
+        headers={"Referer": session.base + path})
+    where = sent.headers.get("Location", "") if sent is not None else ""
+    if sent is not None and sent.status_code == 302 and "/login/" not in where:
+        acknowledged[(int(task), int(agency), period)] = stamp
+    elif sent is not None and sent.status_code == 200:
+        session.record("submit_refused", 0.0, 422, "the form came back with an error")
 
 
 def office_loop(session: Session, username: str, stop_at: float) -> None:
