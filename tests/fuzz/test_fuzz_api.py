@@ -24,6 +24,21 @@ from .mutations import fuzz_settings
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go straight to the WSGI handler, whose request signals close database
+    connections that are not in autocommit mode: on PostgreSQL that is the test's own
+    transaction. Django's test client disconnects the same handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def api_schema():
     spec = SchemaGenerator().get_schema(request=None, public=True)
