@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -48,8 +48,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     exception = sys.exc_info()[1]
-    if isinstance(exception, DATABASE_DOWN) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()):
+    if isinstance(exception, DATABASE_DOWN):
         return _page(503, _("The database cannot be reached"),
                      _("Nothing you submitted in this request was saved. Try again in a "
                        "minute; if it goes on, tell your system administrator."))
