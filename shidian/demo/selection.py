@@ -1,10 +1,11 @@
 """The selection demo on seed 09 (共青团基层组织建设和基层工作试点): 团中央's call with the
 allocation table imported (and its 40-versus-30 finding), county youth-league committees of 四川
-and 湖北 applying, 四川 and 湖北 forwarding, four experts' scores in, and what is left for a
-visitor to do: ``demo_expert`` declares and scores, ``demo_office_51`` forwards 江阳区,
-``demo_office`` approves on the board (泸县 and 合江县 fill 四川's two places for 县级团委; a
-third needs a reason), and ``demo_pilot_youth`` (共青团泸县委员会) then finds the task book's
-tasks in 我的任务.
+and 湖北 applying, 四川 and 湖北 forwarding, four experts' scores in, and 泸县 and 合江县
+approved by ``demo_office`` within 四川's two places for 县级团委: each a pilot site with its
+task book (the category's tasks of the plan) and its quarterly reporting, so ``demo_pilot_youth``
+(共青团泸县委员会) finds the task book's tasks in 我的任务. Left for a visitor: ``demo_expert``
+declares and scores 江岸区, ``demo_office`` approves it on the board, ``demo_office_51``
+forwards 江阳区 (a third 四川 site needs a reason to go beyond the quota).
 
 Everything goes through the selection services; run twice, it adds nothing.
 """
@@ -20,13 +21,15 @@ from shidian.orgs.models import Agency, AgencyKind, Division, Role, User
 from shidian.orgs.services import agency_create, user_create
 from shidian.plans.models import Plan
 from shidian.selection import services
-from shidian.selection.models import Call, ConditionKind
+from shidian.selection.models import ApplicationStatus, Call, ConditionKind, PilotSite
 
 from .logins import DEMO_PASSWORD
 
 CALL_TITLE = "共青团基层组织建设和基层工作试点单位申报"
 COUNTY = "四、农村基层团组织建设试点"
 SHEET = [("目标明确", 30), ("方案完善", 30), ("支持力度大", 20), ("示范性强", 20)]
+# The applications the demo approves: 四川's two places for 县级团委, in rank order.
+APPROVED = ("共青团泸县委员会", "共青团合江县委员会")
 # (key, agency, division, forwarded by its province, marks of four experts)
 APPLICANTS = [
     ("luxian", "共青团泸县委员会", "510521", True, (92, 90, 88, 86)),
@@ -56,8 +59,27 @@ def selection_demo_load(*, log: Callable[[str], None] = print) -> None:
     if plan is None or Division.objects.filter(code__in=codes).count() < len(codes):
         log("未载入共青团试点方案或所需区划，跳过试点遴选演示")
         return
-    if Call.objects.filter(plan=plan, title=CALL_TITLE).exists():
-        return
+    call = Call.objects.filter(plan=plan, title=CALL_TITLE).first()
+    if call is None:
+        _call_load(plan, codes)
+        log(f"试点遴选演示：{len(APPLICANTS)} 份申报")
+        call = Call.objects.get(plan=plan, title=CALL_TITLE)
+    sites = _approve(call)
+    log(f"试点遴选演示：{len(sites)} 个试点单位已批准并下达任务书")
+
+
+def _approve(call: Call) -> list[PilotSite]:
+    """Approve 四川's county committees within the quota, best ranked first (once: an approved
+    application is left alone, so a second run writes nothing, not even to the audit trail)."""
+    office = User.objects.get(username="demo_office")
+    for application in (call.applications.filter(agency__name__in=APPROVED,
+                                                 status=ApplicationStatus.FORWARDED)
+                        .order_by("rank", "pk")):
+        services.application_approve(user=office, application_id=application.pk)
+    return list(PilotSite.objects.filter(call=call))
+
+
+def _call_load(plan: Plan, codes: set[str]) -> None:
     admin = User.objects.get(username="demo_admin")
     office = User.objects.get(username="demo_office")
     divisions = {d.code: d for d in Division.objects.filter(code__in=codes)}
@@ -126,7 +148,6 @@ def selection_demo_load(*, log: Callable[[str], None] = print) -> None:
                 services.review_declare(user=expert, review_id=review.pk, conflict=False)
                 services.review_submit(user=expert, review_id=review.pk,
                                        scores={i.pk: str(mark) for i in items})
-    log(f"试点遴选演示：{len(APPLICANTS)} 份申报")
 
 
 def _pdf(text: str):
