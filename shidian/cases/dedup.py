@@ -97,8 +97,9 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
                 found[key] = (PairKind.EXACT, 1.0, reasons)
                 own.add(key)
 
+    exact = set(found)
     for key, score, reason in _fuzzy_pairs(programme):
-        if key in found:
+        if key in exact:  # an exact pair says enough; a fuzzy one keeps every reason
             continue
         kind, best, reasons = found.get(key, (PairKind.FUZZY, 0.0, []))
         reasons.append(reason)
