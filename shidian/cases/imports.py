@@ -735,8 +735,8 @@ class _Writer:
         quote = connection.ops.quote_name
         self.case_columns = ["id", "programme_id", "case_type", "division_id", "stage",
                              "stage_entered_at", "due_on", "outcome", "subject_name",
-                             "subject_id_masked", "subject_id_hash", "data", "pii",
-                             "entitlement_detail", "import_batch_id", "source_row",
+                             "subject_name_hash", "subject_id_masked", "subject_id_hash",
+                             "data", "pii", "entitlement_detail", "import_batch_id", "source_row",
                              "created_by_id", "created_at", "updated_at"]
         self.person_columns = ["case_id", "position", "relation", "name", "name_pinyin",
                                "id_hash", "id_masked", "birth_date", "division_code"]
@@ -747,6 +747,8 @@ class _Writer:
             [], connection)
         self.written = 0
         self.analyzed = 1000
+        # A name kept in the envelope (a patient) is searched by its hash, read back here.
+        self.sealed_name = case_type.subject_name if services.name_sealed(case_type) else ""
 
     @staticmethod
     def _insert(table: str, columns: list[str], quote: Any,
@@ -777,9 +779,11 @@ class _Writer:
         cases, persons = [], []
         for case_id, h in zip(ids, households, strict=True):
             _ref, row, division, name, data, pii = h[:P0]
+            clear = (crypto.decrypt_json(pii).get(self.sealed_name) if self.sealed_name
+                     else None)
             cases.append((case_id, programme, kind, division, stage, now, due_on, "", name,
-                          h[P0 + P_MASKED], h[P0 + P_HASH], data, pii, empty, batch,
-                          int(row), user, now, now))
+                          crypto.name_hash(clear) if clear else "", h[P0 + P_MASKED],
+                          h[P0 + P_HASH], data, pii, empty, batch, int(row), user, now, now))
             for at in range(P0, len(h), PW):
                 persons.append((case_id, int(h[at]), h[at + 1], h[at + 2], h[at + 3],
                                 h[at + 4], h[at + 5], born(h[at + 6]), division))

@@ -60,7 +60,11 @@ class Case(models.Model):
     due_on = models.DateField(_("stage due on"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices,
                                blank=True, default=Outcome.OPEN)
+    # A case type whose name field is sensitive (a patient) keeps the name in the envelope:
+    # here only its mask (张**) and, for search by the exact name, its keyed hash.
     subject_name = models.CharField(_("name"), max_length=64)
+    subject_name_hash = models.CharField(max_length=32, blank=True, default="", db_default="",
+                                         db_index=True, editable=False)
     subject_id_masked = models.CharField(_("ID number"), max_length=24)
     subject_id_hash = models.CharField(max_length=32, db_index=True, editable=False)
     data = models.JSONField(_("case data"), default=dict, blank=True)

@@ -37,7 +37,8 @@ def case_list(*, user: User, programme: CaseProgramme | None = None, stage: str 
               division: str = "", overdue: bool = False, outcome: str | None = None,
               query: str = "", today: dt.date | None = None) -> QuerySet[Case]:
     """The cases this user may see, filtered; a query that is an ID number is searched by its
-    keyed hash (heads and members), anything else by the head's name."""
+    keyed hash (heads and members), anything else by the head's name (or, for names kept
+    encrypted, by the keyed hash of the exact name)."""
     cases = access.cases_visible_to(user=user)
     filters = Q()
     if programme is not None:
@@ -56,7 +57,9 @@ def case_list(*, user: User, programme: CaseProgramme | None = None, stage: str 
         if len(number) == 18 and number[:17].isdigit():
             filters &= Q(persons__id_hash=crypto.search_hash(number))
         else:
-            filters &= Q(subject_name__contains=query)
+            # A name kept in the envelope (a patient) is found by the exact name's hash.
+            filters &= (Q(subject_name__contains=query)
+                        | Q(subject_name_hash=crypto.name_hash(query)))
     return (cases.filter(filters).select_related("programme", "division").distinct()
             .order_by("-id"))
 

@@ -158,6 +158,7 @@ def values_split(case_type: CaseTypeDef, values: Mapping[str, Any],
                 split.secrets[f.key] = value
                 masked = (crypto.mask_id_number(value) if f.type == "id_number"
                           else crypto.mask_account(value) if f.type == "account"
+                          else crypto.mask_name(value) if f.key == case_type.subject_name
                           else SENSITIVE_MASK)
                 split.data[f.key] = masked
             else:
@@ -173,14 +174,31 @@ def values_split(case_type: CaseTypeDef, values: Mapping[str, Any],
     return split
 
 
+def subject_name_of(case_type: CaseTypeDef, data: Mapping[str, Any],
+                    secrets: Mapping[str, Any]) -> tuple[str, str]:
+    """What the case row keeps of the subject's name: the name (its mask when the name field
+    is sensitive) and the keyed hash of a sensitive name (for search by the exact name)."""
+    name = str(data.get(case_type.subject_name) or "")
+    clear = secrets.get(case_type.subject_name) if name_sealed(case_type) else None
+    return name, crypto.name_hash(clear) if clear else ""
+
+
+def name_sealed(case_type: CaseTypeDef) -> bool:
+    """Whether the case type keeps its subjects' names in the envelope (health data)."""
+    return bool(case_type.subject_name) and case_type.field(case_type.subject_name).secret
+
+
 def persons_of(case_type: CaseTypeDef, secrets: Mapping[str, Any],
                data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The subject (position 0) and members with hashes, masks, birth dates and pinyin."""
+    """The subject (position 0) and members with hashes, masks, birth dates and pinyin (none
+    for a sensitive name: its mask is all that is stored)."""
     persons = []
     head_id = secrets.get(case_type.subject_id)
     name = str(data.get(case_type.subject_name) or "")
     if head_id:
         persons.append(_person(0, "head", name, head_id))
+        if name_sealed(case_type):
+            persons[0]["name_pinyin"] = ""
     member_ids = secrets.get(case_type.members) or []
     for i, (member, number) in enumerate(zip(data.get(case_type.members) or [], member_ids,
                                              strict=False), start=1):
@@ -299,6 +317,7 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
     _village(case_type, programme, code)
     split = values_split(case_type, cleaned)
     persons = persons_of(case_type, split.secrets, split.data)
+    subject_name, subject_name_hash = subject_name_of(case_type, split.data, split.secrets)
     conflicts = id_conflicts(case_type=case_type, programme=programme,
                              hashes=[p["id_hash"] for p in persons])
     for person in persons:
@@ -312,7 +331,8 @@ def case_create(*, user: User, programme: CaseProgramme, values: Mapping[str, An
     with transaction.atomic():
         case = Case.objects.create(
             programme=programme, case_type=case_type.key, division_id=code, stage=stage.key,
-            stage_entered_at=now, due_on=due_on, subject_name=split.data[case_type.subject_name],
+            stage_entered_at=now, due_on=due_on, subject_name=subject_name,
+            subject_name_hash=subject_name_hash,
             subject_id_masked=persons[0]["id_masked"] if persons else "",
             subject_id_hash=persons[0]["id_hash"] if persons else "",
             data=split.data, pii=crypto.encrypt_json(split.secrets), created_by=user,
@@ -401,8 +421,9 @@ def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
         case.data = data
         fields = ["data", "updated_at"]
         if case_type.subject_name in split.data:
-            case.subject_name = data[case_type.subject_name]
-            fields.append("subject_name")
+            case.subject_name, case.subject_name_hash = subject_name_of(case_type, data,
+                                                                        split.secrets)
+            fields += ["subject_name", "subject_name_hash"]
         if secret_changed:
             case.pii = crypto.encrypt_json(split.secrets)
             case.subject_id_masked = persons[0]["id_masked"]

@@ -10,7 +10,8 @@
   encryption keys, so rotating those does not change any stored hash. Production that sets
   ``SHIDIAN_FIELD_KEYS`` must set the hash key too: two app servers with different fallback
   files would silently stop finding each other's rows.
-* **Masking.** ``110***********1234`` for ID numbers, ``6222********1234`` for accounts.
+* **Masking.** ``110***********1234`` for ID numbers, ``6222********1234`` for accounts,
+  ``张**`` for names kept in the envelope (``mask_name``).
 * **ID numbers** (GB 11643, 18 characters): check digit by ``stdnum.cn.ric``, birth date
   plausible. The birthplace digits are not checked against a code table: people keep the
   numbers issued by counties that have since been renamed or merged.
@@ -144,6 +145,12 @@ def search_hash(value: str, *, purpose: str = "id") -> str:
     return hmac.new(_hash_key(), message, hashlib.sha256).hexdigest()[:HASH_CHARS]
 
 
+def name_hash(value: str) -> str:
+    """The keyed hash of a person's name kept in the envelope, for search by the exact name
+    (spaces typed inside the name do not count)."""
+    return search_hash("".join(str(value or "").split()), purpose="name")
+
+
 # --- masking ----------------------------------------------------------------------------------
 
 def mask_middle(value: str, *, keep_start: int, keep_end: int, char: str = "*") -> str:
@@ -161,6 +168,12 @@ def mask_id_number(value: str) -> str:
 def mask_account(value: str) -> str:
     """``6222021234567891234`` → ``6222***********1234``."""
     return mask_middle(value, keep_start=4, keep_end=4)
+
+
+def mask_name(value: str) -> str:
+    """``张三丰`` → ``张**``: a person's name where only the surname may show (patients)."""
+    value = (value or "").strip()
+    return value[:1] + "*" * (len(value) - 1) if value else ""
 
 
 def normalize_account(value: str) -> str:

@@ -31,7 +31,6 @@ from shidian.cases import access as case_access
 from shidian.cases import followups
 from shidian.cases.models import Case, CaseProgramme, FollowUp, Outcome
 from shidian.cases.services import case_secrets
-from shidian.core import crypto
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.periods import Period, parse_period
 from shidian.indicators import services as indicator_services
@@ -214,15 +213,6 @@ def figures_push(*, user: User, data_set: DataSet, period: str,
         if code in divisions]
     return indicator_services.forms_save(user=user, data_set=data_set, period=the_period,
                                          forms=forms, source="cases")
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张*丰, 张三 → 张*: how a patient's name shows on lists."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return crypto.mask_middle(name, keep_start=1, keep_end=1)
 
 
 def room_targets(*, programme: CaseProgramme, day: dt.date) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from shidian.cases.models import Case, CaseProgramme, FollowUp, Outcome
 from shidian.cases.services import case_secrets
 from shidian.orgs.models import Division, User
 
-from .figures import PATIENT, ROOM, mask_name, room_figures
+from .figures import PATIENT, ROOM, room_figures
 from .rules import training_hours
 from .services import TRAINEE, module_rows
 
@@ -46,7 +46,7 @@ def followup_board(*, user: User, programme: CaseProgramme, today: dt.date
         visit = due.get(case.pk)
         last = followups.visit_data(latest[case.pk]) if case.pk in latest else {}
         rows.append({
-            "case": case, "name": mask_name(case.subject_name),
+            "case": case, "name": case.subject_name,  # the mask (张**): a list
             "due_on": visit.due_on if visit else None,
             "missed": bool(visit and visit.due_on < today),
             "days_late": (today - visit.due_on).days if visit and visit.due_on < today else 0,
@@ -91,7 +91,14 @@ def patient(*, case: Case) -> dict[str, Any]:
                                     for f in schedule.fields if data.get(f.key) not in
                                     (None, "")],
                        "flag": data.get("flag", "")})
-    return {"diagnosis": diagnosis, "visits": visits, "team": needtoknow.team_of(case),
+    # Need-to-know: whoever opened the case through the gate (and so was logged) is on its
+    # team or of the responsible doctor's institution, and sees the names in full.
+    people = {key: secrets.get(key) or case.data.get(key) or ""
+              for key in (definition.subject_name, "guardian_name", "guardian_phone")}
+    return {"diagnosis": diagnosis, "name": people[definition.subject_name],
+            "guardian_name": people["guardian_name"],
+            "guardian_phone": people["guardian_phone"],
+            "visits": visits, "team": needtoknow.team_of(case),
             "duties": needtoknow.team_def(definition).duties, "schedule": schedule}
 
 
