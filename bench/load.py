@@ -71,7 +71,7 @@ def prepare_accounts(database_url: str, liaisons: int, offices: int,
     from shidian.orgs.testing import make_agency
     from shidian.plans.models import Plan
     from shidian.plans.testing import make_plan
-    from shidian.reporting.models import CycleKind, ReportingCycle
+    from shidian.reporting.models import CycleKind, ProgressReport, ReportingCycle
 
     county, today = "510521", date.today()
     title = f"泸县{today.year}年月末报送压测方案({liaisons}个单位×{tasks_per_unit}项任务)"
@@ -86,6 +86,11 @@ def prepare_accounts(database_url: str, liaisons: int, offices: int,
         plan.save(update_fields=["period_start", "period_end"])
         ReportingCycle.objects.create(plan=plan, kind=CycleKind.MONTHLY, due_day=25,
                                       grace_days=10, starts_on=date(today.year, 1, 1))
+    # Every run starts from the same month-end: the load plan's reports (this bench's own plan,
+    # never a real one) are cleared, so each unit owes all its reports again.
+    cleared, _ = ProgressReport.objects.filter(task__plan=plan).delete()
+    if cleared:
+        print(f"cleared {cleared} rows of the previous run's reports on the load plan")
     password = make_password(PASSWORD)
     names = []
     for n, agency in enumerate(agencies, start=1):
