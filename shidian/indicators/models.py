@@ -405,6 +405,33 @@ class AggregateValue(models.Model):
         return f"{self.element_id} {self.code} {self.period}"
 
 
+class PeriodLeaf(models.Model):
+    """A data element's values at one division combined over one of the longer periods
+    (``rollup.LEAF_KINDS``: the year), by the element's rule: what ``rollup.leaf_select``
+    computes from the values, kept so that a full rebuild of such a period reads one row per
+    division and element instead of every value in it (DHIS2's analytics-table lesson).
+
+    Kept right by every writer of values in the same transaction (``services._write_form``
+    recomputes the rows of the divisions it wrote; ``services.period_leaf_fill`` builds a
+    whole period, for a bulk load and the migration). Disaggregated elements get a row per
+    option and their total as option ``""``, as ``leaf_select`` gives them.
+
+    Keyed (period, code, element, option), its only index: one division's rows are one
+    range (the refresh at entry) and a period's rows come in code order (the rebuild's
+    pivot of the villages groups by code).
+    """
+
+    pk = models.CompositePrimaryKey("period", "code", "element_id", "option")
+    period = models.CharField(max_length=8)
+    code = models.CharField(max_length=12)
+    element_id = models.BigIntegerField()
+    option = models.CharField(max_length=32, blank=True, default="", db_column="opt")
+    v = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.element_id} {self.code} {self.period}={self.v}"
+
+
 class IndicatorValue(models.Model):
     """An indicator's value at one division and period, computed from ``AggregateValue`` (and
     the villages' values).

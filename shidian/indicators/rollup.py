@@ -41,6 +41,10 @@ CASCADE = "indicators_cascade_tmp"
 WIDE = "indicators_wide_tmp"
 WIDE_TOWNSHIPS = "indicators_wide_townships_tmp"
 WIDE_LIMIT = 8        # at most so many elements pivoted (columns tested per leaf row)
+PERIOD_LEAF = "indicators_periodleaf"
+# Kinds of period whose leaf is stored and kept at entry (``PeriodLeaf``): the year, which a
+# full rebuild would otherwise read from every value entered in it.
+LEAF_KINDS = frozenset({"Y"})
 
 # Significant code length of each level (0 = the country) and of its parent level.
 LENGTHS = (12, 9, 6, 4, 2, 0)
@@ -178,6 +182,45 @@ def leaf_select(elements: Sequence[ElementSpec], start: date, end: date, *,
     return " UNION ALL ".join(parts)
 
 
+def leaf_periods(period) -> list:
+    """The periods of ``LEAF_KINDS`` whose stored leaf counts the values of ``period`` (a
+    ``shidian.core.periods.Period``): itself and every calendar period it lies in whole.
+
+    Complete for every period ``P`` of those kinds: a value lies within ``P``'s dates exactly
+    when ``P`` is its own period or one of ``coarser()`` (calendar periods nest; a week lies
+    in those holding all seven of its days), so ``P``'s stored rows combine every value a
+    rebuild from the values would read."""
+    return [p for p in [period, *period.coarser()] if p.kind in LEAF_KINDS]
+
+
+def period_leaf_statements(elements: Sequence[ElementSpec], period: str, start: date,
+                           end: date, *, code: str | None = None,
+                           dialect: str = "") -> list[str]:
+    """Statements that recompute the stored leaf rows (``PERIOD_LEAF``) of ``elements`` for
+    ``period`` from the values: at one division (``code``: after an entry there) or at every
+    division (a bulk load, the migration), written in key order."""
+    if not elements:
+        return []
+    period = _safe(period)
+    only = "" if code is None else f" AND code = '{_code(code)}'"
+    rows = leaf_select(elements, start, end, code=code, dialect=dialect)
+    return [
+        f"DELETE FROM {PERIOD_LEAF} WHERE period = '{period}'{only} "
+        f"AND element_id IN ({_ids(elements)})",
+        f"INSERT INTO {PERIOD_LEAF} (period, code, element_id, opt, v) "
+        f"SELECT '{period}', code, element_id, opt, v FROM ({rows}) l"
+        + ("" if code is not None else " ORDER BY code, element_id, opt"),
+    ]
+
+
+def stored_leaf_select(elements: Sequence[ElementSpec], period: str) -> str:
+    """``element_id, opt, code, v`` of ``elements`` for ``period`` from the stored leaf:
+    what ``leaf_select`` computes from the values, one row per division instead of one per
+    value (in code order: the key's)."""
+    return (f"SELECT element_id, opt, code, v FROM {PERIOD_LEAF} "
+            f"WHERE period = '{_safe(period)}' AND element_id IN ({_ids(elements)})")
+
+
 # -- step 2: the cascade up the tree ------------------------------------------------------------
 _COLUMNS = "element_id, opt, code, parent, level, period, total, n, vmin, vmax"
 _STAGED = "element_id, opt, code, parent, level, total, n, vmin, vmax"
@@ -252,7 +295,7 @@ def _wide_townships(plain: Sequence[ElementSpec]) -> str:
 
 def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[IndicatorSpec],
                        by_code: dict[str, ElementSpec], period: str, start: date, end: date,
-                       *, dialect: str = "") -> list[str]:
+                       *, dialect: str = "", stored: bool = False) -> list[str]:
     """Statements that rebuild every aggregate of ``elements`` for ``period`` and the values
     of ``indicators`` (which refer to elements by code through ``by_code``).
 
@@ -267,7 +310,9 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
     the aggregates. Rows are written in key order, so that every index grows at its end.
     ``dialect`` adds what one engine needs besides the common SQL (PostgreSQL gathers no
     statistics on temporary tables by itself, and plans the pivots blind without them;
-    SQLite compares the dates as text: ``leaf_select``; and keys the pivoted villages)."""
+    SQLite compares the dates as text: ``leaf_select``; and keys the pivoted villages).
+    ``stored``: the leaf rows come from the stored leaf of the period (``PERIOD_LEAF``, kept
+    at entry for ``LEAF_KINDS``) instead of from the values; everything after is the same."""
     if not elements:
         return []
     period = _safe(period)
@@ -285,7 +330,8 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
         f"DROP TABLE IF EXISTS {OWN}",
         f"DROP TABLE IF EXISTS {CASCADE}",
         f"CREATE TEMPORARY TABLE {LEAF} AS "
-        f"{leaf_select(elements, start, end, dialect=dialect)}",
+        + (stored_leaf_select(elements, period) if stored
+           else leaf_select(elements, start, end, dialect=dialect)),
         f"CREATE TEMPORARY TABLE {OWN} AS SELECT element_id, opt, code, v FROM {LEAF} "
         f"WHERE length(code) < {VILLAGE}",
         f"DELETE FROM {LEAF} WHERE length(code) < {VILLAGE}",

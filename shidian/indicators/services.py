@@ -516,6 +516,9 @@ def _write_form(*, user: User, data_set: DataSet, fields: Sequence[Field], perio
             source=source, changed_by=user, changed_at=now))
         changed += 1
     DataValueHistory.objects.bulk_create(history)
+    if changed:
+        period_leaf_refresh(elements=[f.element for f in fields], code=form.division.code,
+                            period=period)
     due = period.end + timedelta(days=data_set.due_days)
     CompleteReport.objects.get_or_create(
         data_set=data_set, division=form.division, agency=form.agency, period=period.id,
@@ -675,13 +678,50 @@ def _rebuild_settings() -> Iterator[None]:
 
 
 def aggregates_refresh(*, elements: Sequence[DataElement], period: Period) -> None:
-    """Rebuild every aggregate of ``elements`` for ``period`` and the indicators using them."""
+    """Rebuild every aggregate of ``elements`` for ``period`` and the indicators using them.
+
+    A period of ``rollup.LEAF_KINDS`` (the year) reads its stored leaf (``PeriodLeaf``, one
+    row per division and element, kept at entry) instead of every value entered in it."""
     specs = element_specs(elements)
     indicators = _indicators_using({s.code for s in specs})
     by_code = _spec_map(indicators)
     with transaction.atomic(), _rebuild_settings():
         _execute(rollup.rebuild_statements(specs, indicators, by_code, period.id, period.start,
-                                           period.end, dialect=connection.vendor))
+                                           period.end, dialect=connection.vendor,
+                                           stored=period.kind in rollup.LEAF_KINDS))
+
+
+# -- the stored leaf of the longer periods (PeriodLeaf) -------------------------------------------
+def period_leaf_refresh(*, elements: Iterable[DataElement], code: str, period: Period) -> None:
+    """After values of ``period`` were written at division ``code``: recompute that
+    division's stored leaf rows of ``elements`` for every kept period holding ``period``,
+    from its values (one division's rows: a few index pages). Runs in the writer's
+    transaction; ``_write_form``, the one writer of values, calls it."""
+    specs = element_specs(elements)
+    for each in rollup.leaf_periods(period):
+        _execute(rollup.period_leaf_statements(specs, each.id, each.start, each.end, code=code,
+                                               dialect=connection.vendor))
+
+
+def period_leaf_fill(*, periods: Iterable[Period] | None = None,
+                     elements: Iterable[DataElement] | None = None) -> list[Period]:
+    """Recompute the stored leaf of ``periods`` (by default every kept period that holds
+    values) for ``elements`` (by default every element) at every division, from the values:
+    for a bulk load that wrote values past the entry services, or a repair. Returns the
+    periods filled."""
+    if elements is None:
+        elements = DataElement.objects.all()
+    specs = element_specs(elements)
+    if periods is None:
+        found = {p.id: p for value in DataValue.objects.values_list("period", flat=True)
+                 .distinct() for p in rollup.leaf_periods(parse_period(value))}
+        periods = [found[key] for key in sorted(found)]
+    periods = [p for p in periods if p.kind in rollup.LEAF_KINDS]
+    with transaction.atomic(), _rebuild_settings():
+        for each in periods:
+            _execute(rollup.period_leaf_statements(specs, each.id, each.start, each.end,
+                                                   dialect=connection.vendor))
+    return periods
 
 
 def indicator_refresh(*, indicator: Indicator) -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from shidian.core.periods import parse_period
 from shidian.indicators import services
 from shidian.indicators.models import (AggregateValue, Aggregation, DataValue, Indicator,
-                                       IndicatorValue, PeriodType, ValueType)
+                                       IndicatorValue, PeriodLeaf, PeriodType, ValueType)
 from shidian.orgs.models import Division
 
 from .conftest import build_tree
@@ -151,6 +151,7 @@ def test_refresh_after_each_entry_equals_a_full_rebuild(entries):
 
     build_tree()
     DataValue.objects.all().delete()
+    PeriodLeaf.objects.all().delete()   # the examples share one database: start empty
     AggregateValue.objects.all().delete()
     office = User.objects.filter(username="prop-office").first() or User.objects.create_user(
         "prop-office", role="office", is_superuser=True)
@@ -317,6 +318,7 @@ def test_village_entries_refreshed_one_by_one_equal_a_full_rebuild(entries):
 
     build_tree()
     DataValue.objects.all().delete()
+    PeriodLeaf.objects.all().delete()   # the examples share one database: start empty
     AggregateValue.objects.all().delete()
     IndicatorValue.objects.all().delete()
     office = User.objects.filter(username="prop-office").first() or User.objects.create_user(
