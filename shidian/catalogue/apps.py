@@ -19,3 +19,4 @@ class CatalogueConfig(AppConfig):
         auditlog.register(models.InstalledCycle)
         auditlog.register(models.DutyList)
         auditlog.register(models.DutyListItem)
+        auditlog.register(models.SelfCheckText)

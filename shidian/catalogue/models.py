@@ -119,3 +119,28 @@ class DutyListItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.duty[:40]}"
+
+
+class SelfCheckText(models.Model):
+    """A written part of a case programme's annual self-inspection report (自检报告), as the
+    pilot saved it for one division and year (seed 04's 改进措施和计划)."""
+
+    programme = models.ForeignKey("cases.CaseProgramme", on_delete=models.CASCADE,
+                                  related_name="+", verbose_name=_("programme"))
+    division = models.ForeignKey("orgs.Division", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("division"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    part = models.CharField(_("part"), max_length=32)
+    text = models.TextField(_("text"), blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("self-inspection report text")
+        verbose_name_plural = _("self-inspection report texts")
+        constraints = [models.UniqueConstraint(fields=["programme", "division", "year", "part"],
+                                               name="selfcheck_text_once")]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}/{self.division_id}/{self.year}/{self.part}"

@@ -52,6 +52,10 @@ def test_scenario(apprentice, scenario):
 def test_the_self_inspection_report_has_seed_04s_parts_and_its_funds_table(apprentice):
     from docx import Document
 
+    from shidian.cases.testing import ensure_catalogs
+
+    ensure_catalogs()
+
     scenario = next(p.values[0] for p in _scenarios() if p.values[0]["name"].startswith("a 16"))
     run = run_relation_scenario(apprentice, scenario)
     clerk = run.users["clerk"]
@@ -65,7 +69,7 @@ def test_the_self_inspection_report_has_seed_04s_parts_and_its_funds_table(appre
                       direction="received", category="special_fund", amount="50000",
                       on=dt.date(2016, 9, 1))
     content = funds.report_docx(programme=run.programme(), division="510521", year=2016,
-                                texts={"problems": "招生难问题\n生源素质差"},
+                                texts={"measures": "加大宣传力度\n通过招教、聘任解决专业教师紧缺"},
                                 signature="乾县职业教育中心", dated=dt.date(2017, 5, 31))
     document = Document(io.BytesIO(content))
     text = "\n".join(p.text for p in document.paragraphs)
@@ -73,7 +77,10 @@ def test_the_self_inspection_report_has_seed_04s_parts_and_its_funds_table(appre
     for heading in ["一、总体情况", "二、目标和任务完成情况", "三、主要建设成效（重点任务完成情况）",
                     "四、资金到位和执行情况", "五、存在主要问题", "六、改进措施和计划"]:
         assert heading in text
-    assert "招生难问题" in text and "生源素质差" in text
+    assert "加大宣传力度" in text and "通过招教、聘任解决专业教师紧缺" in text
+    # Without a plan linked, the plan's parts say so; the results count the cases.
+    assert "本项目未关联实施方案" in text
+    assert "在培0名，结业1名" in text
     # The agreement of the 16-year-old counts as a four-party one.
     assert "4方" in text
     table = document.tables[0]

@@ -164,7 +164,7 @@ def test_the_self_inspection_report_downloads_for_the_school_only(client, appren
         "direction": "spent", "category": "allowance", "amount": "700", "on": "2016-12-01"})
     assert FundEntry.objects.get().amount == 700
     response = client.post(reverse("careflows:report", args=[programme.pk]), {
-        "year": "2016", "problems": "招生难问题", "signature": "乾县职业教育中心"})
+        "year": "2016", "measures": "加大宣传力度", "signature": "乾县职业教育中心"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     import io

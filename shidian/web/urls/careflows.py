@@ -16,5 +16,6 @@ urlpatterns = [
     path("referrals/<int:transfer_id>/decide/", views.referral_decide, name="decide"),
     path("p/<int:programme_id>/new/", views.owned_case_new, name="owned-new"),
     path("p/<int:programme_id>/funds/", views.programme_funds, name="funds"),
+    path("p/<int:programme_id>/report/", views.programme_selfcheck, name="selfcheck"),
     path("p/<int:programme_id>/report.docx", views.programme_report, name="report"),
 ]

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -364,22 +365,70 @@ def programme_funds(request: HttpRequest, programme_id: int) -> HttpResponse:
         "report": funds.report_def(case_type), "today": timezone.localdate()})
 
 
+def _report_scope(request: HttpRequest, programme_id: int) -> tuple[Any, Any]:
+    """The programme and the user's division, for those who write its report; else 404."""
+    from shidian.catalogue import selfcheck
+    from shidian.orgs.models import Division
+
+    user = _user(request)
+    programme = access.access_programme_by_id(user=user, programme_id=programme_id)
+    division = Division.objects.filter(pk=user.division_id or "").first()
+    if division is None or funds.report_def(case_type_get(programme.case_type)) is None \
+            or not selfcheck.may_write(user, programme, division.code):
+        raise ShidianError(ErrorCode.NOT_FOUND, "report not found", {"reason": "not_found"})
+    return programme, division
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_not_found
+def programme_selfcheck(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """The year's self-inspection report on a page: the generated parts, and the written ones
+    (改进措施和计划) to fill in with the computed problems as prompts, saved and audited."""
+    from shidian.catalogue import selfcheck
+
+    programme, division = _report_scope(request, programme_id)
+    source = request.POST if request.method == "POST" else request.GET
+    year = _int(source.get("year")) or programme.year
+    definition = funds.report_def(case_type_get(programme.case_type))
+    if request.method == "POST":
+        try:
+            selfcheck.selfcheck_text_save(
+                user=_user(request), programme=programme, division_code=division.code,
+                year=year, texts={p.key: request.POST.get(p.key, "")
+                                  for p in definition.parts if not p.generated})
+        except ShidianError as err:
+            _error_message(request, err)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect(f"{reverse('careflows:selfcheck', args=[programme.pk])}?year={year}")
+    today = timezone.localdate()
+    texts = selfcheck.selfcheck_texts(programme=programme, division=division, year=year)
+    return render(request, "web/careflows/selfcheck.html", {
+        "programme": programme, "division": division, "year": year, "today": today,
+        "title": str(definition.title).replace("{year}", str(year)),
+        "sections": [(section, texts.get(section.part.key, "")) for section in
+                     selfcheck.selfcheck_sections(programme=programme, division=division,
+                                                  year=year, today=today)],
+        "plan": selfcheck.case_programme_plan(programme=programme)})
+
+
 @login_required
 @require_POST
 @_not_found
 def programme_report(request: HttpRequest, programme_id: int) -> HttpResponse:
-    user = _user(request)
-    programme = access.access_programme_by_id(user=user, programme_id=programme_id)
-    definition = funds.funds_def(case_type_get(programme.case_type))
-    division = user.division_id or ""
-    if definition is None or not division or not access.may_act(user, definition.by, division):
-        raise ShidianError(ErrorCode.NOT_FOUND, "report not found", {"reason": "not_found"})
+    """The report as Word: written parts from the form, else as saved."""
+    from shidian.catalogue import selfcheck
+
+    programme, division = _report_scope(request, programme_id)
     year = _int(request.POST.get("year")) or programme.year
     report = funds.report_def(case_type_get(programme.case_type))
     texts = {part.key: request.POST.get(part.key, "") for part in report.parts} if report else {}
-    content = funds.report_docx(programme=programme, division=division, year=year, texts=texts,
-                                signature=request.POST.get("signature", ""),
-                                dated=_date(request.POST.get("dated"), timezone.localdate()))
+    content = selfcheck.selfcheck_docx(programme=programme, division=division, year=year,
+                                       today=timezone.localdate(), texts=texts,
+                                       signature=request.POST.get("signature", ""),
+                                       dated=_date(request.POST.get("dated"),
+                                                   timezone.localdate()))
     response = HttpResponse(content, content_type=(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     response["Content-Disposition"] = f'attachment; filename="self-inspection-{year}.docx"'
