@@ -13,9 +13,12 @@ closed as merged and its documents move to the kept case.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +53,7 @@ FUZZY_NAME_SCORE = 85  # rapidfuzz ratio of the pinyin spellings
 CLOSED = (Outcome.REJECTED, Outcome.WITHDRAWN, Outcome.MERGED)
 REASON_DECIDED = "decided"
 REASON_PAID = "paid"
+PAIRS_PER_STATEMENT = 1000  # 9,000 parameters: under SQLite's 32,766
 
 
 @dataclass
@@ -107,18 +111,43 @@ def dedup_run(*, programme: CaseProgramme) -> DedupResult:
 
     existing = set(DuplicatePair.objects.filter(programme=programme)
                    .values_list("case_a_id", "case_b_id"))
-    new = [DuplicatePair(programme=programme, case_a_id=a, case_b_id=b, kind=kind, score=score,
-                         reasons=reasons)
+    new = [(a, b, kind, score, reasons)
            for (a, b), (kind, score, reasons) in found.items() if (a, b) not in existing]
-    with transaction.atomic():
-        DuplicatePair.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    _pairs_insert(programme, new)
     result = DedupResult(seconds=time.perf_counter() - started)
     for pair in new:
-        if pair.kind == PairKind.EXACT:
+        if pair[2] == PairKind.EXACT:
             result.exact += 1
         else:
             result.fuzzy += 1
     return result
+
+
+def _pairs_insert(programme: CaseProgramme,
+                  pairs: list[tuple[int, int, str, float, list[dict[str, Any]]]]) -> None:
+    """New pairs, many to a statement (``bulk_create`` prepares every field of every row
+    in Python: a tenth of a dedup run at a million households); a pair stored meanwhile, or
+    under another programme, is left as it is (the unique ``case_a, case_b``)."""
+    from django.db import connection
+
+    if not pairs:
+        return
+    quote = connection.ops.quote_name
+    columns = ["programme_id", "case_a_id", "case_b_id", "kind", "score", "reasons", "status",
+               "note", "found_at"]
+    jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
+    one = f"(%s, %s, %s, %s, %s, %s{jsonb}, %s, %s, %s)"  # reasons as the JSON text stored
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [(programme.pk, a, b, str(kind), score, json.dumps(reasons), str(PairStatus.PENDING),
+             "", now) for a, b, kind, score, reasons in pairs]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), PAIRS_PER_STATEMENT):  # a round trip per statement
+            chunk = rows[start:start + PAIRS_PER_STATEMENT]
+            cursor.execute(f"INSERT INTO {quote(DuplicatePair._meta.db_table)} "  # noqa: S608
+                           f"({', '.join(quote(c) for c in columns)}) "
+                           f"VALUES {', '.join([one] * len(chunk))} "
+                           "ON CONFLICT (case_a_id, case_b_id) DO NOTHING",
+                           [value for row in chunk for value in row])
 
 
 def _shared_hashes() -> list[str]:
@@ -127,10 +156,38 @@ def _shared_hashes() -> list[str]:
     from django.db import connection
 
     table = connection.ops.quote_name(CasePerson._meta.db_table)
-    with connection.cursor() as cursor:
+    with _whole_table_reads(connection), connection.cursor() as cursor:
         cursor.execute(f"SELECT id_hash FROM {table} GROUP BY id_hash "  # noqa: S608
                        "HAVING COUNT(*) > 1")
         return [row[0] for row in cursor.fetchall()]
+
+
+# PostgreSQL, for the two reads of every person: a plain scan and a sort or hash in memory.
+# Otherwise the planner walks an index (the village's, the hash's) and fetches each of millions
+# of rows from the table at random (right after an import no page is marked all-visible, so
+# even the ID-hash index alone needs the table), and a 4 MB sort spills to disk.
+WHOLE_TABLE_SETTINGS = {"work_mem": "256MB", "enable_indexscan": "off",
+                        "enable_indexonlyscan": "off", "enable_bitmapscan": "off"}
+
+
+@contextmanager
+def _whole_table_reads(connection: Any) -> Iterator[None]:
+    """``WHOLE_TABLE_SETTINGS`` for the statements inside, on PostgreSQL (nothing on
+    SQLite): set for the transaction and put back after, so a caller's transaction keeps its
+    own."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = list(WHOLE_TABLE_SETTINGS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        before = cursor.fetchone()
+        cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
+                       [v for name in names for v in (name, WHOLE_TABLE_SETTINGS[name])])
+        yield  # on an error the savepoint's rollback undoes the settings
+        cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
+                       [v for name, old in zip(names, before, strict=True)
+                        for v in (name, old)])
 
 
 def _close_births() -> list[tuple[Any, ...]]:
@@ -138,33 +195,56 @@ def _close_births() -> list[tuple[Any, ...]]:
     village order: ``(village, case, position, name, pinyin, birth date)``.
 
     In each village sorted by birth date, two persons at most that far apart have a neighbour
-    at most that far apart, so comparing each person with the one before and after it (window
-    functions, in the database) keeps every person of every close pair and drops nearly all
-    others before Python sees them. Any case of any programme is kept here; the caller keeps
-    the compared ones."""
+    at most that far apart, so comparing each person with the one before and after it keeps
+    every person of every close pair and drops nearly all others before their names are read.
+    PostgreSQL does that with window functions; SQLite's window functions cost twice its sort
+    (an ephemeral table per village), so there one sorted pass over (village, day, id) is
+    compared in Python. Any case of any programme is kept here; the caller keeps the compared
+    ones."""
     from django.db import connection
 
-    quote = connection.ops.quote_name
-    table = quote(CasePerson._meta.db_table)
-    if connection.vendor == "postgresql":
-        gap_before = "birth_date - LAG(birth_date) OVER w"
-        gap_after = "LEAD(birth_date) OVER w - birth_date"
-    else:
-        gap_before = "julianday(birth_date) - julianday(LAG(birth_date) OVER w)"
-        gap_after = "julianday(LEAD(birth_date) OVER w) - julianday(birth_date)"
-    sql = (f"SELECT p.division_code, p.case_id, p.position, p.name, p.name_pinyin, "  # noqa: S608
-           f"p.birth_date FROM (SELECT id, {gap_before} AS gap_before, {gap_after} AS gap_after "
-           f"FROM {table} WHERE birth_date IS NOT NULL "
-           f"WINDOW w AS (PARTITION BY division_code ORDER BY birth_date)) AS near "
-           f"JOIN {table} AS p ON p.id = near.id "
-           f"WHERE near.gap_before <= %s OR near.gap_after <= %s")
+    table = connection.ops.quote_name(CasePerson._meta.db_table)
+    columns = "division_code, case_id, position, name, name_pinyin, birth_date"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [FUZZY_DAYS, FUZZY_DAYS])
-        rows = cursor.fetchall()
+        with _whole_table_reads(connection):
+            ids = _close_birth_ids(cursor, table, connection.vendor == "postgresql")
+        rows = []
+        for start in range(0, len(ids), 900):  # by primary key
+            chunk = ids[start:start + 900]
+            cursor.execute(f"SELECT {columns} FROM {table} "  # noqa: S608
+                           f"WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            rows += cursor.fetchall()
     if rows and isinstance(rows[0][5], str):  # SQLite returns dates as ISO text
         rows = [(*row[:5], dt.date.fromisoformat(row[5])) for row in rows]
     rows.sort(key=lambda row: (row[0], row[5], row[1], row[2]))  # the few, sorted here
     return rows
+
+
+def _close_birth_ids(cursor: Any, table: str, postgresql: bool) -> list[int]:
+    """The ids of persons born at most ``FUZZY_DAYS`` from their neighbour in village and
+    birth-date order. On SQLite, ``+division_code`` keeps the planner off the village index
+    (reading 2.9 million rows in its order is a random read of the table each; a plain scan and
+    a sort is not)."""
+    if postgresql:
+        cursor.execute(f"SELECT id FROM (SELECT id, "  # noqa: S608
+                       f"birth_date - LAG(birth_date) OVER w AS gap_before, "
+                       f"LEAD(birth_date) OVER w - birth_date AS gap_after "
+                       f"FROM {table} WHERE birth_date IS NOT NULL "
+                       f"WINDOW w AS (PARTITION BY division_code ORDER BY birth_date)) AS near "
+                       f"WHERE gap_before <= %s OR gap_after <= %s", [FUZZY_DAYS, FUZZY_DAYS])
+        return sorted(row[0] for row in cursor.fetchall())
+    cursor.execute(f"SELECT division_code, CAST(julianday(birth_date) AS INTEGER), id "  # noqa: S608
+                   f"FROM {table} WHERE birth_date IS NOT NULL "
+                   f"ORDER BY +division_code, birth_date")
+    keep: set[int] = set()
+    last_village, last_day, last_id = None, 0, 0
+    for village, day, pk in itertools.chain.from_iterable(
+            iter(lambda: cursor.fetchmany(20_000), [])):
+        if village == last_village and day - last_day <= FUZZY_DAYS:
+            keep.add(last_id)
+            keep.add(pk)
+        last_village, last_day, last_id = village, day, pk
+    return sorted(keep)
 
 
 def _compared_cases(programme: CaseProgramme, case_ids: set[int]) -> dict[int, int]:
