@@ -3,12 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from shidian.api import (catalogue, cases, indicators, orgs, oversight, plans, reporting,
-                         selection)
+from shidian.api import (careflows, catalogue, cases, indicators, orgs, oversight, plans, psych,
+                         reporting, selection)
 from shidian.api.schema import describe
 
 router = DefaultRouter()
-for module in (orgs, plans, reporting, indicators, cases, oversight, catalogue, selection):
+for module in (orgs, plans, reporting, indicators, cases, oversight, catalogue, selection,
+               careflows, psych):
     module.register(router)
 describe(router)
 
