@@ -49,8 +49,8 @@ TARGET_KEYS = frozenset({"comparator", "value", "change", "baseline", "by", "fro
                          "cumulative"})
 FEED_KEYS = frozenset({"element", "data_set", "case_type", "figure", "count", "stage", "where",
                        "sum"})
-CYCLE_KEYS = frozenset({"key", "label", "kind", "due_day", "grace_days", "list", "plan_cycle",
-                        "plans", "from"})
+CYCLE_KEYS = frozenset({"key", "label", "kind", "due_day", "due_month", "grace_days", "list",
+                        "plan_cycle", "plans", "from"})
 OVERSIGHT_KEYS = frozenset({"remind_days", "escalate_days", "reply_days",
                             "min_onsite_inspections"})
 MILESTONE_KEYS = frozenset({"key", "label", "plans", "task", "indicator", "series"})
@@ -62,7 +62,9 @@ VALUE_TYPES = frozenset({"number", "integer", "percentage", "boolean", "text"})
 AGGREGATIONS = frozenset({"sum", "average", "last", "max", "min"})
 PERIOD_TYPES = frozenset({"Y", "H", "Q", "M", "W"})
 COMPARATORS = frozenset({">=", "<=", "=", ">", "<"})
-CYCLE_KINDS = frozenset({"weekly", "monthly", "quarterly"})
+# The kinds of shidian.reporting's CycleKind, with the months one period holds (weekly: none).
+CYCLE_MONTHS = {"weekly": 0, "monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
+CYCLE_KINDS = frozenset(CYCLE_MONTHS)
 # Figures of shidian.cases.selectors.case_progress a feed may take.
 CASE_FIGURES = frozenset({"registered", "approved", "started", "finished", "accepted",
                           "completed", "paid_amount", "entitled_amount"})
@@ -168,6 +170,7 @@ class CycleSpec:
     grace_days: int
     list: str = ""
     plan_cycle: bool = False
+    due_month: int = 0  # yearly, half-yearly, quarterly: the month of the period (0 = last)
     starts: dt.date | None = None
     plans: tuple[str, ...] = ()
 
@@ -704,11 +707,14 @@ class _SpecLoader:
             high = 7 if kind == "weekly" else 31
             due_day = self.integer(f"{where}.due_day", item.get("due_day"),
                                    5 if kind == "weekly" else 25, 1, high)
+            due_month = self.integer(f"{where}.due_month", item.get("due_month"), 0, 0,
+                                     CYCLE_MONTHS[kind])
             list_key = str(item.get("list") or "")
             if list_key and list_key not in list_keys:
                 self.problem(E_REFERENCE, where, f"unknown list {list_key!r}")
             found.append(CycleSpec(
                 key=key, label=_label(item.get("label"), key), kind=kind, due_day=due_day,
+                due_month=due_month,
                 grace_days=self.integer(f"{where}.grace_days", item.get("grace_days"), 10, 0,
                                         90),
                 list=list_key, plan_cycle=bool(item.get("plan_cycle")),
@@ -719,6 +725,16 @@ class _SpecLoader:
             if len(marked) > 1:
                 self.problem(E_TWICE, "reporting",
                              f"more than one plan_cycle for one plan: {marked}")
+            # A report's period id says which cycle it is of: one cycle of each kind per plan.
+            kinds: dict[str, str] = {}
+            for c in found:
+                if c.plans and plan not in c.plans:
+                    continue
+                if c.kind in kinds:
+                    self.problem(E_TWICE, f"reporting: {c.key}",
+                                 f"a second {c.kind} cycle for one plan (beside "
+                                 f"{kinds[c.kind]!r}): a plan has one cycle of each kind")
+                kinds.setdefault(c.kind, c.key)
         return tuple(found)
 
     def oversight(self, raw: Any) -> OversightSpec | None:

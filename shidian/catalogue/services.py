@@ -304,7 +304,7 @@ def _indicators(*, user: User, spec: PackSpec, plan_key: str, plan: Any,
 
 def _cycles(*, user: User, spec: PackSpec, plan_key: str, install: PackInstall, plan: Any,
             years: int) -> None:
-    from shidian.reporting.services import cycle_set
+    from shidian.reporting.services import cycle_add, cycle_set
 
     cycles = [c for c in spec.reporting if applies(c, plan_key)]
     main = next((c for c in cycles if c.plan_cycle), cycles[0] if cycles else None)
@@ -316,8 +316,15 @@ def _cycles(*, user: User, spec: PackSpec, plan_key: str, install: PackInstall, 
             is_plan_cycle=cycle is main)
     if main is not None:
         cycle_set(user=user, plan_id=plan.pk, kind=main.kind, due_day=main.due_day,
-                  grace_days=main.grace_days,
+                  grace_days=main.grace_days, due_month=main.due_month,
                   starts_on=shift_date(main.starts, years) or plan.period_start)
+    # The others are the plan's further reports: 我的任务 and the ladder follow them too.
+    for cycle in cycles:
+        if cycle is not main:
+            cycle_add(user=user, plan_id=plan.pk, key=cycle.key, label=cycle.label.zh,
+                      kind=cycle.kind, due_day=cycle.due_day, grace_days=cycle.grace_days,
+                      due_month=cycle.due_month,
+                      starts_on=shift_date(cycle.starts, years) or plan.period_start)
 
 
 def _lists(*, user: User, spec: PackSpec, plan_key: str, install: PackInstall) -> None:

@@ -13,5 +13,6 @@ class ReportingConfig(AppConfig):
         from . import models
 
         auditlog.register(models.ReportingCycle)
+        auditlog.register(models.ExtraCycle)
         auditlog.register(models.ProgressReport, m2m_fields={"evidence"})
         auditlog.register(models.Evidence)

@@ -15,13 +15,18 @@ from datetime import date, timedelta
 from shidian.core.periods import Period, PeriodKind, period_containing
 from shidian.plans.models import Plan
 
-from .models import CycleKind, ReportingCycle
+from .models import CycleKind, ExtraCycle, ReportingCycle
 
 PERIOD_KIND = {
     CycleKind.WEEKLY: PeriodKind.WEEK,
     CycleKind.MONTHLY: PeriodKind.MONTH,
     CycleKind.QUARTERLY: PeriodKind.QUARTER,
+    CycleKind.HALF_YEARLY: PeriodKind.HALF,
+    CycleKind.YEARLY: PeriodKind.YEAR,
 }
+# Months in one period of each kind but the week: the highest ``due_month``.
+MONTHS_IN = {CycleKind.MONTHLY: 1, CycleKind.QUARTERLY: 3, CycleKind.HALF_YEARLY: 6,
+             CycleKind.YEARLY: 12}
 # A plan whose office has not set a cycle reports monthly, by the 25th (the most common rule
 # in the seed plans), and may still report ten days after that.
 DEFAULT_DUE_DAY = 25
@@ -46,6 +51,9 @@ class CycleRule:
     grace_days: int
     starts_on: date | None
     ends_on: date | None
+    due_month: int = 0  # the month of the period reports are due in (1 = first); 0 = last
+    key: str = ""  # a further cycle's key ("" for the plan's own cycle)
+    label: str = ""  # a further cycle's report (工作周报, 年度总结)
 
     @property
     def period_kind(self) -> PeriodKind:
@@ -56,6 +64,8 @@ class CycleRule:
             weekday = self.due_day if 1 <= self.due_day <= 7 else DEFAULT_WEEKDAY
             return period.start + timedelta(days=weekday - 1)
         month_end = period.end
+        if 0 < self.due_month < period.end.month - period.start.month + 1:
+            month_end = date(period.start.year, period.start.month + self.due_month - 1, 1)
         last_day = calendar.monthrange(month_end.year, month_end.month)[1]
         return date(month_end.year, month_end.month, min(max(self.due_day, 1), last_day))
 
@@ -120,4 +130,24 @@ def cycle_of(plan: Plan) -> ReportingCycle:
 def rule_of(plan: Plan) -> CycleRule:
     cycle = cycle_of(plan)
     return CycleRule(kind=cycle.kind, due_day=cycle.due_day, grace_days=cycle.grace_days,
-                     starts_on=cycle.starts_on or plan.period_start, ends_on=plan.period_end)
+                     starts_on=cycle.starts_on or plan.period_start, ends_on=plan.period_end,
+                     due_month=cycle.due_month)
+
+
+def rules_of(plan: Plan) -> list[CycleRule]:
+    """Every cycle the plan's units report on: the plan's own first, then the further ones
+    (``ExtraCycle``: a pack's weekly report, an annual summary) by key. Extra cycles loaded
+    with the plan (``prefetch_related("extra_cycles")``) are used as they are."""
+    cached = getattr(plan, "_prefetched_objects_cache", {}).get("extra_cycles")
+    extras = list(cached) if cached is not None else list(
+        ExtraCycle.objects.filter(plan_id=plan.pk).order_by("key"))
+    return [rule_of(plan)] + [
+        CycleRule(kind=c.kind, due_day=c.due_day, grace_days=c.grace_days,
+                  starts_on=c.starts_on or plan.period_start, ends_on=plan.period_end,
+                  due_month=c.due_month, key=c.key, label=c.label)
+        for c in sorted(extras, key=lambda c: c.key)]
+
+
+def rule_for_period(plan: Plan, period: Period) -> CycleRule | None:
+    """The plan's cycle whose periods are of ``period``'s kind (a plan has one per kind)."""
+    return next((r for r in rules_of(plan) if r.period_kind == period.kind), None)

@@ -13,20 +13,26 @@ class CycleKind(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     MONTHLY = "monthly", _("Monthly")
     QUARTERLY = "quarterly", _("Quarterly")
+    HALF_YEARLY = "half_yearly", _("Half-yearly")
+    YEARLY = "yearly", _("Yearly")
 
 
 class ReportingCycle(models.Model):
     """How often the units of a plan report, and by when (每月25日前).
 
-    ``due_day`` is the day of the period's last month (monthly, quarterly) or the weekday
-    (1 = Monday, weekly) by which a report counts as on time. ``grace_days`` after the
-    period's due date, the period closes and no more reports are accepted for it.
+    ``due_day`` is the day of the period's last month (monthly, quarterly, half-yearly,
+    yearly) or the weekday (1 = Monday, weekly) by which a report counts as on time;
+    ``due_month`` moves it to an earlier month of a longer period (seed 03: the annual summary
+    by the end of November is ``yearly``, ``due_month`` 11, ``due_day`` 30). ``grace_days``
+    after the period's due date, the period closes and no more reports are accepted for it.
     """
 
     plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="cycle")
     kind = models.CharField(_("cycle"), max_length=16, choices=CycleKind.choices,
                             default=CycleKind.MONTHLY)
     due_day = models.PositiveSmallIntegerField(_("due day"), default=25)
+    # The month of the period (1 = its first) in which reports are due; 0 = its last month.
+    due_month = models.PositiveSmallIntegerField(_("due month of the period"), default=0)
     grace_days = models.PositiveSmallIntegerField(_("days open after due"), default=10)
     starts_on = models.DateField(_("first period starts"), null=True, blank=True)
 
@@ -36,6 +42,35 @@ class ReportingCycle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.get_kind_display()}"
+
+
+class ExtraCycle(models.Model):
+    """A further report the plan's units owe beside the progress reports of the plan's cycle
+    (seed 14: the weekly work report beside the 8+x monthly list; the hospice plans' annual
+    summary). Its reports are progress reports of its periods, so a plan has at most one
+    cycle of each kind (the period id says which cycle a report belongs to); the rules are
+    those of ``ReportingCycle``."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="extra_cycles")
+    key = models.CharField(max_length=32)
+    label = models.CharField(_("report"), max_length=200)
+    kind = models.CharField(_("cycle"), max_length=16, choices=CycleKind.choices)
+    due_day = models.PositiveSmallIntegerField(_("due day"))
+    due_month = models.PositiveSmallIntegerField(_("due month of the period"), default=0)
+    grace_days = models.PositiveSmallIntegerField(_("days open after due"))
+    starts_on = models.DateField(_("first period starts"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("further reporting cycle")
+        verbose_name_plural = _("further reporting cycles")
+        ordering = ["plan_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="extra_cycle_key_once"),
+            models.UniqueConstraint(fields=["plan", "kind"], name="extra_cycle_kind_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.label}"
 
 
 def evidence_path(instance: "Evidence", filename: str) -> str:

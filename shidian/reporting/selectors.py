@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Prefetch
 
@@ -19,7 +20,7 @@ from shidian.orgs.models import Agency, User
 from shidian.plans.access import tasks_visible_to
 from shidian.plans.models import Phase, Plan, Task, TaskStatus, TaskUnit, UnitRole
 
-from .cycles import CycleRule, rule_of
+from .cycles import CycleRule, rule_for_period, rule_of, rules_of
 from .models import Evidence, ProgressReport, ReportStatus
 
 DUE_SOON_DAYS = 30
@@ -41,11 +42,29 @@ class WorkItem:
     last_report: ProgressReport | None
     overdue: bool
     returned: list[ProgressReport] = field(default_factory=list)
+    # The further cycles' reports open now (a weekly report, the annual summary), each an item
+    # of its own rule with no ``extra`` of its own.
+    extra: list[WorkItem] = field(default_factory=list)
 
     @property
     def owes_report(self) -> bool:
         return self.due_period is not None and (
             self.due_report is None or self.due_report.status not in COUNTED)
+
+    @property
+    def owed(self) -> list[WorkItem]:
+        """This item and its further cycles' items that still owe a report."""
+        return [i for i in (self, *self.extra) if i.owes_report]
+
+
+def _due_period(rule: CycleRule, by_period: dict[str, ProgressReport],
+                today: date) -> Period | None:
+    """The period asked for now: the oldest open one this unit has not yet reported."""
+    for period in rule.periods_open(today):
+        report = by_period.get(period.id)
+        if report is None or report.status not in COUNTED:
+            return period
+    return rule.period_due(today)
 
 
 def workspace_items(*, user: User, today: date) -> list[WorkItem]:
@@ -54,6 +73,7 @@ def workspace_items(*, user: User, today: date) -> list[WorkItem]:
     units = (TaskUnit.objects
              .filter(agency_id__in=agencies, task__in=tasks_visible_to(user=user))
              .select_related("agency", "task", "task__plan", "task__plan__cycle", "task__phase")
+             .prefetch_related("task__plan__extra_cycles")
              .order_by("task__plan__title", "task__order", "role"))
     by_pair: dict[tuple[int, int], TaskUnit] = {}
     for unit in units:
@@ -68,29 +88,26 @@ def workspace_items(*, user: User, today: date) -> list[WorkItem]:
         history[(report.task_id, report.agency_id)].append(report)
     items = []
     for key, unit in by_pair.items():
-        rule = rule_of(unit.task.plan)
+        rule, *extra_rules = rules_of(unit.task.plan)
         mine = history.get(key, [])
         by_period = {r.period: r for r in mine}
-        # The period asked for now: the oldest open one this unit has not yet reported.
-        due_period = None
-        for period in rule.periods_open(today):
-            report = by_period.get(period.id)
-            if report is None or report.status not in COUNTED:
-                due_period = period
-                break
-        if due_period is None:
-            due_period = rule.period_due(today)
         submitted = [r for r in mine if r.status in COUNTED]
-        items.append(WorkItem(
-            task=unit.task, agency=unit.agency, role=unit.role, rule=rule,
-            due_period=due_period,
-            due_date=rule.due_date(due_period) if due_period else None,
-            due_report=by_period.get(due_period.id) if due_period else None,
+        overdue = bool(unit.task.deadline and unit.task.status != TaskStatus.COMPLETED
+                       and unit.task.deadline < today)
+
+        def item(rule: CycleRule, due_period: Period | None, **more: Any) -> WorkItem:
+            return WorkItem(task=unit.task, agency=unit.agency, role=unit.role, rule=rule,
+                            due_period=due_period,
+                            due_date=rule.due_date(due_period) if due_period else None,
+                            due_report=by_period.get(due_period.id) if due_period else None,
+                            overdue=overdue, **more)
+
+        extra = [item(r, p, last_report=None) for r in extra_rules
+                 if (p := _due_period(r, by_period, today)) is not None]
+        items.append(item(
+            rule, _due_period(rule, by_period, today),
             last_report=submitted[-1] if submitted else (mine[-1] if mine else None),
-            overdue=bool(unit.task.deadline and unit.task.status != TaskStatus.COMPLETED
-                         and unit.task.deadline < today),
-            returned=[r for r in mine if r.status == ReportStatus.RETURNED],
-        ))
+            returned=[r for r in mine if r.status == ReportStatus.RETURNED], extra=extra))
     return items
 
 
@@ -242,7 +259,7 @@ def expected_pairs(tasks: Iterable[Task], units: Iterable[TaskUnit], period: Per
 
 def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
     """Everything the 挂图作战 page shows for one plan and period, in five queries."""
-    rule = rule_of(plan)
+    rule = rule_for_period(plan, period) or rule_of(plan)
     tasks = list(Task.objects.filter(plan=plan).select_related("phase").order_by("order"))
     units = list(TaskUnit.objects.filter(task__plan=plan)
                  .select_related("agency", "agency__division").order_by("task_id", "role",

@@ -24,8 +24,9 @@ from shidian.orgs.models import User
 from shidian.plans.models import Task, TaskStatus, TaskUnit, UnitRole
 
 from . import access, files
-from .cycles import PERIOD_KIND, PeriodState, rule_of
-from .models import CycleKind, Evidence, ProgressReport, ReportingCycle, ReportStatus
+from .cycles import MONTHS_IN, PERIOD_KIND, PeriodState, rule_for_period, rules_of
+from .models import (CycleKind, Evidence, ExtraCycle, ProgressReport, ReportingCycle,
+                     ReportStatus)
 
 MAX_TEXT = 4000
 
@@ -35,12 +36,11 @@ def _date(day: date) -> str:
 
 
 # -- cycles ---------------------------------------------------------------------------------
-def cycle_set(*, user: User, plan_id: int | str, kind: str, due_day: int, grace_days: int,
-              starts_on: date | None = None) -> ReportingCycle:
-    """Set how often and by when the units of a plan report (office of the plan only)."""
-    plan = access.access_plan_for_review(user=user, plan_id=plan_id)
+def _check_cycle(kind: str, due_day: int, grace_days: int, due_month: int) -> None:
     if kind not in CycleKind.values:
-        raise ShidianError(ErrorCode.INVALID, _("Choose weekly, monthly or quarterly."))
+        raise ShidianError(ErrorCode.INVALID,
+                           _("Choose weekly, monthly, quarterly, half-yearly or yearly."),
+                           {"field": "kind", "value": kind})
     if kind == CycleKind.WEEKLY and not 1 <= due_day <= 7:
         raise ShidianError(ErrorCode.INVALID,
                            _("For a weekly cycle the due day is a weekday from 1 (Monday) "
@@ -50,20 +50,64 @@ def cycle_set(*, user: User, plan_id: int | str, kind: str, due_day: int, grace_
     if not 0 <= grace_days <= 90:
         raise ShidianError(ErrorCode.INVALID,
                            _("A period may stay open between 0 and 90 days after it is due."))
+    if due_month and not (kind != CycleKind.WEEKLY and 1 <= due_month <= MONTHS_IN[kind]):
+        raise ShidianError(ErrorCode.INVALID,
+                           _("The due month is a month of the period: from 1 to %(n)s.")
+                           % {"n": MONTHS_IN.get(kind, 1)}, {"field": "due_month"})
+
+
+def _kind_taken(plan, kind: str, *, extra_key: str | None) -> None:
+    """A plan has one cycle of each kind: a report's period says which cycle it is of."""
+    for rule in rules_of(plan):
+        if rule.kind == kind and rule.key != (extra_key or ""):  # not the one being set
+            raise ShidianError(
+                ErrorCode.CONFLICT,
+                _("The plan already reports %(cycle)s (%(report)s); a plan has one cycle of "
+                  "each kind.") % {"cycle": CycleKind(kind).label,
+                                   "report": rule.label or _("progress reports")},
+                {"field": "kind"})
+
+
+def cycle_set(*, user: User, plan_id: int | str, kind: str, due_day: int, grace_days: int,
+              starts_on: date | None = None, due_month: int = 0) -> ReportingCycle:
+    """Set how often and by when the units of a plan report (office of the plan only)."""
+    plan = access.access_plan_for_review(user=user, plan_id=plan_id)
+    _check_cycle(kind, due_day, grace_days, due_month)
     with transaction.atomic():
+        _kind_taken(plan, kind, extra_key=None)
         cycle, created = ReportingCycle.objects.select_for_update().get_or_create(
             plan=plan, defaults={"kind": kind, "due_day": due_day, "grace_days": grace_days,
-                                 "starts_on": starts_on})
+                                 "starts_on": starts_on, "due_month": due_month})
         if not created:
             changed = []
             for field, value in (("kind", kind), ("due_day", due_day),
-                                 ("grace_days", grace_days), ("starts_on", starts_on)):
+                                 ("grace_days", grace_days), ("starts_on", starts_on),
+                                 ("due_month", due_month)):
                 if getattr(cycle, field) != value:
                     setattr(cycle, field, value)
                     changed.append(field)
             if changed:
                 cycle.save(update_fields=changed)
     plan.cycle = cycle
+    return cycle
+
+
+def cycle_add(*, user: User, plan_id: int | str, key: str, label: str, kind: str,
+              due_day: int, grace_days: int, starts_on: date | None = None,
+              due_month: int = 0) -> ExtraCycle:
+    """Add (or, by its key, change) a further report the plan's units owe beside the progress
+    reports of the plan's cycle (office of the plan only). Its periods are followed like the
+    plan's own: 我的任务, the ladder's reminders, 催办 and escalation."""
+    plan = access.access_plan_for_review(user=user, plan_id=plan_id)
+    _check_cycle(kind, due_day, grace_days, due_month)
+    key, label = (key or "").strip()[:32], (label or "").strip()[:200]
+    if not key or not label:
+        raise ShidianError(ErrorCode.INVALID, _("A further report needs a key and a name."))
+    with transaction.atomic():
+        _kind_taken(plan, kind, extra_key=key)
+        cycle, _created = ExtraCycle.objects.update_or_create(plan=plan, key=key, defaults={
+            "label": label, "kind": kind, "due_day": due_day, "grace_days": grace_days,
+            "starts_on": starts_on, "due_month": due_month})
     return cycle
 
 
@@ -97,12 +141,13 @@ def _validate_input(data: ReportInput) -> None:
 
 def _check_period(*, task: Task, period_id: str, today: date,
                   report: ProgressReport | None) -> Period:
-    rule = rule_of(task.plan)
     period = parse_period(period_id)
-    if period.kind != rule.period_kind:
+    rule = rule_for_period(task.plan, period)
+    if rule is None:
+        kinds = "、".join(str(CycleKind(r.kind).label) for r in rules_of(task.plan))
         raise ShidianError(ErrorCode.INVALID,
                            _("This plan reports %(cycle)s; %(period)s is not one of its periods.")
-                           % {"cycle": CycleKind(rule.kind).label, "period": period.label})
+                           % {"cycle": kinds, "period": period.label})
     if not rule.is_expected(period):
         raise ShidianError(ErrorCode.INVALID,
                            _("%(period)s lies outside the plan's reporting time.")
@@ -213,7 +258,8 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
             if report.on_time is None:
                 # Timeliness is judged on the first submission (a return does not make an
                 # on-time unit late, nor a late one on time).
-                report.on_time = today <= rule_of(task.plan).due_date(period)
+                rule = rule_for_period(task.plan, period)
+                report.on_time = rule is not None and today <= rule.due_date(period)
             report.status = ReportStatus.SUBMITTED
             report.submitted_at = now
             report.submitted_by = user
@@ -364,5 +410,5 @@ def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -
     return evidence
 
 
-__all__ = ["ReportInput", "cycle_set", "report_save_draft", "report_submit", "report_return",
+__all__ = ["ReportInput", "cycle_set", "cycle_add", "report_save_draft", "report_submit", "report_return",
            "report_accept", "evidence_attach", "PERIOD_KIND"]

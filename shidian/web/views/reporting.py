@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,7 +29,7 @@ from shidian.exports.xlsx import decomposition_xlsx, progress_xlsx
 from shidian.oversight import selectors as oversight_selectors
 from shidian.plans.models import Plan, TaskStatus
 from shidian.reporting import access, selectors, services
-from shidian.reporting.cycles import PeriodState, rule_of
+from shidian.reporting.cycles import PeriodState, rule_for_period, rule_of
 from shidian.reporting.models import CycleKind, ProgressReport, ReportStatus
 
 T = TypeVar("T")
@@ -56,7 +57,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     items = selectors.workspace_items(user=request.user, today=today)
     return render(request, "web/reporting/workspace.html", {
         "items": items,
-        "due": [i for i in items if i.owes_report],
+        "due": [owed for i in items for owed in i.owed],
         "returned": [r for i in items for r in i.returned],
         "today": today,
         "task_lights": oversight_selectors.tasks_lights(tasks=[i.task for i in items],
@@ -116,6 +117,8 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
             else (rule.period_due(today) or rule.current_period(today))
     except ShidianError as error:
         raise Http404(error.message) from None
+    # A period of a further cycle (a weekly report, the annual summary) follows its rules.
+    rule = rule_for_period(task.plan, period) or rule
     current, earlier = selectors.report_for_form(task=task, agency=agency, period=period)
     cooperating = selectors.cooperating_reports(task=task, agency=agency, period=period) \
         if role == "lead" else []
@@ -265,7 +268,9 @@ def task_history(request: HttpRequest, task_id: int) -> HttpResponse:
 def _dashboard_plan(request: HttpRequest, plan_id: int) -> Plan:
     if not access.sees_dashboards(request.user):
         raise Http404("plan not found")
-    return _or_404(lambda: access.access_plan_by_id(user=request.user, plan_id=plan_id))
+    plan = _or_404(lambda: access.access_plan_by_id(user=request.user, plan_id=plan_id))
+    prefetch_related_objects([plan], "extra_cycles")  # every cycle's rule reads them
+    return plan
 
 
 def _period_of(request: HttpRequest, plan: Plan) -> Period:
@@ -277,7 +282,7 @@ def _period_of(request: HttpRequest, plan: Plan) -> Period:
             period = parse_period(text)
         except ShidianError as error:
             raise Http404(error.message) from None
-        if period.kind != rule.period_kind:
+        if rule_for_period(plan, period) is None:
             raise Http404("not a period of this plan")
         return period
     if due := rule.period_due(today):
@@ -334,6 +339,15 @@ class CycleForm(forms.Form):
     starts_on = forms.DateField(label=gettext_lazy("Reporting starts on"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date",
                                                               "class": "form-control"}))
+    due_month = forms.IntegerField(
+        label=gettext_lazy("Due month of the period"), min_value=0, max_value=12, initial=0,
+        required=False, widget=forms.NumberInput(attrs={"class": "form-control"}),
+        help_text=gettext_lazy("Half-yearly and yearly: the month of the period in which "
+                               "reports are due (11 = November of the year); 0 = its last "
+                               "month."))
+
+    def clean_due_month(self) -> int:
+        return self.cleaned_data.get("due_month") or 0
 
 
 @login_required
@@ -354,7 +368,8 @@ def cycle_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.error(request, _("Please correct the fields marked below."))
     else:
         form = CycleForm(initial={"kind": rule.kind, "due_day": rule.due_day,
-                                  "grace_days": rule.grace_days, "starts_on": rule.starts_on})
+                                  "grace_days": rule.grace_days, "starts_on": rule.starts_on,
+                                  "due_month": rule.due_month})
     return render(request, "web/reporting/cycle_form.html", {"plan": plan, "form": form})
 
 
