@@ -1,8 +1,8 @@
 """The relations API (shidian.api.careflows) does what the careflows pages do, with the same
 services and the same gate: seed 04's apprentice signed for by the guardian, scheduled,
-attended and assessed over the API; the mentors with their load; a hospice referral sent, found in the
-receiving institution's inbox and accepted; people's names masked; outsiders get 404 and
-change nothing."""
+attended and assessed over the API; the mentors with their load; a hospice referral sent,
+found in the receiving institution's inbox and accepted; people's names masked; outsiders get
+404 and change nothing."""
 from pathlib import Path
 
 import pytest
