@@ -17,7 +17,7 @@ from shidian.core.periods import Period
 from shidian.core.workdays import REASON_NOT_COVERED
 from shidian.orgs.models import Agency, User
 from shidian.plans.models import Plan, Task, TaskStatus, TaskUnit, UnitRole
-from shidian.reporting.cycles import rule_of as cycle_rule_of
+from shidian.reporting.cycles import rules_of as cycle_rules_of
 from shidian.reporting.models import ProgressReport, ReportStatus
 from shidian.reporting.selectors import expected_pairs
 
@@ -53,6 +53,7 @@ class Duty:
     due: date
     stage: Stage
     light: Light
+    report: str = ""  # a further cycle's report (工作周报); "" for the plan's progress report
 
 
 @dataclass
@@ -166,18 +167,21 @@ def plan_lights(*, plan: Plan, today: date, tasks: list[Task] | None = None) -> 
 
 def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today: date,
                   rule: LadderRule, gaps: list[str] | None = None) -> list[Duty]:
-    """Reports expected for the open periods that have not come in, with their stage (1 query)."""
-    cycle = cycle_rule_of(plan)
-    periods = cycle.periods_open(today)
+    """Reports expected for the open periods that have not come in, with their stage (1 query;
+    2 unless the plan's further cycles were prefetched). Every cycle of the plan counts: its
+    own and the further ones (a pack's weekly report beside the monthly list, an annual
+    summary)."""
+    periods = [(cycle, period) for cycle in cycle_rules_of(plan)
+               for period in cycle.periods_open(today)]
     if not periods or not tasks:
         return []
     counted = set(ProgressReport.objects.filter(
-        task__plan=plan, period__in=[p.id for p in periods], status__in=COUNTED,
+        task__plan=plan, period__in=[p.id for _c, p in periods], status__in=COUNTED,
     ).values_list("task_id", "agency_id", "period"))
     task_by_id = {t.pk: t for t in tasks}
     agency_by_id = {u.agency_id: u.agency for u in units if u.agency is not None}
     duties = []
-    for period in periods:
+    for cycle, period in periods:
         due = cycle.due_date(period)
         try:
             period_stage = ladder.stage_on(due, today, rule)
@@ -193,7 +197,7 @@ def report_duties(*, plan: Plan, tasks: list[Task], units: list[TaskUnit], today
             stage = period_stage
             duties.append(Duty(task=task_by_id[task_id], agency=agency_by_id[agency_id],
                                period=period, due=due, stage=stage,
-                               light=ladder.light_of(stage)))
+                               light=ladder.light_of(stage), report=cycle.label))
     duties.sort(key=lambda d: (d.due, d.agency.name, d.task.order))
     return duties
 

@@ -257,7 +257,8 @@ def tick_plans() -> list[Plan]:
     """Published plans whose office has not switched reminders off."""
     off = OversightRule.objects.filter(is_active=False).values("plan_id")
     return list(Plan.objects.filter(version__gt=0).exclude(pk__in=off)
-                .select_related("division", "cycle", "oversight_rule").order_by("pk"))
+                .select_related("division", "cycle", "oversight_rule")
+                .prefetch_related("extra_cycles").order_by("pk"))
 
 
 def events_on(today: date, result: TickResult | None = None) -> list[Event]:

@@ -410,5 +410,5 @@ def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -
     return evidence
 
 
-__all__ = ["ReportInput", "cycle_set", "cycle_add", "report_save_draft", "report_submit", "report_return",
-           "report_accept", "evidence_attach", "PERIOD_KIND"]
+__all__ = ["ReportInput", "cycle_set", "cycle_add", "report_save_draft", "report_submit",
+           "report_return", "report_accept", "evidence_attach", "PERIOD_KIND"]
