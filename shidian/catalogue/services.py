@@ -295,11 +295,38 @@ def _indicators(*, user: User, spec: PackSpec, plan_key: str, plan: Any,
     for milestone in spec.milestones:
         if not applies(milestone, plan_key):
             continue
+        task = _milestone_task(plan, milestone)
         for number, point in enumerate(milestone.series):
             made_target = ind.target_create(
                 user=user, indicator=indicators[milestone.indicator], value=point.value,
-                deadline=shift_date(point.by, years), division=division, plan=plan)
+                deadline=shift_date(point.by, years), division=division, plan=plan,
+                task=task)
             record("milestone", f"{milestone.key}:{number}", made_target.pk)
+
+
+def _milestone_task(plan: Any, milestone: Any) -> Any:
+    """The task of the starting plan a milestone belongs to (``task:`` its number, seed 15c's
+    "8"); a number the parsed plan lacks refuses the programme, nothing is half-made."""
+    from shidian.plans.models import Task
+
+    if not milestone.task:
+        return None
+
+    def bare(number: str) -> str:
+        return number.strip().strip("（）()、.． ")
+
+    tasks = list(Task.objects.filter(plan=plan).order_by("order"))
+    # The full path ("(二)/8"), else the task's own number ("8": unique in seed 15c).
+    found = ([t for t in tasks if t.path == milestone.task.strip()]
+             or [t for t in tasks if bare(t.path.split("/")[-1]) == bare(milestone.task)])
+    if len(found) == 1:
+        return found[0]
+    raise ShidianError(
+        ErrorCode.INVALID,
+        _("The milestone %(milestone)s belongs to task %(task)s, which the starting plan does "
+          "not have once (%(n)s tasks of that number).") % {
+            "milestone": milestone.label.zh, "task": milestone.task, "n": len(found)},
+        {"milestone": milestone.key, "task": milestone.task})
 
 
 def _cycles(*, user: User, spec: PackSpec, plan_key: str, install: PackInstall, plan: Any,

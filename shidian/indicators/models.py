@@ -351,6 +351,9 @@ class Target(models.Model):
     cumulative = models.BooleanField(_("cumulative"), default=False)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE,
                                related_name="shares", verbose_name=_("allocated from"))
+    # The plan task a milestone belongs to (seed 15c: the fund allocation series of task 8).
+    task = models.ForeignKey("plans.Task", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="milestones", verbose_name=_("plan task"))
     status = models.CharField(_("status"), max_length=12, choices=TargetStatus.choices,
                               default=TargetStatus.CONFIRMED)
     source_key = models.CharField(max_length=32, blank=True, default="")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.core.periods import Period, PeriodKind, parse_period
 from shidian.orgs.models import Agency, Division, User
-from shidian.plans.models import Plan
+from shidian.plans.models import Plan, Task
 
 from . import access, rollup
 from .selectors import Field, data_set_fields, local_today
@@ -151,16 +151,22 @@ def indicator_create(*, user: User, name: str, numerator: str, denominator: str 
 def target_create(*, user: User, indicator: Indicator, value: float, deadline: date,
                   division: Division | None = None, level: int | None = None,
                   comparator: str = Comparator.GE, start: date | None = None,
-                  cumulative: bool = False, plan: Plan | None = None) -> Target:
+                  cumulative: bool = False, plan: Plan | None = None,
+                  task: Task | None = None) -> Target:
+    """A target; ``task`` makes it a milestone of that task of ``plan``."""
     _require_manager(user)
     if division is not None and not access.readable_code(user=user, code=division.code):
         raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
     if level is not None and division is not None and level <= division.level:
         raise ShidianError(ErrorCode.INVALID,
                            _("The divisions of a target lie below its area."))
+    if task is not None and (plan is None or task.plan_id != plan.pk):
+        raise ShidianError(ErrorCode.INVALID,
+                           _("A milestone belongs to a task of the target's own plan."),
+                           {"field": "task"})
     return Target.objects.create(indicator=indicator, value=value, deadline=deadline,
                                  division=division, level=level, comparator=comparator,
-                                 start=start, cumulative=cumulative, plan=plan,
+                                 start=start, cumulative=cumulative, plan=plan, task=task,
                                  status=TargetStatus.CONFIRMED, created_by=user)
 
 

@@ -24,7 +24,7 @@ from shidian.core.periods import Period, PeriodKind, parse_period, period_contai
 from shidian.indicators import access, excel, selectors, services
 from shidian.indicators.models import Comparator, PeriodType, Target, TargetStatus
 from shidian.orgs.models import Division, DivisionLevel
-from shidian.plans.access import access_plan_by_id
+from shidian.plans.access import access_plan_by_id, tasks_visible_to
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ENTRY_SELECT_LIMIT = 300
@@ -410,8 +410,11 @@ def target_detail(request: HttpRequest, target_id: int) -> HttpResponse:
         below = (Division.objects.filter(parent=target.division) if target.division
                  else Division.objects.filter(parent__isnull=True))
         children = [(d, shares.get(d.code)) for d in below.order_by("code")]
+    # A milestone's task, shown to those who may see it (seed 15c: task 8's fund series).
+    task = (tasks_visible_to(user=user).filter(pk=target.task_id).first()
+            if target.task_id else None)
     return render(request, "web/indicators/target.html", {
-        "target": target, "board": board, "rule": selectors.projection_rule(),
+        "target": target, "board": board, "rule": selectors.projection_rule(), "task": task,
         "series": selectors.target_series(target=target),
         "shares": list(shares.values()), "allocation": children,
     })

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shidian.core.errors import ErrorCode, ShidianError
+from shidian.indicators.access import targets_visible_to
 from shidian.orgs.access import divisions_visible_to
 from shidian.orgs.models import AgencyKind, Division, User
 from shidian.orgs.selectors import ancestor_codes
@@ -574,5 +575,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "web/plans/task_detail.html", {
         "task": task, "plan": task.plan, "excerpt": excerpt, "history": selectors.task_history(task=task),
         "child_tasks": child_tasks,
+        # The dated targets that are this task's milestones (seed 15c), those the user may read.
+        "milestones": targets_visible_to(user=user).filter(task=task).select_related(
+            "indicator").order_by("deadline", "pk"),
         "can_write": _can_write(user, task.plan),
         "UnitRole": UnitRole})
