@@ -204,3 +204,20 @@ def test_clearing_the_last_value_removes_the_stored_row(world):
                          today=parse_period("2021M02").end + timedelta(days=3))
     assert not PeriodLeaf.objects.filter(element_id=world.rooms.pk).exists()
     assert PeriodLeaf.objects.filter(element_id=world.villages.pk).count() == 1
+
+
+def test_the_fill_command_repairs_a_leaf_behind_values_written_past_the_services(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    division = Division.objects.get(code="510521100")
+    services.values_save(user=world.office, data_set=world.data_set, division=division,
+                         period="2021M02", values={"rooms": "3", "villages": "9"},
+                         today=parse_period("2021M02").end + timedelta(days=3))
+    DataValue.objects.filter(element=world.rooms).update(value=5)   # past the services
+    assert PeriodLeaf.objects.get(element_id=world.rooms.pk).v == 3.0
+    out = StringIO()
+    call_command("indicators_leaf_fill", stdout=out)
+    assert "2021" in out.getvalue()
+    assert PeriodLeaf.objects.get(element_id=world.rooms.pk).v == 5.0
