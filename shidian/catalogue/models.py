@@ -77,6 +77,12 @@ class InstalledCycle(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def get_kind_display(self) -> str:
+        """每月, 每年 …: the reporting app's name of the kind (the pack page is in Chinese)."""
+        from shidian.reporting.models import CycleKind
+
+        return str(CycleKind(self.kind).label) if self.kind in CycleKind.values else self.kind
+
 
 class DutyList(models.Model):
     """A list of responsibilities (seed 06's three 权责清单, seed 14's 8+x 清单)."""

@@ -167,3 +167,14 @@ def _at(day: date):
     from shidian.reporting.testing import at
 
     return at(day)
+
+
+@pytest.mark.django_db
+def test_the_programme_page_names_the_cycles_in_chinese(client):
+    office, plan, *_rest = _published("hospice", "gansu", 2021)
+    client.force_login(office)
+    page = client.get(f"/catalogue/programmes/{plan.programme_id}/").content.decode()
+    assert "安宁疗护试点年度总结报告 · 每年" in page and "进展月报 · 每月" in page
+    stranger = make_user("hj-office", role=Role.OFFICE, division_code="510522")
+    client.force_login(stranger)
+    assert client.get(f"/catalogue/programmes/{plan.programme_id}/").status_code == 404
