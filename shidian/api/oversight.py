@@ -18,7 +18,7 @@ from rest_framework.routers import DefaultRouter
 
 from shidian.core.errors import ErrorCode, ShidianError
 from shidian.oversight import access, ladder, selectors, services
-from shidian.oversight.models import SupervisionNotice
+from shidian.oversight.models import EvaluationStatus, SupervisionNotice
 
 
 def _invalid(errors: Any) -> ShidianError:
@@ -433,6 +433,148 @@ class EvaluationViewSet(viewsets.ViewSet):
         })
 
 
+# -- a programme's annual rounds (年度考核) ----------------------------------------------------
+class ProgrammeRoundResultSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    name = serializers.CharField()
+    percent = serializers.FloatField(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True)
+    previous_rank = serializers.IntegerField(allow_null=True)
+    change = serializers.IntegerField(allow_null=True)
+    grade = serializers.CharField()
+    points = serializers.CharField()
+
+
+class ModelSiteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    division = serializers.CharField(source="division_id")
+
+
+@extend_schema_serializer(component_name="ProgrammeRound")
+class ProgrammeRoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    programme_id = serializers.IntegerField(source="scorecard.programme_id")
+    programme = serializers.CharField(source="scorecard.programme.name")
+    scorecard_id = serializers.IntegerField()
+    scorecard = serializers.CharField(source="scorecard.name")
+    period = serializers.CharField()
+    status = serializers.CharField()
+    finalized_at = serializers.DateTimeField(allow_null=True)
+    model_sites = ModelSiteSerializer(many=True, source="model_sites.all")
+
+
+@extend_schema_serializer(component_name="ProgrammeRoundDetail")
+class ProgrammeRoundDetailSerializer(ProgrammeRoundSerializer):
+    results = ProgrammeRoundResultSerializer(many=True)
+
+
+class ProgrammeRoundOpenSerializer(serializers.Serializer):
+    scorecard = serializers.IntegerField()
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class ProgrammeRoundFinaliseSerializer(serializers.Serializer):
+    model_sites = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                        default=list)
+
+
+class ProgrammeRoundViewSet(viewsets.ViewSet):
+    """A programme's annual rounds: one scorecard for the units of every plan of the
+    programme, ranked together. Its office opens, advances and finalises a round, naming
+    the model sites (示范基地) at finalisation; a final round is frozen (423). Leaders of the
+    programme's area and the round's reviewers read every row; a unit reads its own."""
+
+    serializer_class = ProgrammeRoundSerializer
+
+    def _rows(self, request: Request):
+        return (access.evaluations_visible_to(user=request.user)  # type: ignore[arg-type]
+                .filter(scorecard__programme__isnull=False)
+                .select_related("scorecard", "scorecard__programme")
+                .prefetch_related("model_sites"))
+
+    def _detail(self, request: Request, evaluation) -> dict:
+        user = request.user
+        row = self._rows(request).get(pk=evaluation.pk)
+        ranking = selectors.evaluation_ranking(evaluation=row)
+        rows = ranking.rows
+        if access.is_unit(user) and not access.is_reviewer_of(  # type: ignore[arg-type]
+                user=user, evaluation=row):  # type: ignore[arg-type]
+            own = {f"a{a}" for a in access.user_agency_ids(user)}  # type: ignore[arg-type]
+            rows = [r for r in rows if r.key in own]
+        data = dict(ProgrammeRoundSerializer(row).data)
+        data["results"] = [{"subject": r.key, "name": r.name, "percent": r.value,
+                            "rank": r.rank, "previous_rank": r.previous_rank,
+                            "change": r.change, "grade": r.grade, "points": r.detail}
+                           for r in rows]
+        return data
+
+    def _round(self, request: Request, pk):
+        evaluation = access.access_evaluation_by_id(user=request.user,  # type: ignore[arg-type]
+                                                    evaluation_id=pk)
+        if evaluation.scorecard.programme_id is None:
+            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+        return evaluation
+
+    @extend_schema(parameters=[OpenApiParameter("programme", int)])
+    def list(self, request: Request) -> Response:
+        rows = self._rows(request)
+        programme = request.query_params.get("programme")
+        if programme:
+            rows = (rows.filter(scorecard__programme_id=programme) if programme.isdigit()
+                    else rows.none())
+        return _page(request, self, rows.order_by("-period", "-pk"), ProgrammeRoundSerializer)
+
+    @extend_schema(responses={200: ProgrammeRoundDetailSerializer})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(self._detail(request, self._round(request, pk)))
+
+    @extend_schema(request=ProgrammeRoundOpenSerializer,
+                   responses={201: ProgrammeRoundDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """The programme's office opens the annual round of one of its scorecards."""
+        data = _valid(ProgrammeRoundOpenSerializer, request.data)
+        evaluation = services.programme_round_open(
+            user=request.user, scorecard_id=data["scorecard"],  # type: ignore[arg-type]
+            year=data["year"])
+        return Response(self._detail(request, evaluation), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ProgrammeRoundDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str | None = None) -> Response:
+        """Close self-assessment and start reviewer scoring."""
+        evaluation = access.access_evaluation_for_office(
+            user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
+        if evaluation.scorecard.programme_id is None:
+            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+        if evaluation.status != EvaluationStatus.SELF:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               "the round is past self-assessment: finalise it instead")
+        services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
+                                    evaluation_id=evaluation.pk)
+        return Response(self._detail(request, evaluation))
+
+    @extend_schema(request=ProgrammeRoundFinaliseSerializer,
+                   responses={200: ProgrammeRoundDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def finalise(self, request: Request, pk: str | None = None) -> Response:
+        """Make the round final, naming the model sites among the units at the model-site
+        line; nothing in it changes afterwards."""
+        evaluation = access.access_evaluation_for_office(
+            user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
+        if evaluation.scorecard.programme_id is None:
+            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+        data = _valid(ProgrammeRoundFinaliseSerializer, request.data)
+        if evaluation.status == EvaluationStatus.SELF:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               "the round is at self-assessment: advance it to reviewer "
+                               "scoring first")
+        services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
+                                    evaluation_id=evaluation.pk,
+                                    model_site_ids=data["model_sites"])
+        return Response(self._detail(request, evaluation))
+
+
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the router."""
     router.register("oversight/inbox", InboxViewSet, basename="oversight-inbox")
@@ -443,4 +585,6 @@ def register(router: DefaultRouter) -> None:
                     basename="oversight-rectifications")
     router.register("oversight/evaluations", EvaluationViewSet,
                     basename="oversight-evaluations")
+    router.register("oversight/programme-rounds", ProgrammeRoundViewSet,
+                    basename="oversight-programme-rounds")
 

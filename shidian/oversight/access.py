@@ -9,6 +9,10 @@
   verifies the rectifications that came out of them.
 - Whoever the office names a reviewer of an evaluation round (an expert, a leader, office
   staff of the plan's area) sees that round and scores its items scored by hand.
+- A programme's scorecards and annual rounds (and their bulletins) belong to the programme's
+  office: offices and administrators whose division is the programme's or above (a national
+  programme: national offices only); leaders there read them. A plan's office below the
+  programme sees none of it, unless it is named a reviewer; its units see their own rows.
 - Everyone reads their own inbox, nobody else's.
 
 Missing and forbidden objects are answered alike (not found), so ids cannot be probed.
@@ -22,7 +26,7 @@ from shidian.orgs.access import agencies_visible_to, division_q, sees_subtree, u
 from shidian.orgs.models import Agency, Role, User
 from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visible_to,
                                   plans_writable_by, tasks_writable_by)
-from shidian.plans.models import Plan
+from shidian.plans.models import Plan, Programme
 
 from shidian.reporting.models import Evidence
 
@@ -47,7 +51,9 @@ __all__ = [
     "visits_of_site_visible_to", "is_inspector", "bulletins_visible_to",
     "access_bulletin_by_id", "access_briefing_by_id", "access_score_item_for_office",
     "access_evaluation_for_review", "access_evaluation_evidence", "is_reviewer_of",
-    "reviewer_conflicted",
+    "reviewer_conflicted", "programmes_for_office", "programmes_for_reading",
+    "access_programme_for_office", "access_programme_for_reading", "is_office_of_scorecard",
+    "bulletins_for_office",
 ]
 
 
@@ -92,6 +98,51 @@ def access_plan_for_reading(*, user: User, plan_id: int | str) -> Plan:
     if not sees_oversight(user):
         raise _not_found("plan")
     return access_plan_by_id(user=user, plan_id=plan_id)
+
+
+# -- programmes (their annual rounds) -------------------------------------------------------
+def programmes_for_office(*, user: User) -> QuerySet[Programme]:
+    """Programmes whose annual rounds the user runs: an office or administrator of the
+    programme's division or above."""
+    if not is_office(user):
+        return Programme.objects.none()
+    return Programme.objects.filter(division_q(user))
+
+
+def programmes_for_reading(*, user: User) -> QuerySet[Programme]:
+    """Programmes whose rounds the user reads in full: offices, leaders and administrators of
+    the programme's division or above."""
+    if not sees_oversight(user):
+        return Programme.objects.none()
+    return Programme.objects.filter(division_q(user))
+
+
+def access_programme_for_office(*, user: User, programme_id: int | str) -> Programme:
+    try:
+        return programmes_for_office(user=user).select_related("division").get(pk=programme_id)
+    except (Programme.DoesNotExist, ValueError, TypeError):
+        raise _not_found("programme") from None
+
+
+def access_programme_for_reading(*, user: User, programme_id: int | str) -> Programme:
+    try:
+        return (programmes_for_reading(user=user).select_related("division")
+                .get(pk=programme_id))
+    except (Programme.DoesNotExist, ValueError, TypeError):
+        raise _not_found("programme") from None
+
+
+def _office_q(user: User, prefix: str = "") -> Q:
+    """Rows whose scorecard the user's office runs: its plan's, or its programme's."""
+    return (Q(**{f"{prefix}plan__in": plans_for_office(user=user)})
+            | Q(**{f"{prefix}programme__in": programmes_for_office(user=user)}))
+
+
+def is_office_of_scorecard(*, user: User, scorecard: Scorecard) -> bool:
+    """Whether the user runs this scorecard (its plan's or its programme's office)."""
+    if scorecard.programme_id is not None:
+        return programmes_for_office(user=user).filter(pk=scorecard.programme_id).exists()
+    return plans_for_office(user=user).filter(pk=scorecard.plan_id).exists()
 
 
 # -- messages and robots --------------------------------------------------------------------
@@ -235,20 +286,22 @@ def access_rectification_for_verifier(*, user: User, rectification_id: int | str
 def scorecards_visible_to(*, user: User) -> QuerySet[Scorecard]:
     if not sees_oversight(user):
         return Scorecard.objects.none()
-    return Scorecard.objects.filter(plan__in=plans_visible_to(user=user))
+    return Scorecard.objects.filter(Q(plan__in=plans_visible_to(user=user))
+                                    | Q(programme__in=programmes_for_reading(user=user)))
 
 
 def access_scorecard_by_id(*, user: User, scorecard_id: int | str) -> Scorecard:
     try:
-        return scorecards_visible_to(user=user).select_related("plan").get(pk=scorecard_id)
+        return (scorecards_visible_to(user=user).select_related("plan", "programme")
+                .get(pk=scorecard_id))
     except (Scorecard.DoesNotExist, ValueError, TypeError):
         raise _not_found("scorecard") from None
 
 
 def access_scorecard_for_office(*, user: User, scorecard_id: int | str) -> Scorecard:
     try:
-        return Scorecard.objects.select_related("plan", "plan__division").get(
-            pk=scorecard_id, plan__in=plans_for_office(user=user))
+        return Scorecard.objects.select_related("plan", "plan__division", "programme").get(
+            _office_q(user), pk=scorecard_id)
     except (Scorecard.DoesNotExist, ValueError, TypeError):
         raise _not_found("scorecard") from None
 
@@ -281,7 +334,8 @@ def is_reviewer_of(*, user: User, evaluation: Evaluation) -> bool:
 def access_evaluation_by_id(*, user: User, evaluation_id: int | str) -> Evaluation:
     try:
         return (evaluations_visible_to(user=user)
-                .select_related("scorecard", "scorecard__plan", "scorecard__plan__division")
+                .select_related("scorecard", "scorecard__plan", "scorecard__plan__division",
+                                "scorecard__programme")
                 .get(pk=evaluation_id))
     except (Evaluation.DoesNotExist, ValueError, TypeError):
         raise _not_found("evaluation") from None
@@ -290,8 +344,8 @@ def access_evaluation_by_id(*, user: User, evaluation_id: int | str) -> Evaluati
 def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Evaluation:
     try:
         return Evaluation.objects.select_related(
-            "scorecard", "scorecard__plan", "scorecard__plan__division").get(
-            pk=evaluation_id, scorecard__plan__in=plans_for_office(user=user))
+            "scorecard", "scorecard__plan", "scorecard__plan__division",
+            "scorecard__programme").get(_office_q(user, "scorecard__"), pk=evaluation_id)
     except (Evaluation.DoesNotExist, ValueError, TypeError):
         raise _not_found("evaluation") from None
 
@@ -310,7 +364,7 @@ def access_evaluation_for_review(*, user: User, evaluation_id: int | str) -> Eva
     evaluation = access_evaluation_by_id(user=user, evaluation_id=evaluation_id)
     if is_reviewer_of(user=user, evaluation=evaluation):
         return evaluation
-    if plans_for_office(user=user).filter(pk=evaluation.scorecard.plan_id).exists():
+    if is_office_of_scorecard(user=user, scorecard=evaluation.scorecard):
         return evaluation
     raise _not_found("evaluation")
 
@@ -382,12 +436,19 @@ def visits_of_site_visible_to(*, user: User) -> QuerySet[InspectionVisit]:
 def bulletins_visible_to(*, user: User) -> QuerySet[Bulletin]:
     if not sees_oversight(user):
         return Bulletin.objects.none()
-    return Bulletin.objects.filter(plan__in=plans_visible_to(user=user))
+    return Bulletin.objects.filter(Q(plan__in=plans_visible_to(user=user))
+                                   | Q(programme__in=programmes_for_reading(user=user)))
+
+
+def bulletins_for_office(*, user: User) -> QuerySet[Bulletin]:
+    """Bulletins the user may edit and issue: of their plans' or their programmes' office."""
+    return Bulletin.objects.filter(_office_q(user))
 
 
 def access_bulletin_by_id(*, user: User, bulletin_id: int | str) -> Bulletin:
     try:
-        return bulletins_visible_to(user=user).select_related("plan", "evaluation").get(
+        return bulletins_visible_to(user=user).select_related(
+            "plan", "programme", "evaluation").get(
             pk=bulletin_id)
     except (Bulletin.DoesNotExist, ValueError, TypeError):
         raise _not_found("bulletin") from None
@@ -406,6 +467,6 @@ def access_briefing_by_id(*, user: User, briefing_id: int | str) -> BriefingIssu
 def access_score_item_for_office(*, user: User, item_id: int | str) -> ScoreItem:
     try:
         return ScoreItem.objects.select_related("scorecard").get(
-            pk=item_id, scorecard__plan__in=plans_for_office(user=user))
+            _office_q(user, "scorecard__"), pk=item_id)
     except (ScoreItem.DoesNotExist, ValueError, TypeError):
         raise _not_found("item") from None

@@ -26,7 +26,7 @@ class OversightConfig(AppConfig):
         auditlog.register(models.Rectification, m2m_fields={"evidence"})
         auditlog.register(models.Scorecard)
         auditlog.register(models.ScoreItem)
-        auditlog.register(models.Evaluation)
+        auditlog.register(models.Evaluation, m2m_fields={"model_sites"})
         auditlog.register(models.Score)
         auditlog.register(models.EvaluationReviewer)
         auditlog.register(models.ReviewerScore, m2m_fields={"evidence"})

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shidian.orgs.models import Agency
-from shidian.plans.models import Plan, Task
+from shidian.plans.models import Plan, Programme, Task
 from shidian.reporting.models import Evidence
 
 
@@ -461,9 +461,18 @@ class SubjectKind(models.TextChoices):
 
 
 class Scorecard(models.Model):
-    """A 考核指标体系 of a plan: weighted items, grade thresholds in percent of the full score."""
+    """A 考核指标体系: weighted items, grade thresholds in percent of the full score.
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="scorecards")
+    It belongs to a plan, or (a programme's annual evaluation, 年度考核) to a programme: then
+    its rounds assess the subjects of every published plan of the programme and rank them
+    together. ``model_site_from`` is the score rate a unit needs to be named a model site
+    (示范基地); empty means the excellent line.
+    """
+
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="scorecards")
+    programme = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="scorecards", verbose_name=_("programme"))
     name = models.CharField(_("name"), max_length=200)
     subject_kind = models.CharField(_("who is assessed"), max_length=12,
                                     choices=SubjectKind.choices, default=SubjectKind.AGENCY)
@@ -473,6 +482,8 @@ class Scorecard(models.Model):
                                     default=80)
     pass_from = models.DecimalField(_("pass from (%)"), max_digits=5, decimal_places=2,
                                     default=60)
+    model_site_from = models.DecimalField(_("model sites from (%)"), max_digits=5,
+                                          decimal_places=2, null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -481,9 +492,24 @@ class Scorecard(models.Model):
         verbose_name = _("scorecard")
         verbose_name_plural = _("scorecards")
         ordering = ["plan_id", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(plan__isnull=False, programme__isnull=True)
+                           | models.Q(plan__isnull=True, programme__isnull=False)),
+                name="scorecard_of_plan_or_programme"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def of_programme(self) -> bool:
+        return self.programme_id is not None
+
+    @property
+    def owner_title(self) -> str:
+        """The plan's title, or the programme's name for a programme's scorecard."""
+        return self.programme.name if self.programme_id else self.plan.title
 
 
 class ScoreRule(models.TextChoices):
@@ -634,7 +660,11 @@ class Bulletin(models.Model):
     """A 通报 of a plan: a ranking with red and black lists, the office's wording editable
     until it is issued (then it is numbered and frozen)."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="bulletins")
+    # A programme's annual round is announced by the programme's office: no plan then.
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="bulletins")
+    programme = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="bulletins")
     evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="bulletins")
     measure = models.CharField(_("ranked by"), max_length=24, blank=True)

@@ -48,7 +48,7 @@ class Event:
     audience: str
     subject: str
     body: str
-    plan: Plan
+    plan: Plan | None       # None: a programme's matter (no plan's robots, the default rule)
     agency: Agency | None = None
     task: Task | None = None
     notice: SupervisionNotice | None = None
@@ -76,7 +76,7 @@ class People:
         elif event.audience == Audience.LEADERS and event.agency is not None:
             found += (self.leaders.get(event.agency.pk)
                       or self.leaders_by_division.get(event.agency.division_id, []))
-        elif event.audience == Audience.OFFICE:
+        elif event.audience == Audience.OFFICE and event.plan is not None:
             found += self.office.get(event.plan.division_id, [])
         unique: dict[int, User] = {}
         for user in found:
@@ -88,7 +88,7 @@ def people_for(events: Iterable[Event]) -> People:
     events = list(events)
     agency_ids = {e.agency.pk for e in events if e.agency is not None}
     divisions = {e.agency.division_id for e in events if e.agency is not None}
-    plan_divisions = {e.plan.division_id for e in events}
+    plan_divisions = {e.plan.division_id for e in events if e.plan is not None}
     liaisons: dict[int, list[User]] = {}
     leaders: dict[int, list[User]] = {}
     through = User.agencies.through
@@ -132,8 +132,8 @@ def messages_for(events: Iterable[Event], *, now: datetime, inbox_delivered: boo
     if not events:
         return []
     people = people_for(events)
-    robots = robots_for({e.plan for e in events})
-    rules = {e.plan.pk: ladder.rule_of(e.plan) for e in events}
+    robots = robots_for({e.plan for e in events if e.plan is not None})
+    rules = {e.plan.pk: ladder.rule_of(e.plan) for e in events if e.plan is not None}
     made: list[Message] = []
     for event in events:
         common = {
@@ -149,13 +149,14 @@ def messages_for(events: Iterable[Event], *, now: datetime, inbox_delivered: boo
             if inbox_delivered:
                 inbox.status, inbox.sent_at = MessageStatus.SENT, now
             made.append(inbox)
-            if rules[event.plan.pk].send_email and user.email:
+            rule = rules[event.plan.pk] if event.plan is not None else ladder.DEFAULT_RULE
+            if rule.send_email and user.email:
                 made.append(Message(key=f"{event.key}|email|u{user.pk}"[:200],
                                     channel=Channel.EMAIL, recipient=user, address=user.email,
                                     **common))
         if event.robots:
             phones = [u.phone for u in users if u.phone]
-            for hook in robots.get(event.plan.pk, []):
+            for hook in robots.get(event.plan.pk if event.plan is not None else 0, []):
                 made.append(Message(key=f"{event.key}|{hook.kind}|w{hook.pk}"[:200],
                                     channel=hook.kind, webhook=hook, mentions=phones, **common))
     return made

@@ -84,7 +84,43 @@ class Measure:
 
 
 def subjects_of(scorecard: Scorecard) -> list[Subject]:
+    """Who a scorecard assesses: its plan's subjects, or for a programme's scorecard the
+    subjects of every published plan of the programme (each once, in name order)."""
+    if scorecard.programme_id is not None:
+        found: dict[str, Subject] = {}
+        for plan in programme_plans(scorecard.programme):
+            for subject in subjects_for(plan, scorecard.subject_kind):
+                found.setdefault(subject.key, subject)
+        return sorted(found.values(), key=lambda s: (s.name, s.key))
     return subjects_for(scorecard.plan, scorecard.subject_kind)
+
+
+def programme_plans(programme) -> list[Plan]:
+    """The published plans of a programme, highest level first."""
+    plans = Plan.objects.filter(programme=programme, version__gt=0).select_related("division")
+    return sorted(plans, key=lambda p: (len(p.division_id or ""), p.division_id or "", p.pk))
+
+
+def scorecard_measures(*, scorecard: Scorecard, subjects: list[Subject], period: Period,
+                       today: date) -> dict[tuple[str, str], Measure]:
+    """``measures`` for a scorecard's subjects. A programme's scorecard measures each plan's
+    own subjects on that plan's data and adds the counts up, so a unit named in two plans
+    of the programme is judged on everything it owed in both."""
+    if scorecard.programme_id is None:
+        return measures(plan=scorecard.plan, subjects=subjects, period=period, today=today)
+    wanted = {s.key for s in subjects}
+    done: dict[tuple[str, str], float] = defaultdict(float)
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for plan in programme_plans(scorecard.programme):
+        own = [s for s in subjects_for(plan, scorecard.subject_kind) if s.key in wanted]
+        if not own:
+            continue
+        for key, measure in measures(plan=plan, subjects=own, period=period,
+                                     today=today).items():
+            done[key] += measure.done
+            expected[key] += measure.expected
+    return {(rule, s.key): Measure(done[(rule, s.key)], expected[(rule, s.key)])
+            for rule in MEASURED_RULES for s in subjects}
 
 
 def subjects_for(plan: Plan, kind: str) -> list[Subject]:
@@ -264,6 +300,21 @@ def grade_of(percent: float, scorecard: Scorecard) -> Grade:
     if value >= scorecard.pass_from:
         return Grade.PASS
     return Grade.FAIL
+
+
+def model_site_line(scorecard: Scorecard) -> Decimal:
+    """The score rate (percent) a unit needs to be named a model site (示范基地): the
+    scorecard's own line, or else its excellent line."""
+    if scorecard.model_site_from is not None:
+        return scorecard.model_site_from
+    return scorecard.excellent_from
+
+
+def may_be_model_site(row: SubjectResult, scorecard: Scorecard) -> bool:
+    """A unit (not a division) whose score rate reaches the model-site line: graded
+    excellent, unless the scorecard sets its own line."""
+    return (row.subject.agency is not None
+            and Decimal(str(row.percent)) >= model_site_line(scorecard))
 
 
 def competition_ranks(values: list[float]) -> list[int]:

@@ -24,9 +24,9 @@ from shidian.reporting.selectors import expected_pairs
 from . import access, ladder, scoring
 from .ladder import LadderRule, Light, Stage
 from .models import (OPEN_NOTICE_STATUSES, Channel, Evaluation, EvaluationReviewer,
-                     InspectionVisit, Message, MessageStatus, NoticeReply, NoticeStatus,
-                     Rectification, RectificationStatus, ReviewerScore, Score, ScoreRule,
-                     SupervisionNotice)
+                     EvaluationStatus, InspectionVisit, Message, MessageStatus, NoticeReply,
+                     NoticeStatus, Rectification, RectificationStatus, ReviewerScore, Score,
+                     ScoreRule, SupervisionNotice)
 
 COUNTED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 CLOSED_TASK_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SUSPENDED)
@@ -537,4 +537,41 @@ def reviewer_progress(*, evaluation: Evaluation) -> list[ReviewerProgress]:
                        for _pk, subject in rows)
         found.append(ReviewerProgress(reviewer=named, done=done[named.user_id],
                                       expected=expected))
+    return found
+
+
+# -- a programme's annual rounds and its model sites -----------------------------------------
+@dataclass
+class ModelSite:
+    """A unit a final round named 示范基地, with the round and the score it was named on."""
+
+    agency: Agency
+    evaluation: Evaluation
+    percent: float
+    grade: str
+
+
+def programme_rounds(*, programme) -> QuerySet[Evaluation]:
+    """The rounds of the programme's own scorecards, latest first."""
+    return (Evaluation.objects.filter(scorecard__programme=programme)
+            .select_related("scorecard").order_by("-period", "scorecard__name"))
+
+
+def programme_model_sites(*, programme) -> list[ModelSite]:
+    """The model sites named by the programme's final rounds, latest round first, each
+    round's best first."""
+    found = []
+    for evaluation in programme_rounds(programme=programme).filter(
+            status=EvaluationStatus.FINAL).prefetch_related("model_sites"):
+        named = {a.pk: a for a in evaluation.model_sites.all()}
+        if not named:
+            continue
+        rows = scoring.results(evaluation=evaluation,
+                               subjects=scoring.subjects_of(evaluation.scorecard))
+        for row in rows:
+            agency = row.subject.agency
+            if agency is not None and agency.pk in named:
+                found.append(ModelSite(agency=named[agency.pk], evaluation=evaluation,
+                                       percent=row.percent,
+                                       grade=scoring.Grade(row.grade).label))
     return found

@@ -432,9 +432,14 @@ PHOTO_TYPES = {"jpg": files.JPEG, "jpeg": files.JPEG, "png": files.PNG}
 def inspector_candidates(*, user: User, plan: Plan, roles=INSPECTOR_ROLES):
     """Who may join an inspection team of ``plan``: experts and office staff of the acting
     office's subtree or of a division above the plan's (a city's experts inspect a county)."""
+    return _area_people(user=user, code=plan.division_id or "", roles=roles)
+
+
+def _area_people(*, user: User, code: str, roles):
+    """Active users of ``roles`` in the acting office's subtree, of a division above ``code``
+    (or ``code`` itself), or national ones."""
     from django.db.models import Q
 
-    code = plan.division_id or ""
     above = [code[:n] for n in (2, 4, 6, 9) if n < len(code)] + ([code] if code else [])
     inside = Q(division__code__startswith=user.division_id) if user.division_id else Q()
     return (User.objects.filter(is_active=True, role__in=roles)
@@ -449,6 +454,14 @@ REVIEWER_ROLES = (Role.EXPERT, Role.LEADER, Role.OFFICE)
 
 def reviewer_candidates(*, user: User, plan: Plan):
     return inspector_candidates(user=user, plan=plan, roles=REVIEWER_ROLES)
+
+
+def round_reviewer_candidates(*, user: User, scorecard: Scorecard):
+    """Who may review a round of ``scorecard``: of its plan's area, or of its programme's."""
+    if scorecard.programme_id is not None:
+        return _area_people(user=user, code=scorecard.programme.division_id or "",
+                            roles=REVIEWER_ROLES)
+    return reviewer_candidates(user=user, plan=scorecard.plan)
 
 
 def sites_for(plan: Plan):
@@ -719,10 +732,8 @@ def _decimal(value, *, label: str, low: Decimal, high: Decimal) -> Decimal:
     return number
 
 
-def scorecard_create(*, user: User, plan_id: int | str, name: str, subject_kind: str,
-                     excellent_from=90, good_from=80, pass_from=60) -> Scorecard:
-    """A scorecard (考核指标体系) of a plan with its grade thresholds (percent of the points)."""
-    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+def _scorecard_fields(*, name: str, subject_kind: str, excellent_from, good_from, pass_from,
+                      model_site_from) -> dict:
     name = _text(name, label=_("the scorecard's name"), limit=200)
     if subject_kind not in SubjectKind.values:
         raise _invalid(_("Choose who is assessed."), field="subject_kind")
@@ -733,10 +744,39 @@ def scorecard_create(*, user: User, plan_id: int | str, name: str, subject_kind:
     if not passing <= good <= excellent:
         raise _invalid(_("The lines must rise from pass to good to excellent."),
                        field="pass_from")
+    model_line = None
+    if model_site_from not in (None, ""):
+        model_line = _decimal(model_site_from, label=_("the model-site line"), low=passing,
+                              high=Decimal(100))
+    return {"name": name, "subject_kind": subject_kind, "excellent_from": excellent,
+            "good_from": good, "pass_from": passing, "model_site_from": model_line}
+
+
+def scorecard_create(*, user: User, plan_id: int | str, name: str, subject_kind: str,
+                     excellent_from=90, good_from=80, pass_from=60,
+                     model_site_from=None) -> Scorecard:
+    """A scorecard (考核指标体系) of a plan with its grade thresholds (percent of the points)
+    and, if it likes, its own line for model sites (else the excellent line)."""
+    plan = access.access_plan_for_office(user=user, plan_id=plan_id)
+    fields = _scorecard_fields(name=name, subject_kind=subject_kind,
+                               excellent_from=excellent_from, good_from=good_from,
+                               pass_from=pass_from, model_site_from=model_site_from)
     with transaction.atomic():
-        return Scorecard.objects.create(plan=plan, name=name, subject_kind=subject_kind,
-                                        excellent_from=excellent, good_from=good,
-                                        pass_from=passing, created_by=user)
+        return Scorecard.objects.create(plan=plan, created_by=user, **fields)
+
+
+def programme_scorecard_create(*, user: User, programme_id: int | str, name: str,
+                               subject_kind: str = SubjectKind.AGENCY, excellent_from=90,
+                               good_from=80, pass_from=60, model_site_from=None) -> Scorecard:
+    """The programme office's scorecard for its annual rounds (年度考核): the same items,
+    rules and grade lines as a plan's, applied to the subjects of every plan of the
+    programme."""
+    programme = access.access_programme_for_office(user=user, programme_id=programme_id)
+    fields = _scorecard_fields(name=name, subject_kind=subject_kind,
+                               excellent_from=excellent_from, good_from=good_from,
+                               pass_from=pass_from, model_site_from=model_site_from)
+    with transaction.atomic():
+        return Scorecard.objects.create(programme=programme, created_by=user, **fields)
 
 
 def _open_scorecard(user: User, scorecard_id: int | str) -> Scorecard:
@@ -777,8 +817,8 @@ def _fill_scores(evaluation: Evaluation, today: date) -> None:
     scorecard = evaluation.scorecard
     subjects = scoring.subjects_of(scorecard)
     items = list(scorecard.items.all())
-    found = scoring.measures(plan=scorecard.plan, subjects=subjects,
-                             period=scoring.period_of(evaluation), today=today)
+    found = scoring.scorecard_measures(scorecard=scorecard, subjects=subjects,
+                                       period=scoring.period_of(evaluation), today=today)
     existing = {(s.item_id, s.subject): s for s in evaluation.scores.select_for_update()}
     fresh, changed = [], []
     for item in items:
@@ -810,6 +850,9 @@ def evaluation_open(*, user: User, scorecard_id: int | str, period: str,
     if the_period.start > today:
         raise _invalid(_("%(period)s has not begun.") % {"period": the_period.label},
                        field="period")
+    if scorecard.programme_id is not None and the_period.kind != "Y":
+        raise _invalid(_("A programme's round is annual: give a year, such as 2026."),
+                       field="period")
     if not scorecard.items.exists():
         raise _invalid(_("Add the scorecard's items first."), field="items")
     with transaction.atomic():
@@ -825,31 +868,53 @@ def evaluation_open(*, user: User, scorecard_id: int | str, period: str,
     return evaluation
 
 
+def _locked_round(pk: int) -> Evaluation:
+    """The round, locked for the transaction (its row only: a programme's scorecard has no
+    plan, and PostgreSQL locks no row of an outer join)."""
+    return (Evaluation.objects.select_for_update(of=("self",))
+            .select_related("scorecard__plan", "scorecard__programme").get(pk=pk))
+
+
 def evaluation_refresh(*, user: User, evaluation_id: int | str,
                        today: date | None = None) -> Evaluation:
     """Recompute the measures from today's data (until the round is final)."""
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
     with transaction.atomic():
-        evaluation = Evaluation.objects.select_for_update().select_related(
-            "scorecard__plan").get(pk=evaluation.pk)
+        evaluation = _locked_round(evaluation.pk)
         if evaluation.status == EvaluationStatus.FINAL:
             raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
         _fill_scores(evaluation, today or timezone.localdate())
     return evaluation
 
 
+def programme_round_open(*, user: User, scorecard_id: int | str, year: int | str,
+                         today: date | None = None) -> Evaluation:
+    """The programme office opens the annual round (年度考核) of its scorecard for a year:
+    every unit of every published plan of the programme is scored, self-assesses, and is
+    ranked with all the others."""
+    scorecard = access.access_scorecard_for_office(user=user, scorecard_id=scorecard_id)
+    if scorecard.programme_id is None:
+        raise ShidianError(ErrorCode.NOT_FOUND, "scorecard not found")
+    if not str(year).strip().isdigit() or len(str(year).strip()) != 4:
+        raise _invalid(_("Give the year of the round, such as 2026."), field="year")
+    return evaluation_open(user=user, scorecard_id=scorecard.pk, period=str(year).strip(),
+                           today=today)
+
+
 NEXT_STAGE = {EvaluationStatus.SELF: EvaluationStatus.REVIEW,
               EvaluationStatus.REVIEW: EvaluationStatus.FINAL}
 
 
-def evaluation_advance(*, user: User, evaluation_id: int | str,
-                       today: date | None = None) -> Evaluation:
+def evaluation_advance(*, user: User, evaluation_id: int | str, today: date | None = None,
+                       model_site_ids: Iterable[int | str] | None = None) -> Evaluation:
     """Self-assessment → reviewer scoring → final. A round becomes final only when every item
-    scored by hand has a reviewer's score; the final measures are taken then."""
+    scored by hand has a reviewer's score; the final measures are taken then. Finalising,
+    the office may name model sites (示范基地) among the units at the model-site line
+    (``model_site_ids``); a programme's round names them then and only then, because a
+    final round no longer changes."""
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
     with transaction.atomic():
-        evaluation = Evaluation.objects.select_for_update().select_related(
-            "scorecard__plan").get(pk=evaluation.pk)
+        evaluation = _locked_round(evaluation.pk)
         following = NEXT_STAGE.get(EvaluationStatus(evaluation.status))
         if following is None:
             raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
@@ -866,9 +931,45 @@ def evaluation_advance(*, user: User, evaluation_id: int | str,
                                  "them off the reviewers.")
                                % {"names": "、".join(str(u) for u in unfinished)})
             evaluation.finalized_at = timezone.now()
+        elif model_site_ids:
+            raise ShidianError(ErrorCode.CONFLICT,
+                               _("Model sites are named once the round is final."))
         evaluation.status = following
         evaluation.save(update_fields=["status", "finalized_at"])
+        if following == EvaluationStatus.FINAL and model_site_ids:
+            evaluation.model_sites.set(_model_sites(evaluation, model_site_ids))
     return evaluation
+
+
+def _model_sites(evaluation: Evaluation, agency_ids: Iterable[int | str]) -> list[int]:
+    """The chosen units, each checked against the round's results: a unit of the round at
+    the scorecard's model-site line (the excellent line unless it sets its own)."""
+    scorecard = evaluation.scorecard
+    if scorecard.subject_kind != SubjectKind.AGENCY:
+        raise _invalid(_("Only units can be named model sites."), field="model_sites")
+    raw = [str(pk).strip() for pk in agency_ids if str(pk).strip()]
+    if any(not pk.isdigit() for pk in raw):
+        raise _invalid(_("Choose the model sites from the round's units."),
+                       field="model_sites")
+    rows = {r.subject.agency.pk: r for r in scoring.results(
+        evaluation=evaluation, subjects=scoring.subjects_of(scorecard))
+        if r.subject.agency is not None}
+    line = scoring.model_site_line(scorecard)
+    wanted = sorted({int(pk) for pk in raw})
+    for pk in wanted:
+        row = rows.get(pk)
+        if row is None:
+            raise _invalid(_("Choose the model sites from the round's units."),
+                           field="model_sites")
+        if not scoring.may_be_model_site(row, scorecard):
+            raise _invalid(
+                _("%(unit)s scored %(percent)s%% (%(grade)s); only units scoring %(line)s%% "
+                  "or more (graded excellent, unless the scorecard sets its own line) can be "
+                  "named model sites.")
+                % {"unit": row.subject.name, "percent": row.percent,
+                   "grade": scoring.Grade(row.grade).label, "line": line},
+                field="model_sites")
+    return wanted
 
 
 def reviewers_unfinished(evaluation: Evaluation) -> list[User]:
@@ -932,14 +1033,14 @@ def evaluation_reviewers_set(*, user: User, evaluation_id: int | str,
     if any(not pk.isdigit() for pk in raw):
         raise _invalid(_("Choose the reviewers from the list."), field="reviewers")
     wanted = {int(pk) for pk in raw}
-    plan = evaluation.scorecard.plan
-    people = list(reviewer_candidates(user=user, plan=plan).filter(pk__in=wanted))
+    plan = evaluation.scorecard.plan  # None for a programme's round
+    people = list(round_reviewer_candidates(user=user, scorecard=evaluation.scorecard)
+                  .filter(pk__in=wanted))
     if len(people) != len(wanted):
         raise _invalid(_("Reviewers must be experts, leaders or office staff of this area."),
                        field="reviewers")
     with transaction.atomic():
-        evaluation = Evaluation.objects.select_for_update().select_related(
-            "scorecard__plan").get(pk=evaluation.pk)
+        evaluation = _locked_round(evaluation.pk)
         if evaluation.status == EvaluationStatus.FINAL:
             raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
         current = {row.user_id: row for row in evaluation.reviewers.select_related("user")}
@@ -1013,38 +1114,42 @@ def score_review(*, user: User, evaluation_id: int | str, item_id: int | str, su
 
 def evaluation_name_model_sites(*, user: User, evaluation_id: int | str,
                                 agency_ids: Iterable[int | str]) -> Evaluation:
-    """Name model sites (示范基地) from a final round's units graded excellent."""
+    """Name model sites (示范基地) from a plan's final round's units at the model-site line.
+    A programme's round names them when it is finalised and is frozen after."""
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
     if evaluation.status != EvaluationStatus.FINAL:
         raise ShidianError(ErrorCode.CONFLICT,
                            _("Model sites are named once the round is final."))
-    if evaluation.scorecard.subject_kind != SubjectKind.AGENCY:
-        raise _invalid(_("Only units can be named model sites."))
-    rows = scoring.results(evaluation=evaluation,
-                           subjects=scoring.subjects_of(evaluation.scorecard))
-    excellent = {r.subject.agency.pk for r in rows
-                 if r.grade == scoring.Grade.EXCELLENT and r.subject.agency is not None}
-    wanted = {int(pk) for pk in agency_ids if str(pk).isdigit()}
-    if not wanted <= excellent:
-        raise _invalid(_("Only units graded excellent can be named model sites."))
+    if evaluation.scorecard.programme_id is not None:
+        raise ShidianError(ErrorCode.LOCKED, _(
+            "This round is final and no longer changes: its model sites were named when it "
+            "was finalised."))
+    wanted = _model_sites(evaluation, agency_ids)
     with transaction.atomic():
         evaluation.model_sites.set(wanted)
     return evaluation
 
 
 # -- bulletins (通报) and briefings (工作简报) ------------------------------------------------
-def _bulletin_texts(plan: Plan, ranking, red: int, black: int) -> dict[str, str]:
+def _bulletin_texts(owner: str, ranking, red: int, black: int,
+                    model_sites: list[str] | None = None) -> dict[str, str]:
+    """The draft wording: ``owner`` is the plan's title (or the programme's name);
+    ``model_sites`` the names of the units the round named 示范基地."""
     top = ranking.top(red)
     bottom = ranking.bottom(black, after=len(top))
     names = "、".join
-    facts = {"plan": plan.title, "period": ranking.period.label, "title": ranking.title,
+    facts = {"plan": owner, "period": ranking.period.label, "title": ranking.title,
              "n": len([r for r in ranking.rows if r.rank is not None])}
+    praise = [(_("%(names)s did outstandingly well and are commended.")
+               % {"names": names(r.name for r in top)})] if top else []
+    if model_sites:
+        praise.append(_("%(names)s are named model sites (示范基地).")
+                      % {"names": names(model_sites)})
     return {
         "title": _("Bulletin on %(title)s of %(plan)s for %(period)s") % facts,
         "opening": _("To carry out %(plan)s, the office ranked %(n)s units by %(title)s for "
                      "%(period)s. The results are announced as follows.") % facts,
-        "praise": (_("%(names)s did outstandingly well and are commended.")
-                   % {"names": names(r.name for r in top)}) if top else "",
+        "praise": "".join(praise),
         "criticism": (_("%(names)s ranked last. They are criticised and asked to find the "
                         "causes and put them right within a set time.")
                       % {"names": names(r.name for r in bottom)}) if bottom else "",
@@ -1053,10 +1158,11 @@ def _bulletin_texts(plan: Plan, ranking, red: int, black: int) -> dict[str, str]
     }
 
 
-def _snapshot(ranking) -> dict:
+def _snapshot(ranking, model_sites: list[str] | None = None) -> dict:
     return {
         "title": ranking.title, "period": ranking.period.id,
         "previous": ranking.previous_period.id if ranking.previous_period else "",
+        "model_sites": list(model_sites or []),
         "rows": [{"rank": r.rank, "name": r.name, "value": r.value, "grade": r.grade,
                   "change": r.change, "detail": r.detail} for r in ranking.rows],
     }
@@ -1083,6 +1189,7 @@ def bulletin_create(*, user: User, plan_id: int | str, evaluation_id: int | str 
         if evaluation.scorecard.plan_id != plan.pk:
             raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
         ranking = selectors.evaluation_ranking(evaluation=evaluation)
+        sites = _model_site_names(evaluation)
         measure = ""
     else:
         if measure not in scoring.MEASURED_RULES:
@@ -1091,13 +1198,47 @@ def bulletin_create(*, user: User, plan_id: int | str, evaluation_id: int | str 
             raise _invalid(_("Choose who is ranked."), field="subject_kind")
         ranking = selectors.measure_ranking(plan=plan, subject_kind=subject_kind, rule=measure,
                                             period=parse_period(period), today=today)
-    texts = _bulletin_texts(plan, ranking, red_count, black_count)
+        sites = []
+    texts = _bulletin_texts(plan.title, ranking, red_count, black_count, sites)
     with transaction.atomic():
         return Bulletin.objects.create(
             plan=plan, evaluation=evaluation, measure=measure, period=ranking.period.id,
             red_count=red_count, black_count=black_count, issuer_key=issuer_of(user),
-            issuer_name=default_issuer_name(plan), snapshot=_snapshot(ranking),
+            issuer_name=default_issuer_name(plan), snapshot=_snapshot(ranking, sites),
             created_by=user, **texts)
+
+
+def _model_site_names(evaluation: Evaluation) -> list[str]:
+    return list(evaluation.model_sites.order_by("name").values_list("name", flat=True))
+
+
+def programme_bulletin_create(*, user: User, evaluation_id: int | str, red_count: int = 3,
+                              black_count: int = 3) -> Bulletin:
+    """A draft 通报 of a programme's final annual round, issued by the programme's office:
+    the same wording, red and black lists and ranking table as a plan's, with the model
+    sites (示范基地) the round named."""
+    from . import selectors
+
+    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
+    programme = evaluation.scorecard.programme
+    if programme is None:
+        raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+    if evaluation.status != EvaluationStatus.FINAL:
+        raise ShidianError(ErrorCode.CONFLICT,
+                           _("A bulletin is written from the round once it is final."))
+    for count in (red_count, black_count):
+        if not isinstance(count, int) or not 0 <= count <= 20:
+            raise _invalid(_("Red and black lists hold 0 to 20 units each."))
+    ranking = selectors.evaluation_ranking(evaluation=evaluation)
+    sites = _model_site_names(evaluation)
+    area = programme.division.name if programme.division_id else _("National")
+    with transaction.atomic():
+        return Bulletin.objects.create(
+            programme=programme, evaluation=evaluation, period=ranking.period.id,
+            red_count=red_count, black_count=black_count, issuer_key=issuer_of(user),
+            issuer_name=_("%(area)s pilot work leading group office") % {"area": area},
+            snapshot=_snapshot(ranking, sites), created_by=user,
+            **_bulletin_texts(programme.name, ranking, red_count, black_count, sites))
 
 
 @dataclass
@@ -1135,8 +1276,8 @@ def bulletin_edit(*, user: User, bulletin_id: int | str, text: BulletinText) -> 
 
 def _office_bulletin(user: User, bulletin_id: int | str) -> Bulletin:
     try:
-        return Bulletin.objects.select_related("plan").get(
-            pk=bulletin_id, plan__in=access.plans_for_office(user=user))
+        return (access.bulletins_for_office(user=user).select_related("plan", "programme")
+                .get(pk=bulletin_id))
     except (Bulletin.DoesNotExist, ValueError, TypeError):
         raise ShidianError(ErrorCode.NOT_FOUND, "bulletin not found") from None
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from shidian.oversight import services, tick
 from shidian.oversight.models import Channel, Message, NoticeStatus, SupervisionNotice
 from shidian.oversight.testing import make_oversight_world, make_pilot_site
+from shidian.plans.models import Plan, Programme
 from shidian.reporting.services import evidence_attach
 from shidian.reporting.testing import at, pdf_bytes, upload
 
@@ -372,14 +373,24 @@ def scoped(ow):
     bulletin = services.bulletin_create(user=ow.office, plan_id=ow.plan.pk,
                                         evaluation_id=evaluation.pk)
     briefing = services.briefing_issue(user=ow.office, plan_id=ow.plan.pk, period="2021M06")
-    ids = {"plan_id": ow.plan.pk, "notice_id": notice.pk, "reply_id": reply.pk,
+    # A 泸县 programme (its plan alone) with its annual round, run by the 泸县 office.
+    programme = Programme.objects.create(name="泸县安宁疗护试点", division_id="510521")
+    Plan.objects.filter(pk=ow.plan.pk).update(programme=programme)
+    annual = services.programme_scorecard_create(user=ow.office, programme_id=programme.pk,
+                                                 name="年度考核", subject_kind="agency")
+    services.score_item_add(user=ow.office, scorecard_id=annual.pk, name="工作创新",
+                            weight=10, rule="manual")
+    annual_round = services.programme_round_open(user=ow.office, scorecard_id=annual.pk,
+                                                 year=2021, today=date(2021, 7, 12))
+    ids = {"plan_id": ow.plan.pk, "programme_id": programme.pk, "notice_id": notice.pk, "reply_id": reply.pk,
            "webhook_id": hook.pk, "message_id": message.pk, "round_id": inspection.pk,
            "visit_id": visit.pk, "rectification_id": item.pk, "site_id": site.pk,
            "photo_id": item.finding.photos.get().pk, "scorecard_id": card.pk,
            "item_id": score_item.pk, "evaluation_id": evaluation.pk,
            "bulletin_id": bulletin.pk, "briefing_id": briefing.pk, "evidence_id": evidence.pk}
     ow.api_ids = {"oversight-rounds": inspection.pk, "oversight-rectifications": item.pk,
-                  "oversight-evaluations": evaluation.pk}
+                  "oversight-evaluations": evaluation.pk,
+                  "oversight-programme-rounds": annual_round.pk}
     return ow, ids
 
 
@@ -405,7 +416,8 @@ def outsiders(ow):
 def own_row_only(ow, user, url, response) -> bool:
     """The 财政局 is assessed in the 泸县 round: its liaison opens the round and sees (and
     may self-assess) its own row, never another unit's."""
-    return (user == ow.liaison_finance and "/evaluations/" in url
+    return (user == ow.liaison_finance
+            and ("/evaluations/" in url or "/programme-rounds/" in url)
             and response.status_code in (200, 302)
             and "泸县卫生健康局" not in response.content.decode()
             and "泸县民政局" not in response.content.decode())

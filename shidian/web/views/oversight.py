@@ -81,6 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
         board = selectors.notice_board(notices=access.notices_visible_to(user=user), today=today)
         return render(request, "web/oversight/index.html", {
             "rows": rows, "open_notices": len(board),
+            "programmes": access.programmes_for_reading(user=user).order_by("name"),
             "overdue_replies": sum(r.reply_overdue for r in board),
             "is_office": access.is_office(user)})
     if access.is_unit(user):
@@ -803,6 +804,10 @@ class ScorecardForm(forms.Form):
                                    widget=forms.NumberInput(attrs={"class": "form-control"}))
     pass_from = forms.DecimalField(label=gettext_lazy("Pass from (%)"), initial=60,
                                    widget=forms.NumberInput(attrs={"class": "form-control"}))
+    model_site_from = forms.DecimalField(
+        label=gettext_lazy("Model sites from (%)"), required=False,
+        help_text=gettext_lazy("Empty: the excellent line."),
+        widget=forms.NumberInput(attrs={"class": "form-control"}))
 
 
 @login_required
@@ -851,7 +856,7 @@ class EvaluationForm(forms.Form):
 def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     card = _or_404(lambda: access.access_scorecard_by_id(user=request.user,
                                                          scorecard_id=scorecard_id))
-    is_office = access.plans_for_office(user=request.user).filter(pk=card.plan_id).exists()
+    is_office = access.is_office_of_scorecard(user=request.user, scorecard=card)
     if request.method == "POST":
         if not is_office:
             raise Http404("offices only")
@@ -905,7 +910,7 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = _or_404(lambda: access.access_evaluation_by_id(user=user,
                                                                 evaluation_id=evaluation_id))
     card = evaluation.scorecard
-    is_office = access.plans_for_office(user=user).filter(pk=card.plan_id).exists()
+    is_office = access.is_office_of_scorecard(user=user, scorecard=card)
     is_reviewer = access.is_reviewer_of(user=user, evaluation=evaluation)
     ranking = selectors.evaluation_ranking(evaluation=evaluation)
     rows = scoring.results(evaluation=evaluation, subjects=scoring.subjects_of(card))
@@ -929,11 +934,12 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         "ranking": ranking, "stage": stage,
         "progress": selectors.reviewer_progress(evaluation=evaluation)
         if is_office or is_reviewer else [],
-        "candidates": services.reviewer_candidates(user=user, plan=card.plan)
+        "candidates": services.round_reviewer_candidates(user=user, scorecard=card)
         if is_office and stage != "final" else [],
-        "excellent": [r for r in rows if r.grade == scoring.Grade.EXCELLENT
-                      and r.subject.agency is not None],
-        "model_sites": set(evaluation.model_sites.values_list("pk", flat=True))})
+        "excellent": [r for r in rows if scoring.may_be_model_site(r, card)],
+        "model_site_line": f"{scoring.model_site_line(card)}%",
+        "model_sites": set(evaluation.model_sites.values_list("pk", flat=True)),
+        "named_sites": evaluation.model_sites.select_related("division").order_by("name")})
 
 
 def _entries(request: HttpRequest) -> list[tuple[str, str, str, str]]:
@@ -1019,7 +1025,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
     rows = (EvaluationReviewer.objects.filter(user=request.user)
             .select_related("evaluation", "evaluation__scorecard",
-                            "evaluation__scorecard__plan")
+                            "evaluation__scorecard__plan", "evaluation__scorecard__programme")
             .order_by("-evaluation__period", "-id"))
     return render(request, "web/oversight/reviews.html", {"rows": rows})
 
@@ -1039,8 +1045,97 @@ def evaluation_advance(request: HttpRequest, evaluation_id: int) -> HttpResponse
                     agency_ids=request.POST.getlist("agency"))
                 messages.success(request, _("The model sites have been named."))
             else:
-                services.evaluation_advance(user=request.user, evaluation_id=evaluation.pk)
+                services.evaluation_advance(user=request.user, evaluation_id=evaluation.pk,
+                                            model_site_ids=request.POST.getlist("agency"))
                 messages.success(request, _("The round has moved on."))
+        except ShidianError as error:
+            _refused(request, error)
+    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+
+
+# -- a programme's annual evaluation (年度考核) and its model sites ---------------------------
+class ProgrammeScorecardForm(ScorecardForm):
+    subject_kind = forms.ChoiceField(label=gettext_lazy("Who is assessed"), choices=[
+        ("agency", gettext_lazy("The units of the programme's plans")),
+        ("division", gettext_lazy("The divisions one level below each plan's"))],
+        widget=forms.Select(attrs={"class": "form-select"}))
+
+
+class AnnualRoundForm(forms.Form):
+    scorecard = forms.TypedChoiceField(label=gettext_lazy("Scorecard"), coerce=int,
+                                       widget=forms.Select(attrs={"class": "form-select"}))
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100,
+                              widget=forms.NumberInput(attrs={"class": "form-control"}))
+
+    def __init__(self, *args, cards=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scorecard"].choices = [(c.pk, c.name) for c in cards]
+
+
+@login_required
+def programme_evaluation(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """A programme's annual evaluation: its scorecards and rounds across all its plans, and
+    the model sites (示范基地) its final rounds named. The programme's office creates the
+    scorecards and opens the rounds."""
+    user = request.user
+    programme = _or_404(lambda: access.access_programme_for_reading(
+        user=user, programme_id=programme_id))
+    is_office = access.programmes_for_office(user=user).filter(pk=programme.pk).exists()
+    cards = list(programme.scorecards.prefetch_related("items").order_by("name"))
+    card_form = ProgrammeScorecardForm(prefix="card") if is_office else None
+    round_form = (AnnualRoundForm(prefix="round", cards=cards,
+                                  initial={"year": _today().year - 1})
+                  if is_office and cards else None)
+    if request.method == "POST":
+        if not is_office:
+            raise Http404("offices only")
+        try:
+            if request.POST.get("action") == "round":
+                round_form = AnnualRoundForm(request.POST, prefix="round", cards=cards)
+                if round_form.is_valid():
+                    evaluation = services.programme_round_open(
+                        user=user, scorecard_id=round_form.cleaned_data["scorecard"],
+                        year=round_form.cleaned_data["year"])
+                    messages.success(request, _("The round has been opened for "
+                                                "self-assessment."))
+                    return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
+                messages.error(request, _("Please correct the fields marked below."))
+            else:
+                card_form = ProgrammeScorecardForm(request.POST, prefix="card")
+                if card_form.is_valid():
+                    card = services.programme_scorecard_create(
+                        user=user, programme_id=programme.pk, **card_form.cleaned_data)
+                    messages.success(request, _("The scorecard has been created; add its "
+                                                "items."))
+                    return redirect("oversight:scorecard", scorecard_id=card.pk)
+                messages.error(request, _("Please correct the fields marked below."))
+        except ShidianError as error:
+            _refused(request, error)
+    from shidian.oversight import scoring
+
+    return render(request, "web/oversight/programme_evaluation.html", {
+        "programme": programme, "is_office": is_office, "cards": cards,
+        "plans": scoring.programme_plans(programme),
+        "rounds": selectors.programme_rounds(programme=programme),
+        "model_sites": selectors.programme_model_sites(programme=programme),
+        "bulletins": programme.bulletins.order_by("-created_at", "-id"),
+        "card_form": card_form, "round_form": round_form})
+
+
+@login_required
+def programme_bulletin_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """A draft 通报 of a programme's final round, by the programme's office."""
+    evaluation = _or_404(lambda: access.access_evaluation_for_office(
+        user=request.user, evaluation_id=evaluation_id))
+    if request.method == "POST":
+        try:
+            bulletin = services.programme_bulletin_create(
+                user=request.user, evaluation_id=evaluation.pk,
+                red_count=_small_int(request.POST.get("red_count"), 3),
+                black_count=_small_int(request.POST.get("black_count"), 3))
+            messages.success(request, _("A draft bulletin has been written; edit it, then "
+                                        "issue it."))
+            return redirect("oversight:bulletin", bulletin_id=bulletin.pk)
         except ShidianError as error:
             _refused(request, error)
     return redirect("oversight:evaluation", evaluation_id=evaluation.pk)
@@ -1132,8 +1227,7 @@ class BulletinForm(forms.Form):
 def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     bulletin = _or_404(lambda: access.access_bulletin_by_id(user=request.user,
                                                             bulletin_id=bulletin_id))
-    is_office = access.plans_for_office(user=request.user).filter(
-        pk=bulletin.plan_id).exists()
+    is_office = access.bulletins_for_office(user=request.user).filter(pk=bulletin.pk).exists()
     if request.method == "POST":
         if not is_office:
             raise Http404("offices only")
