@@ -11,9 +11,15 @@ supervision.
   per site, so the site shows one missing.
 - A scorecard (考核指标体系) and its 2022 annual round: self-assessment, two reviewers, final
   grades and ranks; a 通报 issued from it and a 工作简报 issue.
+- The hospice programme's annual round (安宁疗护试点年度考核, this year) across its plans
+  (甘肃省, 泸县, 杭州市), run by the national office ``demo_office``: the 县卫生健康局
+  self-assesses, ``demo_expert`` and ``demo_leader`` score every unit, and the round is final
+  with model sites (示范基地) named: the best unit, and the best of another plan's area; a
+  draft 通报 of it waits to be issued.
 
 Everything goes through the oversight services as the demo users. Safe to run twice: once the
-泸县 plan has a notice, nothing is added again (only the tick runs, which is idempotent).
+泸县 plan has a notice, nothing is added again (only the tick runs, which is idempotent); once
+the programme has its annual scorecard, its round is not added again.
 """
 from __future__ import annotations
 
@@ -29,8 +35,8 @@ from django.utils import timezone
 from shidian.core.errors import ShidianError
 from shidian.core.workdays import DayKind, deadline_after
 from shidian.orgs.models import Agency, User
-from shidian.oversight import services, tick
-from shidian.oversight.models import ScoreRule, SubjectKind, SupervisionNotice
+from shidian.oversight import scoring, services, tick
+from shidian.oversight.models import Scorecard, ScoreRule, SubjectKind, SupervisionNotice
 from shidian.plans.models import Plan, Task, UnitRole
 from shidian.plans.services import plan_publish, task_update
 from shidian.reporting.services import evidence_attach
@@ -76,8 +82,80 @@ def oversight_demo_load(*, log: Callable[[str], None] = print) -> None:
         except ShidianError as error:  # e.g. today lies past the installed holiday calendar
             log(f"督办演示未载入：{error.message}")
             return
+    national = User.objects.filter(username="demo_office").first()
+    if national is not None and not Scorecard.objects.filter(
+            programme_id=luxian.programme_id, name=PROGRAMME_CARD).exists():
+        try:
+            with transaction.atomic():
+                _programme_round(luxian, national, log)
+        except ShidianError as error:
+            log(f"年度考核演示未载入：{error.message}")
     result = tick.tick_run()
     log(f"督办演示：调度发送 {result.sent} 条消息")
+
+
+PROGRAMME_CARD = "安宁疗护试点年度考核"
+
+
+def _programme_round(luxian: Plan, office: User, log: Callable[[str], None]) -> None:
+    """The programme's annual round across all its plans, final with two model sites."""
+    today = timezone.localdate()
+    liaison = User.objects.get(username="demo_liaison_510521_01")  # 县卫生健康局
+    expert = User.objects.get(username="demo_expert")
+    leader = User.objects.get(username="demo_leader")
+    health = liaison.agencies.get()
+    card = services.programme_scorecard_create(
+        user=office, programme_id=luxian.programme_id, name=PROGRAMME_CARD,
+        subject_kind=SubjectKind.AGENCY, model_site_from=92)
+    for name, weight, rule, guidance in (
+            ("按时报送工作进展", 10, ScoreRule.ON_TIME_REPORTS, ""),
+            ("整改问题按期销号", 10, ScoreRule.RECTIFICATIONS_CLOSED, ""),
+            ("安宁疗护服务能力和质量", 50, ScoreRule.MANUAL,
+             "查看病区、服务台账和患者家属满意度，对照试点方案评分。"),
+            ("示范带动和工作创新", 30, ScoreRule.MANUAL,
+             "形成可复制推广经验并被省级以上推广的得满分。")):
+        services.score_item_add(user=office, scorecard_id=card.pk, name=name, weight=weight,
+                                rule=rule, guidance=guidance)
+    evaluation = services.programme_round_open(user=office, scorecard_id=card.pk,
+                                               year=today.year, today=today)
+    quality, example = card.items.filter(rule=ScoreRule.MANUAL).order_by("order")
+    services.scores_self_many(
+        user=liaison, evaluation_id=evaluation.pk, agency_id=health.pk,
+        entries=[(quality.pk, 48, "建成安宁疗护病区3个，服务患者186人。"),
+                 (example.pk, 28, "“医院—社区—居家”转介机制被省卫生健康委推广。")])
+    services.evaluation_reviewers_set(user=office, evaluation_id=evaluation.pk,
+                                      user_ids=[expert.pk, leader.pk])
+    services.evaluation_advance(user=office, evaluation_id=evaluation.pk, today=today)
+    subjects = sorted({s for s in evaluation.scores.values_list("subject", flat=True)})
+    names = dict(Agency.objects.filter(pk__in=[int(s[1:]) for s in subjects])
+                 .values_list("pk", "name"))
+    for subject in subjects:
+        # The same marks every time: the 县卫生健康局 best, the others spread by their id.
+        spread = int(subject[1:]) % 7
+        if names.get(int(subject[1:])) == "县卫生健康局":
+            marks = ((48, 47), (29, 28))
+        elif spread == 0:
+            marks = ((47, 46), (28, 28))
+        else:
+            marks = ((44 - 3 * spread, 42 - 3 * spread), (26 - 2 * spread, 27 - 2 * spread))
+        for item, (by_expert, by_leader) in zip((quality, example), marks, strict=True):
+            services.score_review(user=expert, evaluation_id=evaluation.pk, item_id=item.pk,
+                                  subject=subject, score=by_expert, note="查阅自评材料和台账")
+            services.score_review(user=leader, evaluation_id=evaluation.pk, item_id=item.pk,
+                                  subject=subject, score=by_leader, note="结合日常督导情况")
+    # The best unit at the model-site line, and the best of another plan's area.
+    best, areas = [], set()
+    for row in scoring.results(evaluation=evaluation, subjects=scoring.subjects_of(card)):
+        if scoring.may_be_model_site(row, card) and row.subject.code not in areas:
+            best.append(row.subject.agency.pk)
+            areas.add(row.subject.code)
+    best = best[:2]
+    services.evaluation_advance(user=office, evaluation_id=evaluation.pk, today=today,
+                                model_site_ids=best)
+    services.programme_bulletin_create(user=office, evaluation_id=evaluation.pk,
+                                       red_count=3, black_count=3)
+    log(f"督办演示：安宁疗护试点{today.year}年度考核（{len(subjects)} 个单位、"
+        f"示范基地 {len(best)} 个）")
 
 
 def _load(plans: dict[str, Plan], luxian: Plan, office: User,

@@ -13,8 +13,9 @@ from shidian.demo.oversight import oversight_demo_load
 from shidian.orgs.models import User
 from shidian.orgs.services import divisions_load
 from shidian.oversight import selectors
-from shidian.oversight.models import (Bulletin, EvaluationStatus, Message, NoticeStatus,
-                                      Rectification, RectificationStatus, SupervisionNotice)
+from shidian.oversight.models import (Bulletin, Evaluation, EvaluationStatus, Message,
+                                      NoticeStatus, Rectification, RectificationStatus, Score,
+                                      SupervisionNotice)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,16 @@ def test_the_demo_shows_every_rung_of_the_ladder_and_twice_adds_nothing(luxian, 
     bulletin = Bulletin.objects.get(plan=luxian)
     assert bulletin.status == "issued" and bulletin.number == 1
     assert luxian.briefings.count() == 1
+    # The hospice programme's annual round over its plans: final, model sites named (the
+    # 县卫生健康局 first), listed on the programme's page; a draft 通报 of it.
+    annual = Evaluation.objects.get(scorecard__programme=luxian.programme)
+    assert annual.status == EvaluationStatus.FINAL and annual.period == "2026"
+    assert annual.reviewers.count() == 2
+    assert "县卫生健康局" in {a.name for a in annual.model_sites.all()}
+    assert Bulletin.objects.get(programme=luxian.programme).status == "draft"
+    client.force_login(User.objects.get(username="demo_office"))
+    page = client.get(reverse("oversight:programme", args=[luxian.programme_id])).content
+    assert "县卫生健康局" in page.decode() and "data-model-site" in page.decode()
 
     # Each demo user finds their part in the inbox on logging in.
     assert {"notice_reply", "propose"} <= inbox_kinds("demo_office_510521")
@@ -99,7 +110,9 @@ def test_the_demo_shows_every_rung_of_the_ladder_and_twice_adds_nothing(luxian, 
     assert "review" in inbox_kinds("demo_leader")
 
     before = (Message.objects.count(), SupervisionNotice.objects.count(), items.count(),
-              Bulletin.objects.count(), luxian.tasks.exclude(deadline=None).count())
+              Bulletin.objects.count(), luxian.tasks.exclude(deadline=None).count(),
+              Evaluation.objects.count(), Score.objects.count())
     oversight_demo_load(log=quiet)
     assert (Message.objects.count(), SupervisionNotice.objects.count(), items.count(),
-            Bulletin.objects.count(), luxian.tasks.exclude(deadline=None).count()) == before
+            Bulletin.objects.count(), luxian.tasks.exclude(deadline=None).count(),
+            Evaluation.objects.count(), Score.objects.count()) == before
