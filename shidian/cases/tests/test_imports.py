@@ -206,3 +206,47 @@ def test_the_template_has_the_columns_the_import_reads():
     assert id_number()  # the builder gives valid numbers for the rows above
     assert VILLAGE.startswith("510521")
     assert dt.date.today()
+
+
+def test_a_large_list_checked_in_worker_processes_gives_the_same_report(setup, monkeypatch):
+    """A big file is cleaned, hashed and encrypted in worker processes, a few chunks ahead;
+    the bad rows (also an ID number repeated chunks later, a village unknown, a household
+    already registered) and the imported households are the same as checked in one process."""
+    workers, programme = setup
+    registered = services.case_create(user=workers["village"], programme=programme,
+                                      values=household())
+    bad = household()
+    bad["members"][1]["id_number"] = bad["members"][1]["id_number"][:17] + (
+        "0" if bad["members"][1]["id_number"][17] != "0" else "1")
+    repeated = household()
+    lists = [household() for _ in range(9)]
+    rows = []
+    for i, h in enumerate([repeated, *lists[:4], bad, household(village="510521100099"),
+                           household(head_id_number=services.case_secrets(registered)[
+                               "head_id_number"]), *lists[4:],
+                           {**household(), "head_id_number": repeated["head_id_number"]}]):
+        rows += rows_of(f"H{i}", h)
+    content = csv_bytes(rows)
+    monkeypatch.setattr(imports, "CHUNK", 2)
+
+    def report(parallel):
+        monkeypatch.setattr(imports, "PARALLEL_BYTES", 0 if parallel else 10**9)
+        batch = upload(workers, programme, content)
+        lines = [line.split(imports.SEP) for line in
+                 imports._prepared_path(batch).read_text(encoding="utf-8").splitlines()]
+        return batch, sorted((e.row, e.column, e.message, e.code) for e in
+                             batch.row_errors.all()), [line[:5] + line[6:] for line in lines]
+
+    one, errors_one, lines_one = report(parallel=False)
+    pools = []
+    real_pool = imports._worker_pool
+    monkeypatch.setattr(imports, "_worker_pool", lambda *a: pools.append(real_pool(*a))
+                        or pools[-1])
+    many, errors_many, lines_many = report(parallel=True)
+    assert pools and pools[0] is not None  # the workers did check it
+    assert errors_many == errors_one and len(errors_one) == 4
+    assert {code for *_r, code in errors_one} == {"id_checksum", "division", "duplicate",
+                                                  "file_duplicate"}
+    assert lines_many == lines_one and len(lines_many) == many.households_valid == 10
+    imports.import_run(user=workers["township"], batch_id=many.pk, mode="valid")
+    assert Case.objects.filter(import_batch=many).count() == 10
