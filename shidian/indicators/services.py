@@ -573,7 +573,10 @@ def forms_save(*, user: User, data_set: DataSet, period: Period,
     changed = 0
     with transaction.atomic():
         touched = []
-        for form in forms:
+        # In code order: two uploads overlapping in divisions lock them in one order
+        # (period_leaf_refresh), not in each file's, so neither waits for the other in turn.
+        for form in sorted(forms, key=lambda f: (f.division.code,
+                                                 f.agency.pk if f.agency else 0)):
             count = _write_form(user=user, data_set=data_set, fields=fields, period=period,
                                 form=form, source=source, now=now, today=today)
             if count:
@@ -702,8 +705,17 @@ def period_leaf_refresh(*, elements: Iterable[DataElement], code: str, period: P
     """After values of ``period`` were written at division ``code``: recompute that
     division's stored leaf rows of ``elements`` for every kept period holding ``period``,
     from its values (one division's rows: a few index pages). Runs in the writer's
-    transaction; ``_write_form``, the one writer of values, calls it."""
+    transaction; ``_write_form``, the one writer of values, calls it.
+
+    Two forms of one division (two agencies there) may be written at once on PostgreSQL:
+    the division's row is locked first (``FOR NO KEY UPDATE``, which the values' foreign-key
+    checks do not wait for), so the second recomputes after the first committed, from
+    both forms' values, instead of inserting beside it. SQLite has one writer at a time."""
     specs = element_specs(elements)
+    if not specs:
+        return
+    list(Division.objects.select_for_update(no_key=True).filter(code=code)
+         .values_list("code", flat=True))
     for each in rollup.leaf_periods(period):
         _execute(rollup.period_leaf_statements(specs, each.id, each.start, each.end, code=code,
                                                dialect=connection.vendor))
