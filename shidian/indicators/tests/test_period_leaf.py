@@ -221,3 +221,23 @@ def test_the_fill_command_repairs_a_leaf_behind_values_written_past_the_services
     call_command("indicators_leaf_fill", stdout=out)
     assert "2021" in out.getvalue()
     assert PeriodLeaf.objects.get(element_id=world.rooms.pk).v == 5.0
+
+
+def test_the_migration_fills_the_leaf_of_values_entered_before_it(world):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("shidian.indicators.migrations.0008_period_leaf")
+    division = Division.objects.get(code="510521100")
+    for period, rooms in (("2021M02", "3"), ("2021M05", "4"), ("2022M01", "1")):
+        services.values_save(user=world.office, data_set=world.data_set, division=division,
+                             period=period, values={"rooms": rooms, "villages": "9"},
+                             today=parse_period(period).end + timedelta(days=3))
+    kept = _stored()
+    PeriodLeaf.objects.all().delete()                     # as before the migration
+    with connection.cursor() as cursor:
+        migration.fill(apps, SimpleNamespace(connection=connection, execute=cursor.execute))
+    assert _stored() == kept
+    assert {row[0] for row in kept} == {"2021", "2022"}
