@@ -192,6 +192,8 @@ class Dashboard:
     reports: list[ProgressReport]
     leads: dict[int, list[str]]
     responsibles: dict[int, list[str]]
+    # The plan's task units as loaded (agency and division joined), for plan_lights.
+    task_units: list[TaskUnit] = field(default_factory=list)
 
     @property
     def completeness_rate(self) -> float:
@@ -267,7 +269,10 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
     phases = list(Phase.objects.filter(plan=plan).order_by("order"))
     reports = list(ProgressReport.objects.filter(task__plan=plan, period=period.id)
                    .exclude(status=ReportStatus.DRAFT)
-                   .select_related("agency", "task").order_by("task__order", "agency__name"))
+                   .select_related("agency").order_by("task__order", "agency__name"))
+    task_by_id = {t.pk: t for t in tasks}
+    for report in reports:
+        report.task = task_by_id[report.task_id]  # the plan's tasks are loaded already
 
     by_status = Counter({key: 0 for key in TaskStatus.values})
     by_status.update(t.status for t in tasks)
@@ -286,7 +291,6 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
         task.lead_names = leads.get(task.pk, [])  # type: ignore[attr-defined]
 
     # Progress by unit: the tasks each agency leads and takes part in.
-    task_by_id = {t.pk: t for t in tasks}
     progress: dict[int, UnitProgress] = {}
     for unit in units:
         if unit.agency is None:
@@ -351,6 +355,7 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
         on_time=sum(r.on_time for r in rows), late=sum(r.late for r in rows),
         returned=sum(r.returned for r in rows),
         reports=reports, leads=dict(leads), responsibles=dict(responsibles),
+        task_units=units,
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
     path("plans/", views.plan_list, name="plans"),
     path("plans/<int:plan_id>/", views.dashboard, name="dashboard"),
+    path("plans/<int:plan_id>/reports/", views.period_reports, name="period_reports"),
     path("plans/<int:plan_id>/cycle/", views.cycle_edit, name="cycle"),
     path("plans/<int:plan_id>/decomposition.xlsx", views.export_decomposition,
          name="export_decomposition"),

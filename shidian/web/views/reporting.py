@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -301,6 +302,10 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/reporting/plan_list.html", {"plans": plans})
 
 
+LATEST_REPORTS = 20
+REPORTS_PER_PAGE = 100
+
+
 @login_required
 def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _dashboard_plan(request, plan_id)
@@ -309,7 +314,8 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     board = selectors.plan_dashboard(plan=plan, period=period, today=today)
     rule = board.rule
     # The ladder's red/yellow/green of each task and unit (the oversight app's rule).
-    lights = oversight_selectors.plan_lights(plan=plan, today=today, tasks=board.tasks)
+    lights = oversight_selectors.plan_lights(plan=plan, today=today, tasks=board.tasks,
+                                             units=board.task_units)
     return render(request, "web/reporting/dashboard.html", {
         "plan": plan, "board": board, "period": period, "lights": lights,
         "task_lights": {pk: row.light for pk, row in lights.tasks.items()},
@@ -322,7 +328,22 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
         "periods": rule.recent_periods(today, 12), "can_review": access.is_reviewer(request.user),
         "status_rows": [(TaskStatus(k).label, k, n) for k, n in board.by_status.items()],
         "cycle_kind": CycleKind(rule.kind).label, "due_day": rule.due_day,
+        # At month-end a plan has hundreds of reports: the board shows the latest ones and
+        # links to the whole list (period_reports), so it stays quick to render.
+        "latest_reports": sorted(board.reports, key=lambda r: r.submitted_at or r.updated_at,
+                                 reverse=True)[:LATEST_REPORTS],
     })
+
+
+@login_required
+def period_reports(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Every report of a plan for one period, a page at a time (the board shows the latest)."""
+    plan = _dashboard_plan(request, plan_id)
+    period = _period_of(request, plan)
+    board = selectors.plan_dashboard(plan=plan, period=period, today=_today())
+    page = Paginator(board.reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "web/reporting/period_reports.html", {
+        "plan": plan, "period": period, "page": page, "reports": page.object_list})
 
 
 class CycleForm(forms.Form):
