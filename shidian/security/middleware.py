@@ -34,6 +34,10 @@ SESSION_OTP_USER = "security_otp_user"
 # at login and again every few minutes, so an ordinary request costs no query.
 SESSION_GATE = "security_gate"
 RECHECK_SECONDS = 300
+# The last-seen time is written to the session at most once a minute: writing it on every
+# request cost each page a session UPDATE and a commit (bench/load.py). The idle timeout
+# (30 minutes by default) is therefore exact to within this many seconds.
+LAST_SEEN_RESOLUTION = 60
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -122,7 +126,8 @@ class SecurityMiddleware:
             return self._refuse(request, "login", _(
                 "You were signed out after %(min)d minutes without activity.") % {
                 "min": gate["idle"] // 60})
-        request.session[SESSION_LAST_SEEN] = now
+        if last is None or now - int(last) >= LAST_SEEN_RESOLUTION:
+            request.session[SESSION_LAST_SEEN] = now
         if self._exempt(request.path):
             return None
         if gate["otp"] and request.session.get(SESSION_OTP_USER) != user.pk:
@@ -153,6 +158,6 @@ class SecurityMiddleware:
         """Seal audit records that bypassed the signals (bulk writes) during this request."""
         try:
             if chain.unsealed_exist():
-                chain.seal_all()
+                chain.seal_all_or_later()
         except Exception:  # noqa: BLE001  never fail a response that has been made
             chain.log.exception("sealing after the request failed; the next sweep retries")

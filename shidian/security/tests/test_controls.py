@@ -137,6 +137,20 @@ def test_an_idle_session_is_signed_out(client):
     assert client.get(reverse("reporting:plans")).status_code == 200
 
 
+def test_activity_keeps_the_session_without_writing_it_on_every_request(client):
+    make_user("wangfang", role=Role.OFFICE)
+    login(client, "wangfang")
+    client.get(reverse("reporting:plans"))
+    seen = client.session[SESSION_LAST_SEEN]
+    client.get(reverse("reporting:plans"))  # within the minute: the session is not rewritten
+    assert client.session[SESSION_LAST_SEEN] == seen
+    session = client.session
+    session[SESSION_LAST_SEEN] = int(time.time()) - 29 * 60  # active 29 minutes ago
+    session.save()
+    assert client.get(reverse("reporting:plans")).status_code == 200
+    assert client.session[SESSION_LAST_SEEN] >= int(time.time()) - 5  # the clock restarts
+
+
 # --- the second factor --------------------------------------------------------------------------
 
 def current_code(user, *, offset=0):
