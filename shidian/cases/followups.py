@@ -282,7 +282,8 @@ def visit_record(*, user: User, case_id: int, visited_on: dt.date, values: Mappi
                            {"reason": REASON_DATE})
     with transaction.atomic():
         case = access.access_case_by_id(user=user, case_id=case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         schedule = followup_of(case_type)
         if schedule is None or case.outcome or (schedule.stages

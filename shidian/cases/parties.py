@@ -383,7 +383,8 @@ def agreement_sign(*, user: User, case_id: int, kind: str, signed_on: dt.date,
     signatories = list(dict.fromkeys(str(s) for s in signatories))
     with transaction.atomic():
         case = access.access_case_by_id(user=user, case_id=case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         try:
             agreement = agreement_defs(case_type)[kind]

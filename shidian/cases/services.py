@@ -386,7 +386,8 @@ def case_update(*, user: User, case_id: int, values: Mapping[str, Any],
     """Change fields the current stage lets this user edit; the timeline records old → new."""
     with transaction.atomic():
         case = access.access_case_by_id(user=user, case_id=case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         allowed = {f.key for f in editable_fields(user, case_type, case)}
         asked = set(values)
@@ -566,7 +567,8 @@ def case_transition(*, user: User, case_id: int, transition: str, reason: str = 
     reason = (reason or "").strip()
     with transaction.atomic():
         case = access.access_case_by_id(user=user, case_id=case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         try:
             definition = case_type.transition(transition)
@@ -859,7 +861,8 @@ def objection_decide(*, user: User, objection_id: int, upheld: bool, decision: s
         objection = (NoticeObjection.objects.select_for_update()
                      .select_related("notice").get(pk=int(objection_id)))
         case = access.access_case_by_id(user=user, case_id=objection.case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         if objection.status != ObjectionStatus.PENDING:
             raise _error(ErrorCode.CONFLICT, REASON_NOTICE,
@@ -921,7 +924,8 @@ def payment_record(*, user: User, payment_id: int, paid_on: dt.date, reference: 
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=int(payment_id))
         case = access.access_case_by_id(user=user, case_id=payment.case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         case_type = case_type_get(case.case_type)
         table = case_type.table(case.programme.table)
         tranche = next((t for t in table.tranches if t.key == payment.tranche), None)

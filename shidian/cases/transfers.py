@@ -129,7 +129,8 @@ def transfer_request(*, user: User, case_id: int, to_agency_id: int, reason: str
     reason = (reason or "").strip()
     with transaction.atomic():
         case = access.access_case_by_id(user=user, case_id=case_id)
-        case = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+        case = (Case.objects.select_for_update(of=("self",)).select_related("programme")
+                .get(pk=case.pk))
         definition = ownership_def(case_type_get(case.case_type))
         if (definition is None or case.agency_id is None or case.outcome
                 or not access.may_act(user, definition.transfer_by, case.division_id)

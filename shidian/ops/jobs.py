@@ -71,10 +71,23 @@ def case_import_job(batch_id: int, user_id: int, mode: str) -> None:
         log.info("case import %s (%s): %s", batch_id, mode, error.message)
 
 
+@db_task()
+def audit_seal_job() -> None:
+    """Seal the audit records a busy request left (``chain.seal_all_or_later``), waiting
+    for the stream's lock here rather than in the request."""
+    from shidian.security.chain import seal_all
+
+    seal_all()
+
+
 @db_periodic_task(crontab(minute="*/5"))
 def tick_job() -> None:
-    """``shidian tick`` every five minutes, in the production worker."""
+    """``shidian tick`` every five minutes, in the production worker; it also seals any
+    audit record still unsealed (a queue that was down when a request left it)."""
     from shidian.oversight.tick import tick_run
+    from shidian.security.chain import seal_all
+
+    seal_all()
 
     result = tick_run()
     if result.sent or result.failed:

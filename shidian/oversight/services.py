@@ -338,7 +338,7 @@ def notice_accept(*, user: User, notice_id: int | str, note: str = "",
     note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
     now = now or timezone.now()
     with transaction.atomic():
-        notice = SupervisionNotice.objects.select_for_update().select_related(
+        notice = SupervisionNotice.objects.select_for_update(of=("self",)).select_related(
             "agency", "plan").get(pk=notice.pk)
         if notice.status == NoticeStatus.ACCEPTED:
             return notice
@@ -369,7 +369,7 @@ def notice_return(*, user: User, notice_id: int | str, reason: str,
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
-        notice = SupervisionNotice.objects.select_for_update().select_related(
+        notice = SupervisionNotice.objects.select_for_update(of=("self",)).select_related(
             "agency", "plan").get(pk=notice.pk)
         reply = _pending_reply(notice)
         due = reply_due or deadline_after(today, ladder.rule_of(notice.plan).reply_days,
@@ -400,7 +400,7 @@ def notice_escalate(*, user: User, notice_id: int | str, note: str = "",
     note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
     now = now or timezone.now()
     with transaction.atomic():
-        notice = SupervisionNotice.objects.select_for_update().select_related(
+        notice = SupervisionNotice.objects.select_for_update(of=("self",)).select_related(
             "agency", "plan").get(pk=notice.pk)
         if notice.status == NoticeStatus.ESCALATED:
             return notice

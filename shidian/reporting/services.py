@@ -220,7 +220,10 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
     with transaction.atomic():
         # Lock the task: the lead unit's report moves its status, and two clicks on 报送
         # must queue behind each other, not both insert.
-        task = Task.objects.select_for_update().select_related("plan").get(pk=task.pk)
+        # of=("self",): lock the task row only, not the plan row joined in, or every
+        # report on the plan would queue behind the others (bench/load.py).
+        task = (Task.objects.select_for_update(of=("self",)).select_related("plan")
+                .get(pk=task.pk))
         period = parse_period(period_id)
         report = _locked_report(task, agency.pk, period)
         period = _check_period(task=task, period_id=period_id, today=today, report=report)

@@ -146,23 +146,28 @@ def field_digests(content: dict[str, Any]) -> dict[str, str]:
 
 # --- sealing ------------------------------------------------------------------------------------
 
-def _head(key: str) -> AuditChain:
+def _head(key: str, *, wait: bool = True) -> AuditChain | None:
+    """The stream's head row, locked; ``None`` if another sealer holds it and ``wait`` is
+    false (``SKIP LOCKED``; SQLite has no row locks and always returns the head)."""
     AuditChain.objects.get_or_create(stream=key)
-    return AuditChain.objects.select_for_update().get(stream=key)
+    return AuditChain.objects.select_for_update(skip_locked=not wait).filter(stream=key).first()
 
 
 def seal_stream(key: str, *, full: bool = False, ids: Iterable[int] = (),
-                lookback: int = LOOKBACK) -> int:
+                lookback: int = LOOKBACK, wait: bool = True) -> int | None:
     """Seal the stream's records that have no seal yet, in id order; returns how many.
 
     ``full`` looks at every record; otherwise at the ids above the last sealed id less
     ``lookback`` (records that committed late) and at ``ids`` (the records a transaction wrote).
+    With ``wait`` false, returns ``None`` at once when another sealer holds the stream.
     """
     stream = STREAMS[key]
     model = stream.model()
     sealed = 0
     with transaction.atomic():
-        head = _head(key)
+        head = _head(key, wait=wait)
+        if head is None:
+            return None
         floor = 0 if full else max(0, head.last_record_id - lookback)
         wanted = Q(pk__gt=floor)
         if ids and not full:
@@ -213,7 +218,28 @@ def _in_pages(records: models.QuerySet) -> Iterator[models.Model]:
 
 
 def seal_all(*, full: bool = False) -> dict[str, int]:
-    return {s.key: seal_stream(s.key, full=full) for s in streams()}
+    return {s.key: seal_stream(s.key, full=full) or 0 for s in streams()}
+
+
+def seal_all_or_later() -> None:
+    """Seal what is pending without waiting for another sealer: a stream that is busy is
+    left to the background job (``audit_seal_job``), which waits its turn.
+
+    Under load, requests that each waited for the stream's head row queued behind one
+    another (bench/load.py: most waits on the PostgreSQL server were for that lock); now at
+    most one request seals a stream at a time and the others go on.
+    """
+    if any(seal_stream(s.key, wait=False) is None for s in streams()):
+        seal_later()
+
+
+def seal_later() -> None:
+    from shidian.ops.jobs import audit_seal_job
+
+    try:
+        audit_seal_job()
+    except Exception:  # noqa: BLE001  the queue is down: the periodic sweep seals it
+        log.exception("queueing the audit seal job failed; the periodic sweep will seal")
 
 
 def unsealed_exist() -> bool:
@@ -225,7 +251,8 @@ def unsealed_exist() -> bool:
 
 def _seal_after_commit(key: str, ids: Iterable[int] = ()) -> None:
     try:
-        seal_stream(key, ids=ids)
+        if seal_stream(key, ids=ids, wait=False) is None:
+            seal_later()  # another request is sealing this stream: do not queue behind it
     except Exception:  # noqa: BLE001  the write has committed; the next sweep seals it
         log.exception("sealing the %s audit stream failed; the next sweep will retry", key)
 
