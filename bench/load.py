@@ -6,7 +6,8 @@ reports with an evidence file, while office users watch their dashboards.
         --database-url postgres://postgres@127.0.0.1:5432/shidian_prod
     .venv/bin/python bench/load.py --url ... --database-url ... --seconds 60   # a quick run
 
-The load runs from separate processes (``--processes``, threads inside each), on loopback.
+The load runs from separate processes (``--processes``, threads inside each), on loopback;
+the users arrive over ``--ramp`` seconds (default 30), as locust's spawn rate does.
 Before the run the bench makes sure ``--liaisons`` liaison accounts exist that owe reports
 (the demo's own liaisons first, then ``load_liaison_NN`` for other lead units of plans with a
 reporting cycle) and ``--offices`` office accounts (``load_office_N``), all with the demo
@@ -226,7 +227,7 @@ def reference_loop(session: Session, stop_at: float) -> None:
 
 
 def worker(base: str, liaisons: list[str], offices: list[str], stop_at: float,
-           with_reference: bool, verify: bool, queue) -> None:
+           with_reference: bool, verify: bool, ramp: float, queue) -> None:
     samples: list[tuple[str, float, int, str]] = []
     lock = threading.Lock()
     acknowledged: dict = {}
@@ -243,9 +244,12 @@ def worker(base: str, liaisons: list[str], offices: list[str], stop_at: float,
     if with_reference:
         threads.append(threading.Thread(target=reference_loop,
                                         args=(Session(base, record, verify), stop_at)))
+    # Users arrive over the ramp (locust's spawn rate), not all in the same second: a login
+    # costs the server a deliberate ~0.2 s of password hashing.
+    gap = max(0.05, ramp / max(1, len(threads)))
     for thread in threads:
         thread.start()
-        time.sleep(0.05)  # not all at the same millisecond
+        time.sleep(gap)
     for thread in threads:
         thread.join()
     queue.put((samples, acknowledged))
@@ -270,6 +274,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--tasks-per-unit", type=int, default=6)
+    parser.add_argument("--ramp", type=float, default=30.0,
+                        help="seconds over which the users arrive (default 30)")
     parser.add_argument("--insecure", action="store_true",
                         help="accept a self-signed certificate (https on a test machine)")
     args = parser.parse_args()
@@ -286,7 +292,7 @@ def main() -> int:
         their_offices = offices[n::args.processes]
         process = multiprocessing.get_context("spawn").Process(
             target=worker, args=(args.url.rstrip("/"), mine, their_offices, stop_at, n == 0,
-                                 not args.insecure, queue))
+                                 not args.insecure, args.ramp, queue))
         process.start()
         processes.append(process)
     samples: list = []
