@@ -122,3 +122,38 @@ def test_the_migration_seals_rows_written_in_clear_and_is_safe_to_run_twice(worl
     seal(apps, None)  # again: nothing changes, the envelope is not re-encrypted
     twice = Case.objects.get(pk=patient.pk)
     assert (twice.pii, twice.data, twice.updated_at) == (once.pii, once.data, once.updated_at)
+
+
+@pytest.mark.django_db
+def test_an_imported_register_is_sealed_and_found_by_name(world):
+    import csv
+    import io
+
+    from shidian.cases import imports
+    from shidian.cases.definitions import case_type_get
+
+    columns = imports.import_columns(case_type_get("psych_patient"))
+    values = {**patient_values(registered_on="2020-06-03"), "diagnosis": "精神分裂症",
+              "consent": "是"}
+    by_label = {str(f.column or f.label): values.get(f.key, "")
+                for f in case_type_get("psych_patient").fields}
+    by_label.update({imports.COL_NAME: values["patient_name"],
+                     imports.COL_ID: values["patient_id_number"]})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerow([by_label.get(c, "") for c in columns])
+    batch = imports.import_upload(user=world.grid, programme=world.patients, name="登记表.csv",
+                                  content=out.getvalue().encode("utf-8-sig"))
+    batch = imports.import_validate(user=world.grid, batch_id=batch.pk)
+    assert not batch.row_errors.exists(), list(batch.row_errors.values_list("column", "message"))
+    batch = imports.import_run(user=world.grid, batch_id=batch.pk, mode="all")
+    assert batch.imported == 1
+    case = Case.objects.get(programme=world.patients)
+    stored = _raw_rows(case.pk)
+    for value in CLEAR:
+        assert value not in stored, value
+    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
+                          duty="psych_doctor", initial=True)
+    assert list(case_list(user=world.doctor, query="李建国")) == [case]
+    assert list(case_list(user=world.neighbour, query="李建国")) == []
