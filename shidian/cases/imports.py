@@ -49,6 +49,7 @@ from . import access, engine, services
 from .audit import audited
 from .definitions import CaseTypeDef, FieldDef, case_type_get
 from .models import Case, CasePerson, CaseProgramme, ImportBatch, ImportRowError, ImportStatus
+from .names import name_pinyin
 
 COL_HOUSEHOLD = "户编号"
 COL_RELATION = "与户主关系"
@@ -68,6 +69,7 @@ PROBE_CHUNK = 900  # values per IN (…) probe on SQLite
 # checked faster than processes start.
 WORKERS = 2
 PARALLEL_BYTES = 1_000_000
+WORKER_TIMEOUT = 600  # seconds for a chunk: a worker killed (out of memory) fails the check
 
 REASON_COLUMNS = "columns"
 REASON_BAD_ROWS = "bad_rows"
@@ -546,10 +548,10 @@ def _scan(batch: ImportBatch, user: User, *, on_chunk: Any) -> tuple[list[RowIss
             pending.append((chunk, pool.apply_async(_worker_prepare, (chunk,))))
             if len(pending) > WORKERS:
                 done, result = pending.popleft()
-                finish(done, result.get())
+                finish(done, result.get(WORKER_TIMEOUT))
         while pending:
             done, result = pending.popleft()
-            finish(done, result.get())
+            finish(done, result.get(WORKER_TIMEOUT))
     return issues, counts
 
 
@@ -588,8 +590,9 @@ def _worker_pool(checker: _Checker, size: int) -> Any:
     if (size < PARALLEL_BYTES or cores < 2 or WORKERS < 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return None
-    crypto.search_hash("0")  # keys read once here, inherited by the workers
+    crypto.search_hash("0")  # keys and the pinyin tables read once here, shared by the workers
     crypto.encrypt_text("")
+    name_pinyin("王")
     return multiprocessing.get_context("fork").Pool(min(WORKERS, cores), _worker_init,
                                                     (checker,))
 
