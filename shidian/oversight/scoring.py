@@ -4,9 +4,10 @@ scores, totals, grades and rankings.
 The measures, each a ratio from 0 to 1 for one subject over one period (a subject is one of
 the plan's units, or a division one level below the plan's):
 
-* **reports submitted on time** — of the reports the plan's cycle expected from the subject for
-  the cycle periods inside the period whose due date has passed, the share that came in by the
-  due date (DHIS2's rule: only units open during a period are expected);
+* **reports submitted on time** — of the reports the plan's cycles (its own and the further
+  ones, such as a weekly report) expected from the subject for the cycle periods inside the
+  period whose due date has passed, the share that came in by the due date (DHIS2's rule:
+  only units open during a period are expected);
 * **tasks completed on time** — of the tasks the subject leads whose deadline falls in the
   period and has passed, the share completed by the deadline;
 * **targets attained** — of the plan's confirmed targets judged at the subject's division, the
@@ -34,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from shidian.core.periods import Period, parse_period, period_containing, periods_between
 from shidian.orgs.models import Agency, Division
 from shidian.plans.models import Plan, Task, TaskStatus, TaskUnit, UnitRole
-from shidian.reporting.cycles import rule_of as cycle_rule_of
+from shidian.reporting.cycles import rules_of as cycle_rules_of
 from shidian.reporting.models import ProgressReport, ReportStatus
 from shidian.reporting.selectors import expected_pairs
 
@@ -139,13 +140,17 @@ def subjects_for(plan: Plan, kind: str) -> list[Subject]:
 
 
 def cycle_periods(plan: Plan, period: Period, today: date) -> list[Period]:
-    """The plan's reporting periods inside ``period`` whose reports were due by ``today``."""
-    rule = cycle_rule_of(plan)
-    kind = rule.period_kind
-    inside = periods_between(period_containing(period.start, kind),
-                             period_containing(period.end, kind))
-    return [p for p in inside if p.start >= period.start and p.end <= period.end
-            and rule.is_expected(p) and rule.due_date(p) < today]
+    """The plan's reporting periods inside ``period`` whose reports were due by ``today``, of
+    every cycle the plan has (its own and the further ones: a weekly report, an annual
+    summary), the plan's own first."""
+    found: list[Period] = []
+    for rule in cycle_rules_of(plan):
+        kind = rule.period_kind
+        inside = periods_between(period_containing(period.start, kind),
+                                 period_containing(period.end, kind))
+        found += [p for p in inside if p.start >= period.start and p.end <= period.end
+                  and rule.is_expected(p) and rule.due_date(p) < today]
+    return found
 
 
 def measures(*, plan: Plan, subjects: list[Subject], period: Period, today: date

@@ -106,6 +106,27 @@ def test_the_measures_come_from_reports_tasks_and_rectifications(ow, q2):
     assert found[(ScoreRule.RECTIFICATIONS_CLOSED, key[ow.health])].value is None
 
 
+def test_reports_on_time_count_every_cycle_of_the_plan(ow, q2):
+    """A further cycle (a half-yearly summary beside the monthly reports) is owed too: with
+    none of its reports in, each unit's on-time share falls by its share of the duties."""
+    from shidian.reporting.models import ExtraCycle
+
+    subjects = scoring.subjects_of(q2)
+    key = {s.agency: s.key for s in subjects}
+    before = scoring.measures(plan=ow.plan, subjects=subjects,
+                              period=parse_period("2021"), today=date(2021, 12, 31))
+    ExtraCycle.objects.create(plan=ow.plan, key="summary", label="半年总结",
+                              kind="half_yearly", due_day=10, grace_days=10,
+                              starts_on=date(2021, 1, 1))
+    after = scoring.measures(plan=ow.plan, subjects=subjects,
+                             period=parse_period("2021"), today=date(2021, 12, 31))
+    health_before = before[(ScoreRule.ON_TIME_REPORTS, key[ow.health])]
+    health_after = after[(ScoreRule.ON_TIME_REPORTS, key[ow.health])]
+    assert health_after.expected > health_before.expected
+    assert health_after.done == health_before.done
+    assert health_after.value < health_before.value
+
+
 def test_scores_totals_grades_and_ranks(ow, q2):
     evaluation = run_round(ow, q2, "2021Q2",
                            {ow.health: 28, ow.civil: 29, ow.finance: 20},
