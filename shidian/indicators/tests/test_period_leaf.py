@@ -241,3 +241,52 @@ def test_the_migration_fills_the_leaf_of_values_entered_before_it(world):
         migration.fill(apps, SimpleNamespace(connection=connection, execute=cursor.execute))
     assert _stored() == kept
     assert {row[0] for row in kept} == {"2021", "2022"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agencies_forms_of_one_division_written_at_once_leave_the_leaf_right():
+    """PostgreSQL: the second form's refresh waits for the first to commit, then counts
+    both agencies' values (without the division's lock it would collide on the key)."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    office = _setup()
+    data_set = DataSet.objects.get(name="l-agency")
+    first, second = data_set.agencies.order_by("pk")
+    refresh = services.period_leaf_refresh
+    written = threading.Event()
+    errors = []
+
+    def slow_refresh(**kwargs):
+        refresh(**kwargs)
+        if threading.current_thread().name == "first":
+            written.set()
+            time.sleep(1.0)                # still inside the first form's transaction
+
+    def enter(agency, number):
+        try:
+            if threading.current_thread().name == "second":
+                written.wait(10)
+            services.values_save(user=office, data_set=data_set, division=agency.division,
+                                 period="2021M03", values={"l-sum": str(number)},
+                                 agency=agency, today=parse_period("2021M03").end)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(services, "period_leaf_refresh", slow_refresh):
+        threads = [threading.Thread(target=enter, args=(first, 4), name="first"),
+                   threading.Thread(target=enter, args=(second, 5), name="second")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    element = DataElement.objects.get(code="l-sum")
+    assert PeriodLeaf.objects.get(period="2021", code=first.division_id,
+                                  element_id=element.pk).v == 9.0
