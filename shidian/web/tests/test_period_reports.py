@@ -76,3 +76,21 @@ def test_outsiders_do_not_see_the_list(client, busy_world):
     assert client.get(url).status_code == 404
     client.force_login(busy_world.office)
     assert client.get(url.replace("2021M06", "2021M13")).status_code == 404  # no such month
+
+
+def test_the_period_picker_offers_the_further_cycles(client, db):
+    """A plan with a half-yearly summary beside its monthly reports: the board's picker lists
+    the summary's periods in their own group, and choosing one shows that period."""
+    from shidian.reporting.models import ExtraCycle
+
+    world = make_world()
+    ExtraCycle.objects.create(plan=world.plan, key="summary", label="半年总结",
+                              kind="half_yearly", due_day=10, grace_days=10,
+                              starts_on=date(2021, 1, 1))
+    client.force_login(world.office)
+    url = reverse("reporting:dashboard", args=[world.plan.pk])
+    page = client.get(url).content.decode()
+    assert '<optgroup label="半年总结">' in page
+    assert 'value="2021H1"' in page
+    chosen = client.get(url + "?period=2021H1").content.decode()
+    assert 'value="2021H1" selected' in chosen

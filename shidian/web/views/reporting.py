@@ -30,7 +30,7 @@ from shidian.exports.xlsx import decomposition_xlsx, progress_xlsx
 from shidian.oversight import selectors as oversight_selectors
 from shidian.plans.models import Plan, TaskStatus
 from shidian.reporting import access, selectors, services
-from shidian.reporting.cycles import PeriodState, rule_for_period, rule_of
+from shidian.reporting.cycles import PeriodState, rule_for_period, rule_of, rules_of
 from shidian.reporting.models import CycleKind, ProgressReport, ReportStatus
 
 T = TypeVar("T")
@@ -316,8 +316,14 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     # The ladder's red/yellow/green of each task and unit (the oversight app's rule).
     lights = oversight_selectors.plan_lights(plan=plan, today=today, tasks=board.tasks,
                                              units=board.task_units)
+    periods = rule.recent_periods(today, 12)
+    # The plan's further cycles (a weekly report, an annual summary), each its own group.
+    further = [(r.label or CycleKind(r.kind).label, r.recent_periods(today, 6))
+               for r in rules_of(plan)[1:]]
     return render(request, "web/reporting/dashboard.html", {
         "plan": plan, "board": board, "period": period, "lights": lights,
+        "periods": periods, "further_periods": further,
+        "period_listed": period in periods or any(period in group for _, group in further),
         "task_lights": {pk: row.light for pk, row in lights.tasks.items()},
         "unit_lights": {row.agency.pk: row.light for row in lights.units},
         "lit_tasks": sorted((row for row in lights.tasks.values() if row.light != "green"),
@@ -325,7 +331,7 @@ def dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
         "chart_data": {**board.chart_data(), "labels": {
             "today": _("Today's date"), "on_time": _("Reported on time"), "late": _("Reported late"),
             "missing": _("Not reported")}},
-        "periods": rule.recent_periods(today, 12), "can_review": access.is_reviewer(request.user),
+        "can_review": access.is_reviewer(request.user),
         "status_rows": [(TaskStatus(k).label, k, n) for k, n in board.by_status.items()],
         "cycle_kind": CycleKind(rule.kind).label, "due_day": rule.due_day,
         # At month-end a plan has hundreds of reports: the board shows the latest ones and
