@@ -349,8 +349,7 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
             f"DROP TABLE IF EXISTS {OWN}",
             f"DROP TABLE IF EXISTS {CASCADE}",
             f"CREATE TEMPORARY TABLE {LEAF} AS "
-            + (stored_leaf_select(elements, period) if stored
-               else leaf_select(elements, start, end, dialect=dialect)),
+            f"{leaf_select(elements, start, end, dialect=dialect)}",
             f"CREATE TEMPORARY TABLE {OWN} AS SELECT element_id, opt, code, v FROM {LEAF} "
             f"WHERE length(code) < {VILLAGE}",
             f"DELETE FROM {LEAF} WHERE length(code) < {VILLAGE}",
