@@ -52,8 +52,10 @@ def _party_name(case_type: Any, role: str, name: str) -> str:
     return mask_name(name) if _is_person(case_type, role) else name
 
 
-def party_dict(party: Party, load: int | None = None) -> dict[str, Any]:
-    case_type = case_type_get(party.programme.case_type)
+def party_dict(party: Party, load: int | None = None, case_type: Any = None) -> dict[str, Any]:
+    """A party with its name masked if a person; ``case_type``: the programme's, when the
+    caller has it (a case's parties), so the party's programme is not read once per party."""
+    case_type = case_type or case_type_get(party.programme.case_type)
     out = {"id": party.pk, "programme": party.programme_id, "role": party.role,
            "name": _party_name(case_type, party.role, party.name),
            "agency": party.agency_id, "division": party.division_id,
@@ -98,7 +100,7 @@ def relations_dict(*, case: Case) -> dict[str, Any]:
         "case": case.pk, "case_type": case.case_type,
         "subject_name": mask_name(case.subject_name),
         "division": case.division_id, "stage": case.stage, "outcome": case.outcome,
-        "parties": {role: party_dict(party, load.get(party.pk, 0))
+        "parties": {role: party_dict(party, load.get(party.pk, 0), case_type)
                     for role, party in assigned.items()},
         "agreements": agreements,
         "schedule": [{"position": s.period.position, "kind": s.period.kind, "label": s.label,

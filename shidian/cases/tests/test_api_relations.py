@@ -203,3 +203,19 @@ def test_the_openapi_schema_lists_the_relations_endpoints(apprentice):
                  "/api/referrals/{id}/decide/", "/api/psych-patients/{id}/visits/",
                  "/api/psych-followups/"]:
         assert path in text, path
+
+
+def test_the_relations_of_a_case_read_its_programme_once_however_many_parties(apprentice):
+    """Each party of the case is shown through the case's programme, not by reading the
+    party's programme again (one query per party)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = apprentice.cases["a"]
+    client = api(apprentice.users["clerk"])
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(f"/api/case-relations/{case.pk}/").json()
+    assert len(body["parties"]) >= 3
+    programme_reads = [q["sql"] for q in ctx.captured_queries
+                       if q["sql"].lstrip().startswith('SELECT "cases_caseprogramme"')]
+    assert programme_reads == []
