@@ -568,7 +568,8 @@ def programme_model_sites(*, programme) -> list[ModelSite]:
     round's best first."""
     found = []
     for evaluation in programme_rounds(programme=programme).filter(
-            status=EvaluationStatus.FINAL).prefetch_related("model_sites"):
+            status=EvaluationStatus.FINAL).prefetch_related(Prefetch(
+                "model_sites", queryset=Agency.objects.select_related("division"))):
         named = {a.pk: a for a in evaluation.model_sites.all()}
         if not named:
             continue

@@ -355,3 +355,22 @@ def test_the_api_opens_advances_and_finalises_a_round(ow, client):
     assert [r["id"] for r in listed["results"]] == [pk]
     schema = client.get("/api/schema/").content.decode()
     assert "/api/oversight/programme-rounds/{id}/finalise/" in schema
+
+
+def test_the_programme_page_reads_the_model_sites_areas_at_once(ow, client):
+    """The model-site table names each site's area (县) without one query per site."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    evaluation = reviewed_round(ow)
+    services.evaluation_advance(user=ow.city_office, evaluation_id=evaluation.pk, today=TODAY,
+                                model_site_ids=[ow.health.pk, ow.other_health.pk])
+    assert ow.health.division_id != ow.other_health.division_id
+    client.force_login(ow.city_office)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("oversight:programme", args=[ow.programme.pk]))
+    assert ow.other_health.division.name in page.content.decode()
+    one_by_one = [q["sql"] for q in ctx.captured_queries
+                  if q["sql"].startswith('SELECT "orgs_division"')
+                  and '"orgs_division"."code" = ' in q["sql"]]
+    assert one_by_one == []
