@@ -199,6 +199,11 @@ def selfcheck_text_save(*, user: User, programme: CaseProgramme, division_code: 
         cleaned[key] = text
     saved = []
     with transaction.atomic():
+        # The programme's row is the lock every save of its report takes (FOR NO KEY UPDATE:
+        # cases may still be added to it): a second save at once (a double click on the
+        # first save) waits, then finds the first one's rows instead of inserting them again.
+        list(CaseProgramme.objects.select_for_update(no_key=True).filter(pk=programme.pk)
+             .values_list("pk", flat=True))
         division = Division.objects.get(pk=division_code)
         for key, text in cleaned.items():
             row = (SelfCheckText.objects.select_for_update()

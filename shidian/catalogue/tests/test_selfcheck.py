@@ -190,3 +190,47 @@ def test_outsiders_get_404_on_the_report_page_and_save_nothing(client, world):
         selfcheck.selfcheck_text_save(user=run.users["neighbour"], programme=programme,
                                       division_code="510521", year=2016, texts={"measures": "x"})
     assert not SelfCheckText.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_saves_of_the_measures_at_once_keep_one_row_and_no_error():
+    """PostgreSQL: a double click on 保存 before any text was saved. The second save waits
+    for the first to commit and then changes its row, instead of failing on the unique key."""
+    import threading
+    import time
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    scenario = next(s for s in yaml.safe_load((PACK / "scenarios" / "workflow.yaml").read_text(
+        encoding="utf-8"))["scenarios"] if s["name"].startswith("a 16"))
+    run = run_relation_scenario(definitions.case_type_get("apprentice"), scenario)
+    clerk, programme = run.users["clerk"], run.programme()
+    saved = threading.Event()
+    errors = []
+
+    def save(text):
+        try:
+            if threading.current_thread().name == "second":
+                saved.wait(10)
+            with transaction.atomic():
+                selfcheck.selfcheck_text_save(user=clerk, programme=programme,
+                                              division_code="510521", year=2016,
+                                              texts={"measures": text})
+                if threading.current_thread().name == "first":
+                    saved.set()
+                    time.sleep(1.0)  # the first request has not committed yet
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=("第一次",), name="first"),
+               threading.Thread(target=save, args=("第二次",), name="second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert list(SelfCheckText.objects.values_list("part", "text")) == [("measures", "第二次")]
