@@ -234,3 +234,24 @@ def test_two_first_saves_of_the_measures_at_once_keep_one_row_and_no_error():
         thread.join(30)
     assert errors == []
     assert list(SelfCheckText.objects.values_list("part", "text")) == [("measures", "第二次")]
+
+
+def test_a_year_out_of_range_is_refused_with_a_message_not_a_server_error(client, world):
+    """?year=10000 or -3 on the report page, the Word report or the funds page: the page says
+    the year must lie between 1990 and 2100 and shows the programme's year; nothing is saved
+    under another year."""
+    run, _plan, _task, _county = world
+    programme = run.programme()
+    url = reverse("careflows:selfcheck", args=[programme.pk])
+    client.force_login(run.users["clerk"])
+    for year in ["10000", "-3"]:
+        page = client.get(url, {"year": year})
+        assert page.status_code == 200 and "年份须在1990至2100之间" in page.content.decode()
+        funds_page = client.get(reverse("careflows:funds", args=[programme.pk]), {"year": year})
+        assert funds_page.status_code == 200
+        assert "年份须在1990至2100之间" in funds_page.content.decode()
+        report = client.post(reverse("careflows:report", args=[programme.pk]), {"year": year})
+        assert report.status_code == 302 and report["Location"] == url
+        saved = client.post(url, {"year": year, "measures": "增加设备"})
+        assert saved.status_code == 302
+    assert not SelfCheckText.objects.exists()

@@ -338,7 +338,7 @@ def programme_funds(request: HttpRequest, programme_id: int) -> HttpResponse:
     definition = funds.funds_def(case_type)
     if definition is None:
         raise ShidianError(ErrorCode.NOT_FOUND, "funds not found", {"reason": "not_found"})
-    year = _int(request.GET.get("year")) or programme.year
+    year = _year(request, request.GET.get("year"), programme) or programme.year
     division = user.division_id or programme.division_id or ""
     if request.method == "POST":
         on = _date(request.POST.get("on"))
@@ -365,6 +365,21 @@ def programme_funds(request: HttpRequest, programme_id: int) -> HttpResponse:
         "report": funds.report_def(case_type), "today": timezone.localdate()})
 
 
+YEARS = range(1990, 2101)  # the years a report or a funds table may be asked for
+
+
+def _year(request: HttpRequest, value: Any, programme: Any) -> int | None:
+    """The year asked for, else the programme's; a year outside 1990–2100 (10000, -3) is
+    refused with a message saying so, and ``None`` returned."""
+    from shidian.catalogue.selfcheck import MSG_YEAR
+
+    year = _int(value) or programme.year
+    if year not in YEARS:
+        messages.error(request, str(MSG_YEAR))
+        return None
+    return year
+
+
 def _report_scope(request: HttpRequest, programme_id: int) -> tuple[Any, Any]:
     """The programme and the user's division, for those who write its report; else 404."""
     from shidian.catalogue import selfcheck
@@ -389,7 +404,10 @@ def programme_selfcheck(request: HttpRequest, programme_id: int) -> HttpResponse
 
     programme, division = _report_scope(request, programme_id)
     source = request.POST if request.method == "POST" else request.GET
-    year = _int(source.get("year")) or programme.year
+    year = _year(request, source.get("year"), programme)
+    if year is None and request.method == "POST":  # nothing saved under another year
+        return redirect("careflows:selfcheck", programme_id=programme.pk)
+    year = year or programme.year
     definition = funds.report_def(case_type_get(programme.case_type))
     if request.method == "POST":
         try:
@@ -421,7 +439,9 @@ def programme_report(request: HttpRequest, programme_id: int) -> HttpResponse:
     from shidian.catalogue import selfcheck
 
     programme, division = _report_scope(request, programme_id)
-    year = _int(request.POST.get("year")) or programme.year
+    year = _year(request, request.POST.get("year"), programme)
+    if year is None:
+        return redirect("careflows:selfcheck", programme_id=programme.pk)
     report = funds.report_def(case_type_get(programme.case_type))
     texts = {part.key: request.POST.get(part.key, "") for part in report.parts} if report else {}
     content = selfcheck.selfcheck_docx(programme=programme, division=division, year=year,
