@@ -170,12 +170,17 @@ def seal_stream(key: str, *, full: bool = False, ids: Iterable[int] = (),
             return None
         floor = 0 if full else max(0, head.last_record_id - lookback)
         wanted = Q(pk__gt=floor)
-        if ids and not full:
-            wanted |= Q(pk__in=sorted(set(ids)))
-        pending = (model._base_manager.filter(wanted)
-                   .filter(~Exists(AuditSeal.objects.filter(stream=key,
-                                                            record_id=OuterRef("pk"))))
-                   .order_by("pk"))
+        # Only the ids at or below the floor need naming (a long transaction that committed
+        # late): an OR with every id the transaction wrote made PostgreSQL scan the whole log
+        # instead of the index range above the floor, a cost that grew with the log.
+        late = sorted({pk for pk in ids if pk <= floor}) if not full else []
+        if late:
+            wanted |= Q(pk__in=late)
+        # The seals looked at are bounded the same way (equivalent, as a seal's record_id is
+        # its record's pk), so the anti-join reads a range of seals, not the stream's all.
+        seals = AuditSeal.objects.filter(stream=key, record_id=OuterRef("pk"),
+                                         record_id__gte=min(late, default=floor + 1))
+        pending = model._base_manager.filter(wanted).filter(~Exists(seals)).order_by("pk")
         batch: list[AuditSeal] = []
         now = timezone.now()
         for record in _in_pages(pending):

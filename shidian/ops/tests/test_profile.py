@@ -98,3 +98,23 @@ def test_deploy_checks_pass_in_production_once_static_files_are_collected(tmp_pa
     # Django's security checks and ours are clean; other apps' warnings (the API schema's,
     # the holiday calendar's end) are theirs to answer and say nothing about the deployment.
     assert {app for app, _level in found} & {"security", "ops", "sessions", "csrf"} == set()
+
+
+@pytest.mark.django_db
+def test_deploy_check_warns_when_postgresql_keeps_no_statistics(settings):
+    """ops.W002 follows the server's autovacuum setting (off on some development machines)."""
+    from django.db import connection
+
+    from shidian.ops.checks import check_autovacuum
+
+    settings.PRODUCTION = True
+    found = [w.id for w in check_autovacuum()]
+    if connection.vendor != "postgresql":
+        assert found == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        (value,) = cursor.fetchone()
+    assert found == ([] if value == "on" else ["ops.W002"])
+    settings.PRODUCTION = False
+    assert check_autovacuum() == []
