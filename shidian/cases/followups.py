@@ -303,6 +303,10 @@ def visit_record(*, user: User, case_id: int, visited_on: dt.date, values: Mappi
         if errors:
             raise ShidianError(ErrorCode.INVALID, _("Some fields need correcting."),
                                {"reason": REASON_FIELDS, "errors": errors})
+        now = timezone.now()
+        repeat = _same_visit_just_recorded(case, user, visited_on, findings, now)
+        if repeat is not None:
+            return repeat  # a double submit of the form: the visit is recorded once
         last_done = FollowUp.objects.filter(case=case, done_on__isnull=False).order_by(
             "-done_on").values_list("done_on", flat=True).first()
         if last_done and visited_on < last_done:
@@ -311,7 +315,6 @@ def visit_record(*, user: User, case_id: int, visited_on: dt.date, values: Mappi
                                {"reason": REASON_DATE})
         due = FollowUp.objects.select_for_update().filter(
             case=case, done_on__isnull=True).order_by("due_on").first()
-        now = timezone.now()
         value = findings.get(schedule.by)
         history = [visit_data(v).get(schedule.by) for v in FollowUp.objects.filter(
             case=case, done_on__isnull=False).order_by("done_on", "id")]
@@ -339,6 +342,30 @@ def visit_record(*, user: User, case_id: int, visited_on: dt.date, values: Mappi
                   "next_due": next_day.isoformat() if next_day else None,
                   **({"due_unknown": problem} if problem else {})})
     return due, following
+
+
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+
+
+def _same_visit_just_recorded(case: Case, user: User, visited_on: dt.date,
+                              findings: dict[str, Any], now: dt.datetime
+                              ) -> tuple[FollowUp, FollowUp | None] | None:
+    """The visit this user recorded for the same day with the same findings minutes ago, with
+    the visit it scheduled: a second click on 保存 (or a resent API call) records nothing more.
+    A second visit on the same day with other findings is a real visit and is recorded."""
+    from .models import FollowUp
+
+    last = (FollowUp.objects.filter(case=case, done_on=visited_on, visited_by=user,
+                                    recorded_at__gte=now - REPEAT_WINDOW)
+            .order_by("-recorded_at", "-id").first())
+    if last is None:
+        return None
+    kept = {k: v for k, v in visit_data(last).items() if k != "flag"}
+    if kept != findings:
+        return None
+    following = (FollowUp.objects.filter(case=case, done_on__isnull=True, id__gt=last.pk)
+                 .order_by("id").first())
+    return last, following
 
 
 def latest_findings(cases: Iterable[Case]) -> dict[int, dict[str, Any]]:

@@ -63,6 +63,30 @@ def test_the_schedule_follows_the_danger_grade_and_a_missed_visit_is_flagged(wor
 
 
 @pytest.mark.django_db
+def test_a_double_submit_records_the_visit_once(world):
+    """保存 clicked twice (or an API call resent): one visit, one next visit; a second visit on
+    the same day with other findings is a real one and is recorded."""
+    registered_on = SCENARIO["registered_on"]
+    case = _register(world, registered_on)
+    _team(world, case)
+    day = SCENARIO["first_due"]
+    values = {"risk_grade": 1, "medication": "regular", "guidance": True, "visit_mode": "home"}
+    first = followups.visit_record(user=world.doctor, case_id=case.pk, visited_on=day,
+                                   today=day, values=values)
+    again = followups.visit_record(user=world.doctor, case_id=case.pk, visited_on=day,
+                                   today=day, values=values)
+    assert [v.pk for v in again] == [v.pk for v in first]
+    assert FollowUp.objects.filter(case=case, done_on__isnull=False).count() == 1
+    assert FollowUp.objects.filter(case=case, done_on__isnull=True).count() == 1
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.FOLLOWUP).count() == 1
+
+    worse = {**values, "risk_grade": 3}
+    followups.visit_record(user=world.doctor, case_id=case.pk, visited_on=day, today=day,
+                           values=worse)
+    assert FollowUp.objects.filter(case=case, done_on__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
 def test_missed_visits_are_noted_once(world):
     case = _register(world, dt.date(2020, 6, 3))
     cases = Case.objects.filter(pk=case.pk)
