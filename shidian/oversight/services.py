@@ -1054,9 +1054,9 @@ def evaluation_reviewers_set(*, user: User, evaluation_id: int | str,
                 % {"names": "、".join(str(current[pk].user) for pk in sorted(scored))})
         EvaluationReviewer.objects.filter(evaluation=evaluation, user_id__in=dropped).delete()
         added = [person for person in people if person.pk not in current]
-        EvaluationReviewer.objects.bulk_create([
-            EvaluationReviewer(evaluation=evaluation, user=person, assigned_by=user)
-            for person in added])
+        for person in added:  # one by one, not bulk_create: each naming is in the audit log
+            EvaluationReviewer.objects.create(evaluation=evaluation, user=person,
+                                              assigned_by=user)
         if added:
             facts = {"card": evaluation.scorecard.name,
                      "period": scoring.period_of(evaluation).label}

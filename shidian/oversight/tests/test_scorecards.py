@@ -297,6 +297,12 @@ def test_who_may_and_may_not_score_as_a_reviewer(ow, q2):
     assert not evaluation.reviewers.exists()
     services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
                                       user_ids=[ow.inspector.pk])
+    # Naming a reviewer is in the audit trail (the request sets its actor).
+    from auditlog.models import LogEntry
+
+    named = evaluation.reviewers.get()
+    entry = LogEntry.objects.get_for_object(named).get()
+    assert entry.action == LogEntry.Action.CREATE
     # Nobody else names reviewers: not another county's office, not the reviewer.
     for user in (ow.office_other, ow.inspector, ow.leader):
         with pytest.raises(ShidianError) as caught:
