@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from shidian.cases import access, followups
+from shidian.cases import access, followups, needtoknow
 from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
 from shidian.core.crypto import mask_middle, mask_name
@@ -103,6 +103,8 @@ class FollowupViewSet(_Described):
             raise _not_found("programme")
         today = timezone.localdate()
         rows = selectors.followup_board(user=request.user, programme=programme, today=today)
+        needtoknow.log_list_view(user=request.user, cases=[r["case"] for r in rows],
+                                 what="followup_board")
         return Response({
             "patients": [{"case": r["case"].pk, "name": mask_name(r["name"]),
                           "division": r["case"].division_id, "due_on": r["due_on"],

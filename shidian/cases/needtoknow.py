@@ -154,6 +154,14 @@ def log_view(*, user: User, case: Case, what: str = "record") -> None:
                                 changes={"viewed": [what, None]}, actor=user)
 
 
+def log_list_view(*, user: User, cases: Iterable[Case], what: str) -> None:
+    """Write that ``user`` saw ``cases`` in a list (a follow-up board: masked names, but each
+    patient's danger grade and visits): each case's timeline and the audit log, as for
+    opening one (``log_view``). Health data: every view is logged, lists included."""
+    for case in cases:
+        log_view(user=user, case=case, what=what)
+
+
 def is_confidential(case: Case) -> bool:
     from .definitions import case_types
 

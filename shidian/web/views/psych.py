@@ -73,6 +73,7 @@ def followup_board(request: HttpRequest, programme_id: int) -> HttpResponse:
     services.missed_visits_notify(today=today, cases=access.cases_visible_to(user=user).filter(
         programme=programme))
     rows = selectors.followup_board(user=user, programme=programme, today=today)
+    needtoknow.log_list_view(user=user, cases=[r["case"] for r in rows], what="followup_board")
     return render(request, "web/psych/followups.html", {
         "programme": programme, "rows": rows, "today": today,
         "missed": sum(1 for r in rows if r["missed"]),

@@ -36,9 +36,14 @@ def patient(world):
 def test_the_doctor_sees_the_missed_visit_records_it_and_every_read_is_logged(world, patient):
     today = dt.date.today()
     doctor = api(world.doctor)
+    before = len(needtoknow.access_log(patient))
     board = doctor.get("/api/psych-followups/", {"programme": world.patients.pk}).json()
     row = next(r for r in board["patients"] if r["case"] == patient.pk)
     assert row["missed"] and row["name"] == "李**" and "李建国" not in str(board)
+    # The board shows each patient's grade and visits: seeing it is logged, per patient.
+    seen = needtoknow.access_log(patient)
+    assert len(seen) == before + 1 and seen[0].actor == world.doctor
+    assert seen[0].data["what"] == "followup_board"
 
     logged = len(needtoknow.access_log(patient))
     record = doctor.get(f"/api/psych-patients/{patient.pk}/")
@@ -99,3 +104,13 @@ def test_outsiders_get_404_or_counts_and_nothing_is_logged_or_changed(world, pat
     # A programme of another kind is not found here.
     assert api(world.office).get("/api/psych-followups/", {
         "programme": world.rooms.pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_follow_up_board_page_logs_each_patient_seen(client, world, patient):
+    client.force_login(world.doctor)
+    before = len(needtoknow.access_log(patient))
+    page = client.get(f"/psych/p/{world.patients.pk}/followups/")
+    assert page.status_code == 200 and "李**" in page.content.decode()
+    seen = needtoknow.access_log(patient)
+    assert len(seen) == before + 1 and seen[0].data["what"] == "followup_board"
