@@ -7,8 +7,10 @@ removing or re-ordering seals breaks the links. ``audit_verify`` walks the chain
 
 On PostgreSQL, sealing happens after the writer's transaction commits (``transaction.on_commit``),
 in a short transaction of its own that locks the stream's head row (``SELECT ... FOR UPDATE``),
-so concurrent writers append one after another and the chain cannot fork, and no writer holds
-the chain's lock while it works. On SQLite, which runs one writer at a time, the record is
+so sealers append one after another and the chain cannot fork, and no writer holds the chain's
+lock while it works. A request takes the lock only if it is free (``SKIP LOCKED``); when another
+sealer holds it, the request goes on and ``audit_seal_job`` seals in the worker, which waits its
+turn (and the 5-minute tick seals whatever a stopped queue left). On SQLite, which runs one writer at a time, the record is
 sealed inside the writer's own transaction (it holds the write lock already). A unique
 (stream, seq) constraint holds the chain linear even against bugs.
 Records written by ``bulk_create`` (no signals) are picked up by the next sweep: the next
