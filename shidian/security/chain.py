@@ -151,8 +151,12 @@ def field_digests(content: dict[str, Any]) -> dict[str, str]:
 def _head(key: str, *, wait: bool = True) -> AuditChain | None:
     """The stream's head row, locked; ``None`` if another sealer holds it and ``wait`` is
     false (``SKIP LOCKED``; SQLite has no row locks and always returns the head)."""
-    AuditChain.objects.get_or_create(stream=key)
-    return AuditChain.objects.select_for_update(skip_locked=not wait).filter(stream=key).first()
+    locked = AuditChain.objects.select_for_update(skip_locked=not wait).filter(stream=key)
+    head = locked.first()
+    if head is None and not AuditChain.objects.filter(stream=key).exists():
+        AuditChain.objects.get_or_create(stream=key)  # the stream's first record
+        head = locked.first()
+    return head
 
 
 def seal_stream(key: str, *, full: bool = False, ids: Iterable[int] = (),
