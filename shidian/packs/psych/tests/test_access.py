@@ -12,19 +12,7 @@ from shidian.cases import services as case_services
 from shidian.cases.models import Case, CaseEvent, EventKind, FollowUp
 from shidian.core.errors import ShidianError
 from shidian.packs.psych import selectors
-from shidian.packs.psych.testing import patient_values
 
-REGISTERED = dt.date(2020, 6, 3)
-
-
-@pytest.fixture
-def patient(world):
-    case = case_services.case_create(user=world.grid, programme=world.patients,
-                                     today=REGISTERED,
-                                     values=patient_values(registered_on="2020-06-03"))
-    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
-                          duty="psych_doctor", initial=True)
-    return case
 
 
 def _views(case):

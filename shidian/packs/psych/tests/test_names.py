@@ -1,7 +1,6 @@
 """Patients' names, guardians' names and phones are health data: encrypted at rest, found by
 the exact name through its keyed hash, shown as 张** on lists and in full only on the patient's
 page (need-to-know, every opening logged); an outsider finds nothing."""
-import datetime as dt
 import importlib
 
 import pytest
@@ -15,18 +14,7 @@ from shidian.cases.selectors import case_list
 from shidian.core import crypto
 from shidian.packs.psych.testing import patient_values
 
-REGISTERED = dt.date(2020, 6, 3)
 CLEAR = ("李建国", "李秀兰", "13900002222")
-
-
-@pytest.fixture
-def patient(world):
-    case = case_services.case_create(user=world.grid, programme=world.patients,
-                                     today=REGISTERED,
-                                     values=patient_values(registered_on="2020-06-03"))
-    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
-                          duty="psych_doctor", initial=True)
-    return case
 
 
 def _raw_rows(case_id):
