@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from shidian.core.periods import Period
 from shidian.orgs.access import user_agency_ids
@@ -259,6 +259,13 @@ def expected_pairs(tasks: Iterable[Task], units: Iterable[TaskUnit], period: Per
     return pairs
 
 
+def period_reports(*, plan: Plan, period: Period) -> QuerySet[ProgressReport]:
+    """The plan's reports for ``period`` (drafts left out), in task order, with their agency."""
+    return (ProgressReport.objects.filter(task__plan=plan, period=period.id)
+            .exclude(status=ReportStatus.DRAFT)
+            .select_related("agency").order_by("task__order", "agency__name", "id"))
+
+
 def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
     """Everything the 挂图作战 page shows for one plan and period, in five queries."""
     rule = rule_for_period(plan, period) or rule_of(plan)
@@ -267,9 +274,7 @@ def plan_dashboard(*, plan: Plan, period: Period, today: date) -> Dashboard:
                  .select_related("agency", "agency__division").order_by("task_id", "role",
                                                                         "order"))
     phases = list(Phase.objects.filter(plan=plan).order_by("order"))
-    reports = list(ProgressReport.objects.filter(task__plan=plan, period=period.id)
-                   .exclude(status=ReportStatus.DRAFT)
-                   .select_related("agency").order_by("task__order", "agency__name"))
+    reports = list(period_reports(plan=plan, period=period))
     task_by_id = {t.pk: t for t in tasks}
     for report in reports:
         report.task = task_by_id[report.task_id]  # the plan's tasks are loaded already

@@ -346,8 +346,8 @@ def period_reports(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Every report of a plan for one period, a page at a time (the board shows the latest)."""
     plan = _dashboard_plan(request, plan_id)
     period = _period_of(request, plan)
-    board = selectors.plan_dashboard(plan=plan, period=period, today=_today())
-    page = Paginator(board.reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    reports = selectors.period_reports(plan=plan, period=period).select_related("task")
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "web/reporting/period_reports.html", {
         "plan": plan, "period": period, "page": page, "reports": page.object_list})
 
