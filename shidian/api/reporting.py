@@ -74,6 +74,10 @@ class ReportWriteSerializer(serializers.Serializer):
                                      default=list)
     includes = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      default=list)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list,
+        help_text="New evidence files (multipart), kept with the report in one transaction: "
+                  "a refused report keeps none of them.")
     submit = serializers.BooleanField(required=False, default=False,
                                       help_text="Submit at once instead of keeping a draft.")
 
@@ -142,7 +146,8 @@ class ReportViewSet(viewsets.ViewSet):
             period=data["period"], data=services.ReportInput(
                 task_status=data["task_status"], percent=data["percent"], done=data["done"],
                 problems=data["problems"], next_steps=data["next_steps"],
-                evidence_ids=tuple(data["evidence"]), include_ids=tuple(data["includes"])))
+                evidence_ids=tuple(data["evidence"]), include_ids=tuple(data["includes"])),
+            uploads=data["files"])
         report = _reports(request).get(pk=report.pk)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 

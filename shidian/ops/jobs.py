@@ -92,3 +92,14 @@ def tick_job() -> None:
     result = tick_run()
     if result.sent or result.failed:
         log.warning("tick: sent %s, failed %s", result.sent, result.failed)
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def evidence_sweep_job() -> None:
+    """Once a night, remove evidence files whose report write never committed (the process
+    was killed in between; ``reporting.services.evidence_files_sweep``)."""
+    from shidian.reporting.services import evidence_files_sweep
+
+    removed = evidence_files_sweep()
+    if removed:
+        log.warning("evidence sweep: removed %s files without a row", len(removed))

@@ -6,9 +6,10 @@ before it saves, and runs in one transaction; django-auditlog records each row i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -211,13 +212,15 @@ def _same_content(report: ProgressReport, data: ReportInput, evidence: list[int]
 
 
 def _write(*, user: User, task_id: int | str, agency_id: int | str | None, period_id: str,
-           data: ReportInput, submit: bool, now: datetime | None) -> ProgressReport:
+           data: ReportInput, submit: bool, now: datetime | None,
+           uploads: Sequence[UploadedFile]) -> ProgressReport:
     now = now or timezone.now()
     today = timezone.localdate(now)
     task = access.access_task_by_id(user=user, task_id=task_id)
     agency, role = access.access_reporting_agency(user=user, task=task, agency_id=agency_id)
     _validate_input(data)
-    with transaction.atomic():
+    checked = [_check_upload(upload) for upload in uploads]
+    with _files_removed_on_failure() as written, transaction.atomic():
         # Lock the task: the lead unit's report moves its status, and two clicks on 报送
         # must queue behind each other, not both insert.
         # of=("self",): lock the task row only, not the plan row joined in, or every
@@ -228,6 +231,12 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
         report = _locked_report(task, agency.pk, period)
         period = _check_period(task=task, period_id=period_id, today=today, report=report)
         evidence = _check_evidence(agency.pk, data.evidence_ids)
+        if checked:
+            # The new files are kept in the report's transaction: a refused or interrupted
+            # submission leaves no evidence row behind (and no file, see above).
+            evidence = sorted({*evidence, *(
+                _evidence_keep(user=user, agency_id=agency.pk, upload=upload,
+                               written=written).pk for upload in checked)})
         includes = _check_includes(task=task, agency_id=agency.pk, role=role, period=period,
                                    include_ids=data.include_ids)
         if report is not None and report.status in (ReportStatus.SUBMITTED,
@@ -303,18 +312,25 @@ def _task_follow_lead_report(task: Task, report: ProgressReport, today: date) ->
 
 
 def report_save_draft(*, user: User, task_id: int | str, agency_id: int | str | None,
-                      period: str, data: ReportInput, now: datetime | None = None
-                      ) -> ProgressReport:
-    """Keep what the unit has written so far; the office does not see drafts."""
+                      period: str, data: ReportInput, now: datetime | None = None,
+                      uploads: Sequence[UploadedFile] = ()) -> ProgressReport:
+    """Keep what the unit has written so far; the office does not see drafts.
+
+    ``uploads`` are new evidence files, checked like ``evidence_attach``'s and kept in the
+    same transaction as the report: all of them with it, or none."""
     return _write(user=user, task_id=task_id, agency_id=agency_id, period_id=period, data=data,
-                  submit=False, now=now)
+                  submit=False, now=now, uploads=uploads)
 
 
 def report_submit(*, user: User, task_id: int | str, agency_id: int | str | None, period: str,
-                  data: ReportInput, now: datetime | None = None) -> ProgressReport:
-    """Send the report to the office: one per task, unit and period; a resend is harmless."""
+                  data: ReportInput, now: datetime | None = None,
+                  uploads: Sequence[UploadedFile] = ()) -> ProgressReport:
+    """Send the report to the office: one per task, unit and period; a resend is harmless.
+
+    ``uploads`` as for ``report_save_draft``; resending the same files cites the evidence
+    kept the first time."""
     return _write(user=user, task_id=task_id, agency_id=agency_id, period_id=period, data=data,
-                  submit=True, now=now)
+                  submit=True, now=now, uploads=uploads)
 
 
 def report_return(*, user: User, report_id: int | str, reason: str) -> ProgressReport:
@@ -359,15 +375,19 @@ def _max_bytes() -> int:
     return int(settings.SHIDIAN_EVIDENCE_MAX_BYTES)
 
 
-def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -> Evidence:
-    """Keep a unit's evidence file once (by its SHA-256) and return it for reports to cite.
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An uploaded evidence file that passed the checks, with what they found out."""
 
-    Refused: files over ``SHIDIAN_EVIDENCE_MAX_BYTES``, empty files, and anything that is not
-    really a PDF, docx, xlsx, JPEG or PNG, whatever its name says.
-    """
-    if not access.is_reporter(user) or str(agency_id) not in {str(a) for a in
-                                                              user_agency_ids(user)}:
-        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found")
+    upload: UploadedFile
+    name: str
+    content_type: str
+    sha256: str
+
+
+def _check_upload(upload: UploadedFile) -> CheckedUpload:
+    """Refuse files over ``SHIDIAN_EVIDENCE_MAX_BYTES``, empty files, and anything that is not
+    really a PDF, docx, xlsx, JPEG or PNG, whatever its name says."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     limit = _max_bytes()
     if upload.size is None or upload.size == 0:
@@ -395,23 +415,95 @@ def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
-    sha256 = digest.hexdigest()
     upload.seek(0)
-    existing = Evidence.objects.filter(agency_id=agency_id, sha256=sha256).first()
+    return CheckedUpload(upload=upload, name=name, content_type=actual,
+                         sha256=digest.hexdigest())
+
+
+@contextmanager
+def _files_removed_on_failure() -> Iterator[list[str]]:
+    """Yield a list for the names of files written to storage; if the block fails, remove
+    them, so that a refused or failed write leaves no file without its row.
+
+    (A process killed inside the block leaves its file: ``evidence_files_sweep`` removes
+    such files once they are a day old.)"""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        storage = Evidence._meta.get_field("file").storage
+        for name in written:
+            storage.delete(name)
+        raise
+
+
+def _evidence_keep(*, user: User, agency_id: int, upload: CheckedUpload,
+                   written: list[str]) -> Evidence:
+    """The unit's evidence row for this content: the one it has, or a new one whose file is
+    stored at its content address (names of files written are added to ``written``).
+
+    Runs inside the caller's transaction."""
+    existing = Evidence.objects.filter(agency_id=agency_id, sha256=upload.sha256).first()
     if existing is not None:
         return existing
-    evidence = Evidence(agency_id=int(agency_id), original_name=name, content_type=actual,
-                        size=upload.size, sha256=sha256, uploaded_by=user)
-    evidence.file.save(name, upload, save=False)
+    evidence = Evidence(agency_id=agency_id, original_name=upload.name,
+                        content_type=upload.content_type, size=upload.upload.size,
+                        sha256=upload.sha256, uploaded_by=user)
+    evidence.file.save(upload.name, upload.upload, save=False)
+    written.append(evidence.file.name)
     try:
         with transaction.atomic():
             evidence.save()
     except IntegrityError:
         # The same file arrived twice at once: keep the first, drop our copy of the bytes.
-        evidence.file.delete(save=False)
-        return Evidence.objects.get(agency_id=agency_id, sha256=sha256)
+        evidence.file.storage.delete(written.pop())
+        return Evidence.objects.get(agency_id=agency_id, sha256=upload.sha256)
     return evidence
 
 
+def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -> Evidence:
+    """Keep a unit's evidence file once (by its SHA-256) and return it for reports to cite.
+
+    Refused as by ``_check_upload``. A report form with files uses ``report_submit``'s
+    ``uploads`` instead, so that the files and the report are kept together.
+    """
+    if not access.is_reporter(user) or str(agency_id) not in {str(a) for a in
+                                                              user_agency_ids(user)}:
+        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found")
+    checked = _check_upload(upload)
+    with _files_removed_on_failure() as written, transaction.atomic():
+        return _evidence_keep(user=user, agency_id=int(agency_id), upload=checked,
+                              written=written)
+
+
+def _stored_names(storage, folder: str) -> Iterator[str]:
+    try:
+        folders, names = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _stored_names(storage, f"{folder}/{sub}")
+
+
+def evidence_files_sweep(*, older_than: timedelta = timedelta(days=1),
+                         now: datetime | None = None) -> list[str]:
+    """Remove evidence files that no evidence row names and that are older than
+    ``older_than`` (left by a process killed between storing a file and committing its row),
+    and return their names. Younger files may belong to a write still in progress."""
+    now = now or timezone.now()
+    storage = Evidence._meta.get_field("file").storage
+    known = set(Evidence.objects.values_list("file", flat=True))
+    removed = []
+    for name in _stored_names(storage, "evidence"):
+        if name in known or now - storage.get_modified_time(name) < older_than:
+            continue
+        storage.delete(name)
+        removed.append(name)
+    return removed
+
+
 __all__ = ["ReportInput", "cycle_set", "cycle_add", "report_save_draft", "report_submit",
-           "report_return", "report_accept", "evidence_attach", "PERIOD_KIND"]
+           "report_return", "report_accept", "evidence_attach", "evidence_files_sweep",
+           "PERIOD_KIND"]

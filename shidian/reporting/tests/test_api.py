@@ -104,3 +104,19 @@ def test_openapi_schema_lists_the_reports_api(world):
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/reports/{id}/return/" in text and "/api/evidence/" in text
+
+
+def test_a_report_sent_with_files_keeps_them_together_or_not_at_all(world):
+    liaison = client_for(world.liaison_health)
+    body = {"task": world.tasks[0].pk, "period": "2021M06", "percent": 40, "submit": True,
+            "files": [upload("纪要.pdf", pdf_bytes("one")), upload("表.xlsx", pdf_bytes("two"))]}
+    refused = liaison.post("/api/reports/", body, format="multipart")
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_file"
+    assert not Evidence.objects.exists() and not ProgressReport.objects.exists()
+
+    body["files"] = [upload("纪要.pdf", pdf_bytes("one")), upload("照片.pdf", pdf_bytes("two"))]
+    sent = liaison.post("/api/reports/", body, format="multipart")
+    assert sent.status_code == 201, sent.json()
+    report = ProgressReport.objects.get()
+    assert report.status == ReportStatus.SUBMITTED
+    assert sorted(e.original_name for e in report.evidence.all()) == ["照片.pdf", "纪要.pdf"]

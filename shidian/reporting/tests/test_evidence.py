@@ -121,3 +121,84 @@ def test_a_report_cannot_cite_another_units_evidence(world):
                                data=ReportInput(percent=30, evidence_ids=(theirs.pk,)),
                                now=at(date(2021, 6, 20)))
     assert caught.value.code == ErrorCode.INVALID
+
+
+# -- files sent with the report form: kept with the report, or not at all ---------------------
+def _stored_files(settings):
+    from pathlib import Path
+
+    root = Path(settings.MEDIA_ROOT) / "evidence"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _submit_with(world, *uploads, day=None, **fields):
+    from datetime import date
+
+    from shidian.reporting.services import ReportInput
+    from shidian.reporting.testing import at
+
+    return services.report_submit(
+        user=world.liaison_health, task_id=world.tasks[0].pk, agency_id=None, period="2021M06",
+        data=ReportInput(**{"percent": 30, **fields}), now=at(day or date(2021, 6, 20)),
+        uploads=list(uploads))
+
+
+def test_files_sent_with_a_report_are_cited_by_it(world, settings):
+    report = _submit_with(world, upload("纪要.pdf", pdf_bytes("a")), upload("现场.png", png_bytes()))
+    cited = {e.original_name for e in report.evidence.all()}
+    assert cited == {"纪要.pdf", "现场.png"}
+    assert len(_stored_files(settings)) == 2
+
+
+def test_pressing_send_twice_with_the_same_file_keeps_one_report_and_one_file(world, settings):
+    first = _submit_with(world, upload("纪要.pdf", pdf_bytes("a")))
+    again = _submit_with(world, upload("纪要.pdf", pdf_bytes("a")))
+    assert again.pk == first.pk and again.status == "submitted"
+    assert Evidence.objects.count() == 1 and len(_stored_files(settings)) == 1
+
+
+def test_a_refused_report_keeps_none_of_its_files(world, settings):
+    from datetime import date
+
+    # One good file and one disguised one: the whole submission is refused, nothing is kept.
+    with pytest.raises(ShidianError) as caught:
+        _submit_with(world, upload("纪要.pdf", pdf_bytes("a")), upload("表格.xlsx", pdf_bytes()))
+    assert caught.value.code == ErrorCode.BAD_FILE
+    # Good files, but the period has closed: the files go with the refused report.
+    with pytest.raises(ShidianError) as caught:
+        _submit_with(world, upload("纪要.pdf", pdf_bytes("a")), day=date(2021, 12, 30))
+    assert caught.value.code == ErrorCode.PERIOD_CLOSED
+    assert not Evidence.objects.exists() and _stored_files(settings) == []
+    assert not world.tasks[0].reports.exists()
+
+
+def test_a_changed_resend_of_a_submitted_report_keeps_no_new_file(world, settings):
+    _submit_with(world, upload("纪要.pdf", pdf_bytes("a")))
+    with pytest.raises(ShidianError) as caught:
+        _submit_with(world, upload("另一份.pdf", pdf_bytes("b")))
+    assert caught.value.code == ErrorCode.CONFLICT
+    assert Evidence.objects.count() == 1 and len(_stored_files(settings)) == 1
+
+
+def test_the_nightly_sweep_removes_only_old_files_without_a_row(world, settings):
+    import os
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    kept = attach(world, "纪要.pdf", pdf_bytes("kept"))
+    root = _stored_files(settings)[0].parent.parent
+    orphan = root / "ab" / ("ab" + "0" * 62)
+    fresh = root / "cd" / ("cd" + "0" * 62)
+    for path in (orphan, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pdf_bytes("left by a killed process"))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    os.utime(kept.file.path, (two_days_ago, two_days_ago))
+    removed = services.evidence_files_sweep(now=timezone.now(), older_than=timedelta(days=1))
+    assert len(removed) == 1 and removed[0].endswith(orphan.name)
+    assert not orphan.exists() and fresh.exists()
+    with open(kept.file.path, "rb") as stored:
+        assert stored.read() == pdf_bytes("kept")

@@ -171,22 +171,18 @@ def report_form(request: HttpRequest, task_id: int) -> HttpResponse:
 
 def _save_report(request: HttpRequest, form: ReportForm, *, task, agency,
                  period: Period) -> ProgressReport | None:
-    """Attach the uploaded files, then save or submit; a refusal is shown, nothing changes."""
-    evidence_ids = list(form.cleaned_data["evidence"])
+    """Save or submit with the uploaded files; a refusal is shown, nothing changes."""
     try:
-        for upload in request.FILES.getlist("files"):
-            evidence = services.evidence_attach(user=request.user, agency_id=agency.pk,
-                                                upload=upload)
-            evidence_ids.append(evidence.pk)
         data = services.ReportInput(
             task_status=form.cleaned_data["task_status"], percent=form.cleaned_data["percent"],
             done=form.cleaned_data["done"], problems=form.cleaned_data["problems"],
-            next_steps=form.cleaned_data["next_steps"], evidence_ids=tuple(evidence_ids),
+            next_steps=form.cleaned_data["next_steps"],
+            evidence_ids=tuple(form.cleaned_data["evidence"]),
             include_ids=tuple(form.cleaned_data["includes"]))
         write = services.report_submit if request.POST.get("action") == "submit" \
             else services.report_save_draft
         return write(user=request.user, task_id=task.pk, agency_id=agency.pk, period=period.id,
-                     data=data)
+                     data=data, uploads=request.FILES.getlist("files"))
     except ShidianError as error:
         if error.code == ErrorCode.NOT_FOUND:
             raise Http404(error.message) from None
