@@ -393,9 +393,69 @@ class ReviewSerializer(serializers.Serializer):
     scores = ReviewEntrySerializer(many=True, min_length=1)
 
 
+class ModelSiteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    division = serializers.CharField(source="division_id")
+
+
+class RoundFinaliseSerializer(serializers.Serializer):
+    model_sites = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                        default=list)
+
+
+def _office_round(request: Request, pk, *, programme: bool):
+    """A round its office runs: a plan's (``programme=False``) or a programme's."""
+    evaluation = access.access_evaluation_for_office(
+        user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
+    if (evaluation.scorecard.programme_id is not None) != programme:
+        raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+    return evaluation
+
+
+def _round_advance(request: Request, pk, *, programme: bool):
+    evaluation = _office_round(request, pk, programme=programme)
+    if evaluation.status != EvaluationStatus.SELF:
+        raise ShidianError(ErrorCode.CONFLICT,
+                           "the round is past self-assessment: finalise it instead")
+    return services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
+                                       evaluation_id=evaluation.pk)
+
+
+def _round_finalise(request: Request, pk, *, programme: bool):
+    """Final, with the model sites named now or never: a final round, a plan's or a
+    programme's, is frozen (423)."""
+    evaluation = _office_round(request, pk, programme=programme)
+    data = _valid(RoundFinaliseSerializer, request.data)
+    if evaluation.status == EvaluationStatus.SELF:
+        raise ShidianError(ErrorCode.CONFLICT,
+                           "the round is at self-assessment: advance it to reviewer "
+                           "scoring first")
+    return services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
+                                       evaluation_id=evaluation.pk,
+                                       model_site_ids=data["model_sites"])
+
+
 class EvaluationViewSet(viewsets.ViewSet):
     """A scorecard round's results: each subject's total, percent, grade, rank and change
-    (a unit sees its own row); its named reviewers score the items scored by hand."""
+    (a unit sees its own row); its named reviewers score the items scored by hand. A plan's
+    office advances its round and finalises it, naming the model sites (示范基地) then; a
+    final round is frozen (423), as a programme's is."""
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str | None = None) -> Response:
+        """Close self-assessment and start reviewer scoring (a plan's round)."""
+        _round_advance(request, pk, programme=False)
+        return self.retrieve(request, pk)
+
+    @extend_schema(request=RoundFinaliseSerializer, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def finalise(self, request: Request, pk: str | None = None) -> Response:
+        """Make a plan's round final, naming the model sites among the units at the
+        model-site line; nothing in it changes afterwards."""
+        _round_finalise(request, pk, programme=False)
+        return self.retrieve(request, pk)
 
     @extend_schema(request=ReviewSerializer, responses={200: None})
     @action(detail=True, methods=["post"])
@@ -426,6 +486,8 @@ class EvaluationViewSet(viewsets.ViewSet):
             "period": evaluation.period, "status": evaluation.status,
             "previous_period": ranking.previous_period.id if ranking.previous_period else None,
             "reviewers": [str(r.user) for r in evaluation.reviewers.select_related("user")],
+            "model_sites": ModelSiteSerializer(evaluation.model_sites.order_by("name"),
+                                               many=True).data,
             "results": [{"subject": r.key, "name": r.name, "percent": r.value,
                          "rank": r.rank, "previous_rank": r.previous_rank,
                          "change": r.change, "grade": r.grade, "points": r.detail}
@@ -443,12 +505,6 @@ class ProgrammeRoundResultSerializer(serializers.Serializer):
     change = serializers.IntegerField(allow_null=True)
     grade = serializers.CharField()
     points = serializers.CharField()
-
-
-class ModelSiteSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    division = serializers.CharField(source="division_id")
 
 
 @extend_schema_serializer(component_name="ProgrammeRound")
@@ -472,11 +528,6 @@ class ProgrammeRoundDetailSerializer(ProgrammeRoundSerializer):
 class ProgrammeRoundOpenSerializer(serializers.Serializer):
     scorecard = serializers.IntegerField()
     year = serializers.IntegerField(min_value=2000, max_value=2100)
-
-
-class ProgrammeRoundFinaliseSerializer(serializers.Serializer):
-    model_sites = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                        default=list)
 
 
 class ProgrammeRoundViewSet(viewsets.ViewSet):
@@ -543,35 +594,16 @@ class ProgrammeRoundViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: str | None = None) -> Response:
         """Close self-assessment and start reviewer scoring."""
-        evaluation = access.access_evaluation_for_office(
-            user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
-        if evaluation.scorecard.programme_id is None:
-            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
-        if evaluation.status != EvaluationStatus.SELF:
-            raise ShidianError(ErrorCode.CONFLICT,
-                               "the round is past self-assessment: finalise it instead")
-        services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
-                                    evaluation_id=evaluation.pk)
+        evaluation = _round_advance(request, pk, programme=True)
         return Response(self._detail(request, evaluation))
 
-    @extend_schema(request=ProgrammeRoundFinaliseSerializer,
+    @extend_schema(request=RoundFinaliseSerializer,
                    responses={200: ProgrammeRoundDetailSerializer})
     @action(detail=True, methods=["post"])
     def finalise(self, request: Request, pk: str | None = None) -> Response:
         """Make the round final, naming the model sites among the units at the model-site
         line; nothing in it changes afterwards."""
-        evaluation = access.access_evaluation_for_office(
-            user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
-        if evaluation.scorecard.programme_id is None:
-            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
-        data = _valid(ProgrammeRoundFinaliseSerializer, request.data)
-        if evaluation.status == EvaluationStatus.SELF:
-            raise ShidianError(ErrorCode.CONFLICT,
-                               "the round is at self-assessment: advance it to reviewer "
-                               "scoring first")
-        services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
-                                    evaluation_id=evaluation.pk,
-                                    model_site_ids=data["model_sites"])
+        evaluation = _round_finalise(request, pk, programme=True)
         return Response(self._detail(request, evaluation))
 
 

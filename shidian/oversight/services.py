@@ -910,8 +910,8 @@ def evaluation_advance(*, user: User, evaluation_id: int | str, today: date | No
     """Self-assessment → reviewer scoring → final. A round becomes final only when every item
     scored by hand has a reviewer's score; the final measures are taken then. Finalising,
     the office may name model sites (示范基地) among the units at the model-site line
-    (``model_site_ids``); a programme's round names them then and only then, because a
-    final round no longer changes."""
+    (``model_site_ids``); a round, a plan's or a programme's, names them then and only
+    then, because a final round no longer changes (every write to it is ``LOCKED``)."""
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
     with transaction.atomic():
         evaluation = _locked_round(evaluation.pk)
@@ -1110,24 +1110,6 @@ def score_review(*, user: User, evaluation_id: int | str, item_id: int | str, su
         row.review_score, row.review_note, row.reviewed_by = _mean(values), note, user
         row.save(update_fields=["review_score", "review_note", "reviewed_by"])
     return row
-
-
-def evaluation_name_model_sites(*, user: User, evaluation_id: int | str,
-                                agency_ids: Iterable[int | str]) -> Evaluation:
-    """Name model sites (示范基地) from a plan's final round's units at the model-site line.
-    A programme's round names them when it is finalised and is frozen after."""
-    evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
-    if evaluation.status != EvaluationStatus.FINAL:
-        raise ShidianError(ErrorCode.CONFLICT,
-                           _("Model sites are named once the round is final."))
-    if evaluation.scorecard.programme_id is not None:
-        raise ShidianError(ErrorCode.LOCKED, _(
-            "This round is final and no longer changes: its model sites were named when it "
-            "was finalised."))
-    wanted = _model_sites(evaluation, agency_ids)
-    with transaction.atomic():
-        evaluation.model_sites.set(wanted)
-    return evaluation
 
 
 # -- bulletins (通报) and briefings (工作简报) ------------------------------------------------

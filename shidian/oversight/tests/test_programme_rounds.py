@@ -185,11 +185,8 @@ def test_model_sites_only_at_the_line_then_the_round_is_frozen(ow):
 
     item = evaluation.scorecard.items.first()
     frozen = [
-        lambda: services.evaluation_name_model_sites(user=ow.city_office,
-                                                     evaluation_id=evaluation.pk,
-                                                     agency_ids=[ow.health.pk]),
         lambda: services.evaluation_advance(user=ow.city_office, evaluation_id=evaluation.pk,
-                                            today=TODAY),
+                                            today=TODAY, model_site_ids=[ow.health.pk]),
         lambda: services.evaluation_refresh(user=ow.city_office, evaluation_id=evaluation.pk,
                                             today=TODAY),
         lambda: services.score_review(user=ow.city_office, evaluation_id=evaluation.pk,

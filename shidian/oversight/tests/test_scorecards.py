@@ -368,15 +368,117 @@ def test_a_reviewer_cites_only_the_self_assessments_evidence(ow, q2):
     assert list(row.reviews.get().evidence.all()) == [own]
 
 
-def test_model_sites_are_named_from_the_excellent(ow, q2):
-    evaluation = run_round(ow, q2, "2021Q2", {},
-                           {ow.health: 24, ow.civil: 27, ow.finance: 18})
-    with pytest.raises(ShidianError):
-        services.evaluation_name_model_sites(user=ow.office, evaluation_id=evaluation.pk,
-                                             agency_ids=[ow.health.pk])
-    services.evaluation_name_model_sites(user=ow.office, evaluation_id=evaluation.pk,
-                                         agency_ids=[ow.civil.pk])
+def reviewed(ow, scorecard, review_scores):
+    """A 2021Q2 round at reviewer scoring with the office's scores of the hand-scored item."""
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=scorecard.pk,
+                                          period="2021Q2", today=TODAY)
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    for agency, value in review_scores.items():
+        services.score_review(user=ow.office, evaluation_id=evaluation.pk,
+                              item_id=manual_item(scorecard).pk, subject=f"a{agency.pk}",
+                              score=value, note="评审")
+    return evaluation
+
+
+def test_a_plan_round_names_its_model_sites_as_it_is_finalised_then_is_frozen(ow, q2):
+    """As a programme's annual round: model sites (示范基地) only from the excellent and only
+    at finalisation; after that nothing in the round changes, model sites included."""
+    evaluation = reviewed(ow, q2, {ow.health: 24, ow.civil: 27, ow.finance: 18})
+    with pytest.raises(ShidianError) as caught:  # 卫生健康局 79%: not excellent
+        services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY,
+                                    model_site_ids=[ow.health.pk])
+    assert caught.value.code == ErrorCode.INVALID and "泸县卫生健康局" in caught.value.message
+    evaluation.refresh_from_db()
+    assert evaluation.status == EvaluationStatus.REVIEW and not evaluation.model_sites.exists()
+
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY,
+                                model_site_ids=[ow.civil.pk])
+    evaluation.refresh_from_db()
+    assert evaluation.status == EvaluationStatus.FINAL
     assert list(evaluation.model_sites.all()) == [ow.civil]
+
+    item = manual_item(q2)
+    frozen = [
+        lambda: services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk,
+                                            today=TODAY, model_site_ids=[ow.civil.pk]),
+        lambda: services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk,
+                                            today=TODAY),
+        lambda: services.evaluation_refresh(user=ow.office, evaluation_id=evaluation.pk,
+                                            today=TODAY),
+        lambda: services.score_review(user=ow.office, evaluation_id=evaluation.pk,
+                                      item_id=item.pk, subject=f"a{ow.finance.pk}", score=30,
+                                      note="改分"),
+        lambda: services.score_self(user=ow.liaison_finance, evaluation_id=evaluation.pk,
+                                    item_id=item.pk, agency_id=ow.finance.pk, score=30),
+        lambda: services.evaluation_reviewers_set(user=ow.office, evaluation_id=evaluation.pk,
+                                                  user_ids=[ow.inspector.pk]),
+        lambda: services.score_item_add(user=ow.office, scorecard_id=q2.pk, name="新增",
+                                        weight=10, rule=ScoreRule.MANUAL),
+    ]
+    for change in frozen:
+        with pytest.raises(ShidianError) as caught:
+            change()
+        assert caught.value.code == ErrorCode.LOCKED, caught.value.message
+    assert list(evaluation.model_sites.all()) == [ow.civil]
+    assert evaluation.scores.get(item=item, subject=f"a{ow.finance.pk}").review_score == 18
+
+
+def test_the_plan_rounds_page_names_model_sites_at_finalisation_only(ow, q2, client):
+    from django.urls import reverse
+
+    evaluation = reviewed(ow, q2, {ow.health: 24, ow.civil: 27, ow.finance: 18})
+    client.force_login(ow.office)
+    page_url = reverse("oversight:evaluation", args=[evaluation.pk])
+    advance = reverse("oversight:evaluation_advance", args=[evaluation.pk])
+    page = client.get(page_url).content.decode()
+    assert f'name="agency" value="{ow.civil.pk}"' in page  # the excellent unit only
+    assert f'name="agency" value="{ow.health.pk}"' not in page
+    client.post(advance, {"agency": [ow.civil.pk]})
+    assert list(evaluation.model_sites.all()) == [ow.civil]
+    page = client.get(page_url).content.decode()
+    assert "得分和示范基地不再改变" in page and 'name="agency"' not in page
+    assert f'data-model-site="{ow.civil.pk}"' in page
+    # Naming again (here: none) is refused and changes nothing.
+    response = client.post(advance, {"action": "model_sites"}, follow=True)
+    assert "该轮考核已定档" in response.content.decode()
+    assert list(evaluation.model_sites.all()) == [ow.civil]
+
+
+def test_the_api_finalises_a_plan_round_with_its_model_sites_then_answers_locked(ow, q2):
+    from rest_framework.test import APIClient
+
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=q2.pk,
+                                          period="2021Q2", today=TODAY)
+    office = APIClient()
+    office.force_authenticate(ow.office)
+    url = f"/api/oversight/evaluations/{evaluation.pk}/"
+    assert office.post(f"{url}finalise/", {}, format="json").status_code == 409
+    assert office.post(f"{url}advance/").json()["status"] == "review"
+    entries = [{"item": manual_item(q2).pk, "subject": f"a{agency.pk}", "score": value,
+                "basis": "查阅台账"}
+               for agency, value in ((ow.health, "24"), (ow.civil, "27"), (ow.finance, "18"))]
+    assert office.post(f"{url}review/", {"scores": entries}, format="json").status_code == 200
+    refused = office.post(f"{url}finalise/", {"model_sites": [ow.finance.pk]}, format="json")
+    assert refused.status_code == 400 and "泸县财政局" in refused.json()["message"]
+    done = office.post(f"{url}finalise/", {"model_sites": [ow.civil.pk]}, format="json")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "final"
+    assert [m["name"] for m in done.json()["model_sites"]] == ["泸县民政局"]
+    again = office.post(f"{url}finalise/", {"model_sites": [ow.civil.pk, ow.health.pk]},
+                        format="json")
+    assert again.status_code == 423
+    entries[2]["score"] = "30"
+    assert office.post(f"{url}review/", {"scores": entries[2:]},
+                       format="json").status_code == 423
+    body = office.get(url).json()
+    assert [m["name"] for m in body["model_sites"]] == ["泸县民政局"]
+    assert [r["percent"] for r in body["results"] if r["name"] == "泸县财政局"] == [30.0]
+    # A plan's round is not a programme's, and the plan's units do not run it.
+    assert office.post(f"/api/oversight/programme-rounds/{evaluation.pk}/finalise/", {},
+                       format="json").status_code == 404
+    unit = APIClient()
+    unit.force_authenticate(ow.liaison_civil)
+    assert unit.post(f"{url}finalise/", {}, format="json").status_code == 404
 
 
 def test_target_attainment_by_division(ow):

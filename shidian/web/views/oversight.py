@@ -1039,11 +1039,6 @@ def evaluation_advance(request: HttpRequest, evaluation_id: int) -> HttpResponse
             if request.POST.get("action") == "refresh":
                 services.evaluation_refresh(user=request.user, evaluation_id=evaluation.pk)
                 messages.success(request, _("The measures have been recomputed."))
-            elif request.POST.get("action") == "model_sites":
-                services.evaluation_name_model_sites(
-                    user=request.user, evaluation_id=evaluation.pk,
-                    agency_ids=request.POST.getlist("agency"))
-                messages.success(request, _("The model sites have been named."))
             else:
                 services.evaluation_advance(user=request.user, evaluation_id=evaluation.pk,
                                             model_site_ids=request.POST.getlist("agency"))
