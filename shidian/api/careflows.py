@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -33,7 +34,7 @@ ROLE = OpenApiParameter("role", str, description="party role key (mentor, teache
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid request", {"errors": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"errors": errors})
 
 
 def _valid(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -31,7 +32,7 @@ QUERY = OpenApiParameter("q", str, description="a name, or an ID number (searche
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid request", {"errors": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"errors": errors})
 
 
 def _param(request: Request, name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,12 +43,12 @@ class PackViewSet(viewsets.ViewSet):
 
     def list(self, request: Request) -> Response:
         if not access.can_browse(request.user):
-            raise ShidianError(ErrorCode.FORBIDDEN, "forbidden")
+            raise ShidianError(ErrorCode.FORBIDDEN, _("You may not browse the packs."))
         return Response([_pack(spec) for spec in selectors.pack_list()])
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         if not access.can_browse(request.user):
-            raise ShidianError(ErrorCode.FORBIDDEN, "forbidden")
+            raise ShidianError(ErrorCode.FORBIDDEN, _("You may not browse the packs."))
         return Response(_pack(selectors.pack_get(key=str(pk))))
 
     def create(self, request: Request) -> Response:
@@ -55,7 +56,8 @@ class PackViewSet(viewsets.ViewSet):
         key = str(request.data.get("pack") or "")
         form = CreateSerializer(data=request.data)
         if not form.is_valid():
-            raise ShidianError(ErrorCode.INVALID, "invalid input", {"fields": form.errors})
+            raise ShidianError(ErrorCode.INVALID, _("The input is not valid."),
+                               {"fields": form.errors})
         data = form.validated_data
         install = services.programme_create_from_pack(
             user=request.user, pack_key=key, name=data["name"],

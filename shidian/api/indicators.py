@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -51,7 +52,7 @@ class ValuesWriteSerializer(serializers.Serializer):
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid request", {"errors": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"errors": errors})
 
 
 def _param(request: Request, name: str) -> str:

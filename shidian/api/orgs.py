@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -66,7 +67,8 @@ def _actor(request: Request) -> User:
 
 
 def _invalid(serializer: serializers.Serializer) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid input", {"fields": serializer.errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."),
+                        {"fields": serializer.errors})
 
 
 def _division(user: User, code: str) -> Division:
@@ -97,12 +99,14 @@ class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
         level = params.get("level", "")
         if level:
             if level not in {str(v) for v in DivisionLevel.values}:
-                raise ShidianError(ErrorCode.INVALID, "level must be 1 to 5", {"level": level})
+                raise ShidianError(ErrorCode.INVALID, _("Levels must be between 1 and 5."),
+                                   {"level": level})
             divisions = divisions.filter(level=int(level))
         prefix = params.get("prefix", "").strip()
         if prefix:
             if not prefix.isdigit():
-                raise ShidianError(ErrorCode.INVALID, "prefix must be digits", {"prefix": prefix})
+                raise ShidianError(ErrorCode.INVALID, _("A code prefix is digits only."),
+                                   {"prefix": prefix})
             divisions = divisions.filter(code__startswith=prefix)
         return divisions.order_by("code")
 
@@ -205,7 +209,8 @@ class AgencyViewSet(viewsets.ViewSet):
         user = _actor(request)
         name = request.query_params.get("name", "").strip()
         if not name:
-            raise ShidianError(ErrorCode.INVALID, "name is required", {"field": "name"})
+            raise ShidianError(ErrorCode.INVALID, _("Give the name to look up."),
+                               {"field": "name"})
         code = request.query_params.get("division", "").strip()
         division = _division(user, code) if code else None
         try:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -22,7 +23,7 @@ from shidian.oversight.models import EvaluationStatus, SupervisionNotice
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid input", {"fields": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"fields": errors})
 
 
 def _valid(serializer_class, data) -> dict:
@@ -417,7 +418,7 @@ def _round_advance(request: Request, pk, *, programme: bool):
     evaluation = _office_round(request, pk, programme=programme)
     if evaluation.status != EvaluationStatus.SELF:
         raise ShidianError(ErrorCode.CONFLICT,
-                           "the round is past self-assessment: finalise it instead")
+                           _("The round is past self-assessment: finalise it instead."))
     return services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
                                        evaluation_id=evaluation.pk)
 
@@ -429,8 +430,8 @@ def _round_finalise(request: Request, pk, *, programme: bool):
     data = _valid(RoundFinaliseSerializer, request.data)
     if evaluation.status == EvaluationStatus.SELF:
         raise ShidianError(ErrorCode.CONFLICT,
-                           "the round is at self-assessment: advance it to reviewer "
-                           "scoring first")
+                           _("The round is at self-assessment: advance it to reviewer "
+                             "scoring first."))
     return services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
                                        evaluation_id=evaluation.pk,
                                        model_site_ids=data["model_sites"])

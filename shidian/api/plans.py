@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -105,7 +106,7 @@ def _page(request: Request, view: viewsets.ViewSet, rows: Any,
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid input", {"fields": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"fields": errors})
 
 
 class PlanViewSet(viewsets.ViewSet):
@@ -137,7 +138,7 @@ class PlanViewSet(viewsets.ViewSet):
         if data.get("division"):
             division = Division.objects.filter(code=data["division"]).first()
             if division is None:
-                raise ShidianError(ErrorCode.INVALID, "unknown division",
+                raise ShidianError(ErrorCode.INVALID, _("Unknown division code."),
                                    {"division": data["division"]})
         upload = data["file"]
         plan = services.plan_import_file(user=user, programme=programme,  # type: ignore[arg-type]

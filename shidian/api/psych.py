@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -96,7 +97,7 @@ class FollowupViewSet(_Described):
     def list(self, request: Request) -> Response:
         programme_id = request.query_params.get("programme")
         if not programme_id:
-            raise ShidianError(ErrorCode.INVALID, "invalid request",
+            raise ShidianError(ErrorCode.INVALID, _("The input is not valid."),
                                {"errors": {"programme": "required"}})
         programme = access.access_programme_by_id(user=request.user, programme_id=programme_id)
         if programme.case_type != PATIENT:
@@ -136,7 +137,8 @@ class PatientViewSet(_Described):
         case = _patient(request, pk)
         body = FollowUpVisitSerializer(data=request.data)
         if not body.is_valid():
-            raise ShidianError(ErrorCode.INVALID, "invalid request", {"errors": body.errors})
+            raise ShidianError(ErrorCode.INVALID, _("The input is not valid."),
+                               {"errors": body.errors})
         schedule = followups.followup_of(case_type_get(PATIENT))
         values = {f.key: body.validated_data["values"].get(f.key, "") for f in schedule.fields}
         made, following = followups.visit_record(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -92,7 +93,7 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 
 def _invalid(errors: Any) -> ShidianError:
-    return ShidianError(ErrorCode.INVALID, "invalid input", {"fields": errors})
+    return ShidianError(ErrorCode.INVALID, _("The input is not valid."), {"fields": errors})
 
 
 def _reports(request: Request):

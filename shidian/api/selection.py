@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -28,7 +29,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def _valid(serializer_class, data) -> dict:
     form = serializer_class(data=data)
     if not form.is_valid():
-        raise ShidianError(ErrorCode.INVALID, "invalid input", {"fields": form.errors})
+        raise ShidianError(ErrorCode.INVALID, _("The input is not valid."),
+                           {"fields": form.errors})
     return form.validated_data
 
 

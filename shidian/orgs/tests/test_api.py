@@ -125,6 +125,21 @@ def test_divisions_filter_by_parent_level_and_prefix(world):
     assert client.get("/api/divisions/", {"level": 9}).status_code == 400
 
 
+def test_refusals_speak_the_callers_language(world):
+    """Chinese first: a zh-Hans caller (and one who names no language) reads why in
+    Chinese; an English caller in English."""
+    client = api(world["lx_office"])
+    for language in ("zh-Hans", ""):
+        refused = client.get("/api/divisions/", {"prefix": "51a"},
+                             HTTP_ACCEPT_LANGUAGE=language)
+        assert refused.status_code == 400 and "数字" in refused.json()["message"]
+        blank = client.get("/api/agencies/candidates/", {"name": ""},
+                           HTTP_ACCEPT_LANGUAGE=language).json()
+        assert blank["code"] == "invalid" and "名称" in blank["message"]
+    english = client.get("/api/divisions/", {"prefix": "51a"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "digits" in english.json()["message"]
+
+
 def test_a_county_user_sees_only_its_divisions(world):
     client = api(world["lx_office"])
     codes = [row["code"] for row in client.get("/api/divisions/").json()["results"]]

@@ -481,6 +481,39 @@ def test_the_api_finalises_a_plan_round_with_its_model_sites_then_answers_locked
     assert unit.post(f"{url}finalise/", {}, format="json").status_code == 404
 
 
+def test_the_api_refuses_in_the_callers_language(ow, q2):
+    """The API's 409 and 423 answers are Chinese for a zh-Hans caller, English for an
+    English one; the code stays the same."""
+    from rest_framework.test import APIClient
+
+    evaluation = services.evaluation_open(user=ow.office, scorecard_id=q2.pk,
+                                          period="2021Q2", today=TODAY)
+    office = APIClient()
+    office.force_authenticate(ow.office)
+    url = f"/api/oversight/evaluations/{evaluation.pk}/"
+    chinese = office.post(f"{url}finalise/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    english = office.post(f"{url}finalise/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.status_code == english.status_code == 409
+    assert chinese.json()["code"] == english.json()["code"] == "conflict"
+    assert "自评" in chinese.json()["message"]
+    assert "self-assessment" in english.json()["message"]
+    bad = office.post(f"{url}finalise/", {"model_sites": ["x"]}, format="json",
+                      HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert bad["code"] == "invalid" and "model_sites" in bad["extra"]["fields"]
+    assert not any("a" <= ch.lower() <= "z" for ch in bad["message"])
+
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    for agency in (ow.health, ow.civil, ow.finance):
+        services.score_review(user=ow.office, evaluation_id=evaluation.pk,
+                              item_id=manual_item(q2).pk, subject=f"a{agency.pk}", score=20,
+                              note="评审")
+    services.evaluation_advance(user=ow.office, evaluation_id=evaluation.pk, today=TODAY)
+    chinese = office.post(f"{url}finalise/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    english = office.post(f"{url}finalise/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.status_code == english.status_code == 423
+    assert "定档" in chinese.json()["message"] and "final" in english.json()["message"]
+
+
 def test_target_attainment_by_division(ow):
     """A city plan scores its counties on the 建成率 target: 泸县 at 85% has attained 80%,
     合江县 at 50% is off track."""
