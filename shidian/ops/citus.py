@@ -30,6 +30,8 @@ DISTRIBUTED = (
     Distributed("indicators.DataValueHistory", "division_id"),
     Distributed("indicators.CompleteReport", "division_id"),
     Distributed("indicators.AggregateValue", "code"),
+    Distributed("indicators.IndicatorValue", "code"),
+    Distributed("indicators.PeriodLeaf", "code"),
 )
 REFERENCE = ("orgs.Division", "orgs.Agency", "orgs.User", "plans.Programme", "plans.Plan",
              "plans.Task", "cases.CaseProgramme", "indicators.DataElement", "indicators.DataSet",
@@ -68,7 +70,7 @@ def schema_sql() -> str:
         ]
     names = ", ".join(f"'{table(s.model)}'" for s in DISTRIBUTED)
     lines.append(f"""DO $$
-DECLARE r record; def text;
+DECLARE r record; def text; key_name text; key_def text;
 BEGIN
   -- foreign keys into the distributed tables go (recreated below where Citus can keep them)
   FOR r IN SELECT con.conname, con.conrelid::regclass AS tbl FROM pg_constraint con
@@ -76,15 +78,15 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.conname);
   END LOOP;
   FOR r IN SELECT c.relname FROM pg_class c WHERE c.relname IN ({names}) LOOP
-    -- the primary key becomes (province, id)
-    FOR def IN SELECT con.conname FROM pg_constraint con
+    -- the primary key is led by province: (province, id), or (province, <its columns>) for
+    -- a composite key (indicators_periodleaf, indicators_indicatorvalue)
+    FOR key_name, key_def IN SELECT con.conname, pg_get_constraintdef(con.oid)
+               FROM pg_constraint con
                WHERE con.conrelid = r.relname::regclass AND con.contype = 'p' LOOP
-      EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.relname, def);
+      EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', r.relname, key_name);
+      EXECUTE format('ALTER TABLE %I ADD %s', r.relname,
+                     replace(key_def, 'PRIMARY KEY (', 'PRIMARY KEY (province, '));
     END LOOP;
-    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = r.relname::regclass
-               AND attname = 'id' AND NOT attisdropped) THEN
-      EXECUTE format('ALTER TABLE %I ADD PRIMARY KEY (province, id)', r.relname);
-    END IF;
     -- every other unique index is led by province
     FOR def IN SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
                WHERE i.indrelid = r.relname::regclass AND i.indisunique AND NOT i.indisprimary

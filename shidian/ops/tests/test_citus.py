@@ -109,7 +109,26 @@ def test_the_schema_change_runs_and_fills_the_province_on_insert():
         cursor.execute("SELECT DISTINCT province FROM cases_caseperson WHERE case_id = %s",
                        [case.pk])
         assert cursor.fetchall() == [("51",)]
+    # A township's entry writes its values and its stored leaf of the year, in 四川.
+    world = make_world()
+    township = Division.objects.get(code="510521100")
+    indicator_services.values_save(user=world.clerk, data_set=world.data_set,
+                                   division=township, period="2026M10",
+                                   values={"rooms": "3", "villages": "5"},
+                                   today=parse_period("2026M10").end)
+    with connection.cursor() as cursor:
+        for name in ("indicators_datavalue", "indicators_periodleaf"):
+            cursor.execute(f"SELECT DISTINCT province FROM {name} WHERE "  # noqa: S608
+                           f"{'division_id' if name.endswith('datavalue') else 'code'} = %s",
+                           [township.code])
+            assert cursor.fetchall() == [("51",)], name
         for name in DISTRIBUTED_TABLES:
+            # every table keeps its primary key, led by province (a composite key too)
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                "%s::regclass AND contype = 'p'", [name])
+            keys = [definition for (definition,) in cursor.fetchall()]
+            assert len(keys) == 1 and keys[0].startswith("PRIMARY KEY (province, "), (name, keys)
             cursor.execute(
                 "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass "
                 "AND indisunique", [name])
