@@ -25,7 +25,8 @@ from shidian.orgs.models import User
 from shidian.plans.models import Task, TaskStatus, TaskUnit, UnitRole
 
 from . import access, files
-from .cycles import MONTHS_IN, PERIOD_KIND, PeriodState, rule_for_period, rules_of
+from .cycles import (MONTHS_IN, PERIOD_KIND, CycleRule, PeriodState, rule_for_period,
+                     rules_of)
 from .models import (CycleKind, Evidence, ExtraCycle, ProgressReport, ReportingCycle,
                      ReportStatus)
 
@@ -141,7 +142,8 @@ def _validate_input(data: ReportInput) -> None:
 
 
 def _check_period(*, task: Task, period_id: str, today: date,
-                  report: ProgressReport | None) -> Period:
+                  report: ProgressReport | None) -> tuple[Period, CycleRule]:
+    """The period, if the unit may report for it today, and the cycle it belongs to."""
     period = parse_period(period_id)
     rule = rule_for_period(task.plan, period)
     if rule is None:
@@ -164,7 +166,7 @@ def _check_period(*, task: Task, period_id: str, today: date,
             _("Reporting for %(period)s closed on %(date)s; reports are no longer accepted.")
             % {"period": period.label, "date": _date(rule.closes_after(period))},
             {"period": period.id, "closed_after": rule.closes_after(period).isoformat()})
-    return period
+    return period, rule
 
 
 def _check_evidence(agency_id: int, evidence_ids: Iterable[int]) -> list[int]:
@@ -229,7 +231,8 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
                 .get(pk=task.pk))
         period = parse_period(period_id)
         report = _locked_report(task, agency.pk, period)
-        period = _check_period(task=task, period_id=period_id, today=today, report=report)
+        period, rule = _check_period(task=task, period_id=period_id, today=today,
+                                     report=report)
         evidence = _check_evidence(agency.pk, data.evidence_ids)
         if checked:
             # The new files are kept in the report's transaction: a refused or interrupted
@@ -270,8 +273,7 @@ def _write(*, user: User, task_id: int | str, agency_id: int | str | None, perio
             if report.on_time is None:
                 # Timeliness is judged on the first submission (a return does not make an
                 # on-time unit late, nor a late one on time).
-                rule = rule_for_period(task.plan, period)
-                report.on_time = rule is not None and today <= rule.due_date(period)
+                report.on_time = today <= rule.due_date(period)
             report.status = ReportStatus.SUBMITTED
             report.submitted_at = now
             report.submitted_by = user
