@@ -10,10 +10,16 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
         from django.core import checks as django_checks
+        from django.core import signals
 
-        from . import checks, models
+        from . import checks, models, needtoknow
 
         django_checks.register(checks.check_packs)
+        # A need-to-know case's view is logged once per request (``needtoknow.log_view``).
+        signals.request_started.connect(needtoknow.request_started,
+                                        dispatch_uid="needtoknow_request_started")
+        signals.request_finished.connect(needtoknow.request_finished,
+                                         dispatch_uid="needtoknow_request_finished")
         auditlog.register(models.CaseProgramme)
         # The encrypted envelope is left out: its ciphertext says nothing, masks are in ``data``.
         auditlog.register(models.Case, exclude_fields=["pii", "updated_at"])

@@ -14,12 +14,14 @@ For such a case type the division scope of ``shidian.cases.access`` is not enoug
 visible only to the active members of its team and to the users of the institution (agency) of
 a member whose duty is ``responsible`` (the 精防医生's 卫生院). Offices, leaders, liaisons,
 administrators and the superuser see counts, never names (``confidential_counts``). Every
-opening of such a case writes a ``viewed`` event on its timeline and an auditlog ACCESS entry;
-the auditors read that log (``access_log``) without seeing the case's data.
+opening of such a case writes a ``viewed`` event on its timeline and an auditlog ACCESS entry,
+once per request and user (``log_view``); the auditors read that log (``access_log``) without
+seeing the case's data.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -142,11 +144,36 @@ def restrict(user: User, cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.filter(~Q(case_type__in=hidden) | team_q(user))
 
 
+# The (user, case) views logged during the current request; None outside a request. A page or
+# API call opens the case through the gate and the service it calls opens it again through the
+# same gate (``followups.visit_record``): one request is one view, logged by the first. Jobs,
+# the shell and tests that call services directly log every opening.
+_REQUEST_VIEWS: ContextVar[set[tuple[int, int]] | None] = ContextVar("needtoknow_views",
+                                                                     default=None)
+
+
+def request_started(**_kwargs: Any) -> None:
+    """A request begins (``django.core.signals.request_started``): no view logged yet."""
+    _REQUEST_VIEWS.set(set())
+
+
+def request_finished(**_kwargs: Any) -> None:
+    """The request is over: later openings (outside any request) are logged each."""
+    _REQUEST_VIEWS.set(None)
+
+
 def log_view(*, user: User, case: Case, what: str = "record") -> None:
-    """Write that ``user`` opened ``case`` (a confidential one): timeline and audit log."""
+    """Write that ``user`` opened ``case`` (a confidential one): timeline and audit log; once
+    per request (the first opening's ``what``)."""
     from auditlog.models import LogEntry
 
     from .models import CaseEvent, EventKind
+
+    seen = _REQUEST_VIEWS.get()
+    if seen is not None:
+        if (user.pk, case.pk) in seen:
+            return
+        seen.add((user.pk, case.pk))
 
     CaseEvent.objects.create(case=case, kind=EventKind.VIEWED, actor=user,
                              from_stage=case.stage, data={"what": what})

@@ -75,6 +75,47 @@ def test_the_doctor_sees_the_missed_visit_records_it_and_every_read_is_logged(wo
 
 
 @pytest.mark.django_db
+def test_one_request_logs_one_view_of_the_patient(world, patient, client):
+    """Recording a visit opens the patient at the API's gate and again in the service: the
+    access log (the case's timeline and the audit log) counts one view per request. Outside
+    a request every opening is logged."""
+    from auditlog.models import LogEntry
+    from django.urls import reverse
+
+    from shidian.cases import access
+
+    def rows():
+        return (len(needtoknow.access_log(patient)),
+                LogEntry.objects.get_for_object(patient).filter(
+                    action=LogEntry.Action.ACCESS).count())
+
+    today = dt.date.today()
+    visit = {"risk_grade": "1", "medication": "regular", "guidance": "1",
+             "visit_mode": "home"}
+    before = rows()
+    made = api(world.doctor).post(f"/api/psych-patients/{patient.pk}/visits/",
+                                  {"visited_on": today.isoformat(), "values": visit},
+                                  format="json")
+    assert made.status_code == 201
+    assert rows() == (before[0] + 1, before[1] + 1)
+    assert needtoknow.access_log(patient)[0].actor == world.doctor
+    # The page does the same: one visit recorded, one view logged.
+    client.force_login(world.doctor)
+    before, done = rows(), FollowUp.objects.filter(case=patient, done_on__isnull=False).count()
+    client.post(reverse("psych:visit", args=[patient.pk]),
+                {"visited_on": today.isoformat(), **visit, "note": "再次随访"})
+    assert FollowUp.objects.filter(case=patient, done_on__isnull=False).count() == done + 1
+    assert rows() == (before[0] + 1, before[1] + 1)
+    # Two requests are two views; two openings outside a request, two as well.
+    before = rows()
+    api(world.doctor).get(f"/api/psych-patients/{patient.pk}/")
+    api(world.doctor).get(f"/api/psych-patients/{patient.pk}/visits/")
+    for _ in range(2):
+        access.access_case_by_id(user=world.doctor, case_id=patient.pk)
+    assert rows() == (before[0] + 4, before[1] + 4)
+
+
+@pytest.mark.django_db
 def test_outsiders_get_404_or_counts_and_nothing_is_logged_or_changed(world, patient):
     today = dt.date.today()
     logged = len(needtoknow.access_log(patient))
