@@ -4,6 +4,8 @@
   programme, or in a household renovated in an earlier year of the same case type.
 * **Fuzzy**: in the same village, the same or a similar name (characters or pinyin, so 张三 and
   章三 meet) with birth dates at most ``FUZZY_DAYS`` apart (typing slips in the ID number).
+  A name kept sealed (a patient's) is compared by the keyed hash of its pinyin only: the same
+  sound meets, a similar one cannot be told (``names.sealed_pinyin``).
 
 ``dedup_run`` is idempotent: pairs found before keep their decision, new ones are added. A
 reviewer's decision (``pair_decide``) is audited: the pair is registered with django-auditlog
@@ -47,6 +49,7 @@ from .models import (
     Payment,
     PaymentStatus,
 )
+from .names import SEALED_PINYIN
 
 FUZZY_DAYS = 31
 FUZZY_NAME_SCORE = 85  # rapidfuzz ratio of the pinyin spellings
@@ -297,7 +300,15 @@ def _village_pairs(programme: CaseProgramme, persons: list[tuple[Any, ...]]
                 break  # sorted by birth date: the rest are further apart
             if case_a == case_b or programme.pk not in (prog_a, prog_b):
                 continue
-            if name_a == name_b:
+            if not pinyin_a or not pinyin_b:
+                continue  # no name to compare (equal names always have equal pinyin)
+            if pinyin_a.startswith(SEALED_PINYIN) or pinyin_b.startswith(SEALED_PINYIN):
+                # Sealed names (patients): only their masks (李**) and pinyin hashes are
+                # here. Equal masks say nothing; equal hashes say the names sound the same.
+                if pinyin_a != pinyin_b:
+                    continue
+                score, why = 95.0, "pinyin"
+            elif name_a == name_b:
                 score, why = 100.0, "name"
             elif pinyin_a == pinyin_b:
                 score, why = 95.0, "pinyin"

@@ -21,3 +21,17 @@ def name_pinyin(name: str) -> str:
     names repeat too (a few hundred surnames, common given names), so they are cached as well.
     """
     return "".join(_syllable(char) for char in (name or "") if not char.isspace())
+
+
+# A sealed name's pinyin is kept only as a keyed hash, marked by this prefix: dedup can tell
+# that two patients' names sound the same (张三, 章三) without anyone reading either name.
+SEALED_PINYIN = "#"
+
+
+def sealed_pinyin(name: str) -> str:
+    """The keyed hash of ``name``'s pinyin (``#`` + 32 hex digits), for a name kept in the
+    encrypted envelope; ``""`` for no name."""
+    from shidian.core import crypto
+
+    spoken = name_pinyin(name)
+    return SEALED_PINYIN + crypto.search_hash(spoken, purpose="pinyin") if spoken else ""

@@ -46,7 +46,7 @@ from .models import (
     PaymentStatus,
     PublicNotice,
 )
-from .names import name_pinyin
+from .names import name_pinyin, sealed_pinyin
 
 REASON_FORBIDDEN = "forbidden"
 REASON_FIELDS = "fields"
@@ -190,15 +190,16 @@ def name_sealed(case_type: CaseTypeDef) -> bool:
 
 def persons_of(case_type: CaseTypeDef, secrets: Mapping[str, Any],
                data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The subject (position 0) and members with hashes, masks, birth dates and pinyin (none
-    for a sensitive name: its mask is all that is stored)."""
+    """The subject (position 0) and members with hashes, masks, birth dates and pinyin (for
+    a sensitive name, its mask and the keyed hash of its pinyin: ``names.sealed_pinyin``)."""
     persons = []
     head_id = secrets.get(case_type.subject_id)
     name = str(data.get(case_type.subject_name) or "")
     if head_id:
         persons.append(_person(0, "head", name, head_id))
         if name_sealed(case_type):
-            persons[0]["name_pinyin"] = ""
+            persons[0]["name_pinyin"] = sealed_pinyin(
+                str(secrets.get(case_type.subject_name) or ""))
     member_ids = secrets.get(case_type.members) or []
     for i, (member, number) in enumerate(zip(data.get(case_type.members) or [], member_ids,
                                              strict=False), start=1):
