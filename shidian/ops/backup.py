@@ -255,6 +255,28 @@ def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
     return handle
 
 
+def _extract_media(tar: tarfile.TarFile, target: Path) -> None:
+    """Unpack the uploaded files: regular files inside ``target``, nothing else.
+
+    Not ``extractall(filter="data")``: extraction filters came with Python 3.11.4, and
+    Debian 12's Python, which deploy/README.md installs, is 3.11.2 (the keyword is refused
+    there). The check is the ``data`` filter's: a link, a device, an absolute name or one
+    that climbs out with ``..`` is refused; files get plain permissions and keep their times.
+    """
+    root = target.resolve()
+    for member in tar:
+        path = (root / member.name).resolve()
+        if not member.isfile() or path == root or not path.is_relative_to(root):
+            raise tarfile.TarError(f"unexpected member {member.name!r}")
+        source = tar.extractfile(member)
+        if source is None:
+            raise tarfile.TarError(f"unreadable member {member.name!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+        os.utime(path, (member.mtime, member.mtime))
+
+
 def _check_sqlite_copy(path: Path) -> None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -325,7 +347,7 @@ def backup_open(path: Path) -> Iterator[CheckedBackup]:
         media_dir.mkdir()
         try:
             with tarfile.open(tmp / MEDIA_MEMBER, "r:gz") as tar:
-                tar.extractall(media_dir, filter="data")
+                _extract_media(tar, media_dir)
         except (tarfile.TarError, EOFError, OSError) as error:
             raise _bad(_("The uploaded files in the backup cannot be read (%(error)s).")
                        % {"error": error}) from None

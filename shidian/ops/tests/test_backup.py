@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,62 @@ def test_check_only_reads_the_backup(media, tmp_path):
     out = io.StringIO()
     call_command("restore", str(path), "--check", stdout=out)
     assert out.getvalue().strip().endswith("ok")
+
+
+def _with_media(path: Path, add: Callable[[tarfile.TarFile], None]) -> Path:
+    """The backup at ``path`` with ``add`` putting something more into its uploaded files,
+    every checksum made to match, as a forger who knows the format would do."""
+    import json
+
+    with tarfile.open(path) as outer:
+        parts = {m.name: outer.extractfile(m).read() for m in outer.getmembers()}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(parts["media.tar.gz"]), mode="r:gz") as old, \
+            tarfile.open(fileobj=buffer, mode="w:gz") as media:
+        for member in old.getmembers():
+            media.addfile(member, old.extractfile(member))
+        add(media)
+    parts["media.tar.gz"] = buffer.getvalue()
+    manifest = json.loads(parts[MANIFEST])
+    data = parts["media.tar.gz"]
+    manifest["members"]["media.tar.gz"] = {"size": len(data),
+                                          "sha256": hashlib.sha256(data).hexdigest()}
+    parts[MANIFEST] = json.dumps(manifest).encode()
+    parts["manifest.sha256"] = hashlib.sha256(parts[MANIFEST]).hexdigest().encode()
+    forged = path.with_name("forged.tar")
+    with tarfile.open(forged, "w") as outer:
+        for name, data in parts.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            outer.addfile(info, io.BytesIO(data))
+    return forged
+
+
+def _climbing_file(media: tarfile.TarFile) -> None:
+    info = tarfile.TarInfo("../escaped.txt")
+    info.size = 3
+    media.addfile(info, io.BytesIO(b"bad"))
+
+
+def _link_to_etc(media: tarfile.TarFile) -> None:
+    info = tarfile.TarInfo("cases/passwd")
+    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    media.addfile(info)
+
+
+@pytest.mark.parametrize("add", [_climbing_file, _link_to_etc])
+def test_uploaded_files_that_would_land_outside_the_media_folder_are_refused(media, tmp_path,
+                                                                            add):
+    """Whatever Python the server runs (Debian 12's 3.11.2 has no tar extraction filters)."""
+    populate()
+    path = backup_create(out=tmp_path / "b").path
+    empty_instance(media)
+    counts = table_counts()
+    with pytest.raises(CommandError, match="无法读取备份中的上传文件"):
+        call_command("restore", str(_with_media(path, add)))
+    assert table_counts() == counts
+    assert not any(media.iterdir())
+    assert not [p for p in media.parent.iterdir() if p.name.startswith(".restore-")]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_restore --clean")
