@@ -6,9 +6,12 @@ or anywhere with ``SHIDIAN_DEPLOY_URL=https://host``. Skipped everywhere else (C
 """
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -76,3 +79,45 @@ def test_an_office_user_logs_in_through_nginx_and_opens_the_dashboard(browser):
         assert cookies["sessionid"]["secure"] and cookies["sessionid"]["httpOnly"]
     finally:
         context.close()
+
+
+def _unverified() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@needs_deployment
+def test_a_body_over_nginx_limit_gets_a_page_in_chinese():
+    """nginx refuses an upload over its 32 MB from the announced length alone, with the
+    guide's page (deploy/nginx/errors/413.html), not nginx's bare English one."""
+    host = urllib.parse.urlsplit(BASE)
+    connection = http.client.HTTPSConnection(host.hostname, host.port or 443, timeout=30,
+                                             context=_unverified())
+    try:
+        connection.putrequest("POST", "/reporting/")
+        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+        connection.putheader("Content-Length", str(40 * 1024 * 1024))
+        connection.endheaders(b"--x\r\n")
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 413
+    assert "文件太大" in body and "Request Entity Too Large" not in body
+    assert response.getheader("Cache-Control") == "no-store"
+    assert "max-age=" in response.getheader("Strict-Transport-Security", "")
+
+
+@needs_deployment
+def test_static_files_come_from_nginx_with_one_far_future_cache_header():
+    with urllib.request.urlopen(f"{BASE}/login/", timeout=30, context=_unverified()) as page:
+        html = page.read().decode()
+    script = re.search(r'src="(/static/[^"]+\.js)"', html)
+    assert script, "the login page loads no script from /static/"
+    with urllib.request.urlopen(BASE + script.group(1), timeout=30,
+                                context=_unverified()) as response:
+        assert response.headers["Server"].startswith("nginx")
+        cache = response.headers.get_all("Cache-Control")
+    assert len(cache) == 1 and "immutable" in cache[0] and "max-age=31536000" in cache[0]
