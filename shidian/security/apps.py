@@ -21,3 +21,5 @@ class SecurityConfig(AppConfig):
         auditlog.register(models.SecurityPolicy)
         auditlog.register(models.PasswordState)
         auditlog.register(models.TotpDevice, exclude_fields=["secret", "last_step"])
+        # Every redaction of an audit record is itself in the trail (and so sealed).
+        auditlog.register(models.AuditRedaction)

@@ -18,6 +18,9 @@ audited write, the end of any unsafe request (``SecurityMiddleware``), ``shidian
 and ``shidian audit verify``. Records are read-only through the application (model save of an
 existing record and delete are refused; on PostgreSQL a trigger refuses UPDATE and DELETE),
 and only ``audit_purge`` removes records, older than the retention period, keeping an anchor.
+``audit_redact`` (``redaction.py``) rewrites fields of a sealed record to remove personal
+information; the seal stays, the redaction keeps the digests before and after, and verification
+accepts the record as the redaction left it (and nothing else).
 """
 from __future__ import annotations
 
@@ -44,7 +47,8 @@ from django.utils.translation import gettext_lazy
 
 from shidian.core.errors import ErrorCode, ShidianError
 
-from .models import GENESIS, AuditAnchor, AuditChain, AuditSeal, AuditVerifyRun
+from .models import (GENESIS, AuditAnchor, AuditChain, AuditRedaction, AuditSeal,
+                     AuditVerifyRun)
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +297,9 @@ def _schedule(key: str, record_id: int) -> None:
 
 _purging: contextvars.ContextVar[bool] = contextvars.ContextVar("shidian_audit_purging",
                                                                default=False)
+# The records (model label, pk) a redaction is rewriting right now: their save passes.
+_redacting: contextvars.ContextVar[frozenset[tuple[str, Any]]] = contextvars.ContextVar(
+    "shidian_audit_redacting", default=frozenset())
 
 
 class AuditReadOnlyError(ShidianError):
@@ -302,8 +309,11 @@ class AuditReadOnlyError(ShidianError):
 
 def _refuse_change(sender: type[models.Model], instance: models.Model, raw: bool = False,
                    **kwargs: Any) -> None:
-    if not instance._state.adding and not raw:
-        raise AuditReadOnlyError
+    if instance._state.adding or raw:
+        return
+    if (sender._meta.label, instance.pk) in _redacting.get():
+        return
+    raise AuditReadOnlyError
 
 
 def _refuse_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
@@ -333,6 +343,9 @@ def connect() -> None:
         pre_save.connect(_refuse_change, sender=model, dispatch_uid=f"{uid}-save")
         pre_delete.connect(_refuse_delete, sender=model, dispatch_uid=f"{uid}-delete")
         post_save.connect(_record_saved, sender=model, dispatch_uid=f"{uid}-sealed")
+    uid = "shidian-security-redactions"
+    pre_save.connect(_refuse_change, sender=AuditRedaction, dispatch_uid=f"{uid}-save")
+    pre_delete.connect(_refuse_delete, sender=AuditRedaction, dispatch_uid=f"{uid}-delete")
 
 
 # --- verification -------------------------------------------------------------------------------
@@ -360,6 +373,7 @@ class Problem:
 @dataclass
 class VerifyResult:
     checked: int = 0
+    redacted: int = 0  # records that verify as their redaction left them
     problems: list[Problem] = field(default_factory=list)
     heads: dict[str, str] = field(default_factory=dict)
 
@@ -384,6 +398,51 @@ def _seal_batches(key: str, after: int) -> Iterator[list[AuditSeal]]:
         last = batch[-1].seq
 
 
+def _changed(content: dict[str, Any], digests: dict[str, str]) -> str:
+    now_digests = field_digests(content)
+    return ", ".join(sorted(name for name in set(now_digests) | set(digests)
+                            if now_digests.get(name) != digests.get(name)))
+
+
+def _redactions_of(key: str, record_ids: list[int]
+                   ) -> tuple[dict[int, list[AuditRedaction]], dict[int, Any]]:
+    """The redactions of these records, in order, and what each one's own audit record says
+    of it (``additional_data`` of its CREATE entry, by the redaction's id)."""
+    from auditlog.models import LogEntry
+
+    found: dict[int, list[AuditRedaction]] = {}
+    for redaction in AuditRedaction.objects.filter(stream=key, record_id__in=record_ids
+                                                   ).order_by("pk"):
+        found.setdefault(redaction.record_id, []).append(redaction)
+    if not found:
+        return found, {}
+    ids = [r.pk for kept in found.values() for r in kept]
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(AuditRedaction), object_id__in=ids,
+        action=LogEntry.Action.CREATE).values_list("object_id", "additional_data")
+    return found, dict(entries)
+
+
+def _redacted_problem(seal: AuditSeal, content: dict[str, Any], now_hash: str,
+                      kept: list[AuditRedaction], logged: dict[int, Any]) -> str | None:
+    """``None`` when a redacted record is exactly as its last redaction left it, every
+    redaction following from the seal (or the one before) and recorded in the audit trail as
+    it was made; otherwise what does not match."""
+    digests, content_hash = dict(seal.digests), seal.hash
+    for redaction in kept:
+        if (redaction.seq != seal.seq or redaction.content_hash_before != content_hash
+                or any(redaction.digests_before.get(name) != digests.get(name)
+                       for name in redaction.fields)
+                or logged.get(redaction.pk) != redaction.audit_data()):
+            return (f"the redaction #{redaction.pk} does not match the seal or its own "
+                    f"audit record")
+        digests.update(redaction.digests_after)
+        content_hash = redaction.content_hash_after
+    if now_hash == content_hash:
+        return None
+    return "changed fields after redaction: " + (_changed(content, digests) or "the seal itself")
+
+
 def verify_stream(key: str, result: VerifyResult) -> None:
     stream = STREAMS[key]
     model = stream.model()
@@ -392,6 +451,7 @@ def verify_stream(key: str, result: VerifyResult) -> None:
     expected = head.anchor_seq + 1
     for batch in _seal_batches(key, head.anchor_seq):
         records = model._base_manager.in_bulk([s.record_id for s in batch])
+        redactions, logged = _redactions_of(key, [s.record_id for s in batch])
         for seal in batch:
             result.checked += 1
             when = _local(seal.record_time)
@@ -411,13 +471,20 @@ def verify_stream(key: str, result: VerifyResult) -> None:
                                                "the record was deleted"))
             else:
                 content = record_content(stream, record)
-                if link_hash(seal.prev_hash, content) != seal.hash:
-                    now_digests = field_digests(content)
-                    changed = sorted(name for name in set(now_digests) | set(seal.digests)
-                                     if now_digests.get(name) != seal.digests.get(name))
+                now_hash = link_hash(seal.prev_hash, content)
+                kept = redactions.get(seal.record_id)
+                if kept:
+                    problem = _redacted_problem(seal, content, now_hash, kept, logged)
+                    if problem is None:
+                        result.redacted += 1
+                    else:
+                        result.problems.append(Problem(key, "edited", seal.seq,
+                                                       seal.record_id, when, problem))
+                elif now_hash != seal.hash:
                     result.problems.append(Problem(
                         key, "edited", seal.seq, seal.record_id, when,
-                        "changed fields: " + (", ".join(changed) or "the seal itself")))
+                        "changed fields: " + (_changed(content, seal.digests)
+                                              or "the seal itself")))
             prev = seal.hash
             expected = seal.seq + 1
     if expected - 1 != head.last_seq:
@@ -451,6 +518,7 @@ def audit_verify(*, seal_first: bool = True, source: str = "command") -> VerifyR
     for stream in streams():
         verify_stream(stream.key, result)
     AuditVerifyRun.objects.create(ok=result.ok, checked=result.checked, source=source,
+                                  redacted=result.redacted,
                                   problems=[p.as_dict() for p in result.problems[:100]])
     return result
 
@@ -459,6 +527,23 @@ def audit_verify(*, seal_first: bool = True, source: str = "command") -> VerifyR
 
 def retention_days() -> int:
     return max(MIN_RETENTION_DAYS, int(getattr(settings, "SHIDIAN_AUDIT_RETENTION_DAYS", 183)))
+
+
+@contextmanager
+def redacting(record: models.Model) -> Iterator[None]:
+    """Let this transaction rewrite this one audit record (``audit_redact``, nothing else):
+    the model-level guard passes its save, the PostgreSQL trigger its UPDATE."""
+    token = _redacting.set(_redacting.get() | {(record._meta.label, record.pk)})
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL shidian.audit_redact = 'on'")
+        yield
+    finally:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL shidian.audit_redact = 'off'")
+        _redacting.reset(token)
 
 
 @contextmanager

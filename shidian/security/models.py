@@ -82,12 +82,59 @@ class AuditAnchor(models.Model):
         return f"{self.stream} ≤ #{self.seq}"
 
 
+class AuditRedaction(models.Model):
+    """Personal information removed from one sealed audit record (PIPL 个人信息保护法).
+
+    The record's fields are rewritten, its seal is not: ``digests_before`` are the seal's
+    digests of the rewritten fields (or the previous redaction's ``digests_after``),
+    ``content_hash_after`` is what the seal's hash would be over the record as it now is.
+    Verification accepts the record when it hashes to the last redaction's
+    ``content_hash_after`` and the redaction is in the audit trail as it was made (its own
+    sealed ``LogEntry`` carries the same digests, ``audit_data``).
+    """
+
+    stream = models.CharField(max_length=32)
+    record_id = models.BigIntegerField()
+    seq = models.BigIntegerField()  # the record's seal
+    fields = models.JSONField(default=list)
+    digests_before = models.JSONField(default=dict)
+    digests_after = models.JSONField(default=dict)
+    content_hash_before = models.CharField(max_length=64)
+    content_hash_after = models.CharField(max_length=64)
+    reason = models.TextField(_("reason"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit redaction")
+        verbose_name_plural = _("audit redactions")
+        ordering = ["stream", "record_id", "pk"]
+        indexes = [models.Index(fields=["stream", "record_id"], name="audit_redaction_record")]
+
+    def __str__(self) -> str:
+        return f"{self.stream} #{self.record_id}: {', '.join(self.fields)}"
+
+    def audit_data(self) -> dict[str, object]:
+        """What the redaction's own audit record keeps (``additional_data``): verification
+        accepts the redaction only when its row still says the same."""
+        return {"stream": self.stream, "record_id": self.record_id, "seq": self.seq,
+                "fields": list(self.fields), "digests_before": dict(self.digests_before),
+                "digests_after": dict(self.digests_after),
+                "content_hash_before": self.content_hash_before,
+                "content_hash_after": self.content_hash_after}
+
+    def get_additional_data(self) -> dict[str, object]:  # django-auditlog's hook
+        return self.audit_data()
+
+
 class AuditVerifyRun(models.Model):
     """The result of one verification, shown on the controls page."""
 
     started_at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField(default=False)
     checked = models.PositiveIntegerField(default=0)
+    redacted = models.PositiveIntegerField(default=0)  # records verified against a redaction
     problems = models.JSONField(default=list)
     source = models.CharField(max_length=16, default="command")
 

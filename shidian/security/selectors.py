@@ -8,7 +8,8 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from shidian.orgs.models import Role, User
@@ -16,7 +17,7 @@ from shidian.orgs.models import Role, User
 from . import access
 from .chain import retention_days, streams
 from .middleware import csp_header
-from .models import AuditChain, AuditVerifyRun, TotpDevice
+from .models import AuditChain, AuditRedaction, AuditVerifyRun, TotpDevice
 from .policy import policy_get
 
 
@@ -62,6 +63,16 @@ def audit_entries(*, actor: User, text: str = "", action: str = "", day_from: dt
     if day_to:
         entries = entries.filter(timestamp__date__lte=day_to)
     return entries.order_by("-timestamp", "-pk")
+
+
+def redactions_summary() -> list[dict[str, Any]]:
+    """The redactions of audit records by day, security administrator and reason, newest
+    first: who removed personal information from the trail, when and why."""
+    rows = (AuditRedaction.objects.annotate(day=TruncDate("created_at"))
+            .values("day", "actor__username", "reason")
+            .annotate(records=Count("pk"), last=Max("created_at")).order_by("-last"))
+    return [{"day": row["day"], "actor": row["actor__username"] or "-", "reason": row["reason"],
+             "records": row["records"]} for row in rows]
 
 
 def logins_list(*, actor: User, text: str = "") -> QuerySet[Any]:
