@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shidian.orgs.models import Role, User
@@ -65,6 +66,23 @@ def audit_entries(*, actor: User, text: str = "", action: str = "", day_from: dt
     return entries.order_by("-timestamp", "-pk")
 
 
+def changes_display(entry: LogEntry) -> str:
+    """An audit record's changes as one line: ``field: old → new``; also for a value that is
+    null (a need-to-know view logs ``[what, None]``) or a many-to-many change, on which
+    django-auditlog's ``changes_str`` raises (and records are never rewritten to suit it)."""
+    parts = []
+    for name, values in (entry.changes_dict or {}).items():
+        if isinstance(values, list | tuple) and len(values) == 2:
+            old, new = ("—" if v is None else str(v) for v in values)
+            parts.append(f"{name}: {old} → {new}")
+        elif isinstance(values, dict):
+            objects = "、".join(str(o) for o in values.get("objects") or ())
+            parts.append(f"{name}: {values.get('operation', '')} {objects}".rstrip())
+        else:
+            parts.append(f"{name}: {values}")
+    return "; ".join(parts)
+
+
 def redactions_summary() -> list[dict[str, Any]]:
     """The redactions of audit records by day, security administrator and reason, newest
     first: who removed personal information from the trail, when and why."""
@@ -73,6 +91,27 @@ def redactions_summary() -> list[dict[str, Any]]:
             .annotate(records=Count("pk"), last=Max("created_at")).order_by("-last"))
     return [{"day": row["day"], "actor": row["actor__username"] or "-", "reason": row["reason"],
              "records": row["records"]} for row in rows]
+
+
+def _redaction_control(last: AuditVerifyRun | None) -> Control:
+    latest = AuditRedaction.objects.select_related("actor").order_by("-pk").first()
+    if latest is None:
+        status = _("no audit record redacted")
+    else:
+        status = _("%(n)d records redacted in the last verification; latest %(day)s by "
+                   "%(who)s: %(reason)s") % {
+            "n": last.redacted if last else 0,
+            "day": timezone.localtime(latest.created_at).strftime("%Y-%m-%d"),
+            "who": latest.actor.username if latest.actor else "-", "reason": latest.reason}
+    return Control(
+        "audit_redaction", _("Personal information in the audit trail (PIPL)"),
+        _("Values a case type seals (patients' and guardians' names, phones) that audit "
+          "records written before the sealing hold in clear are masked by the security "
+          "administrator with a reason ('shidian audit redact-sealed'); each redaction is "
+          "itself audited, and verification accepts a redacted record only exactly as the "
+          "redaction left it."),
+        status, latest is None or bool(last and last.ok and last.started_at
+                                       >= latest.created_at))
 
 
 def logins_list(*, actor: User, text: str = "") -> QuerySet[Any]:
@@ -134,6 +173,7 @@ def controls(*, actor: User) -> list[Control]:
                     "last": (_("passed") if last.ok else _("FAILED")) + " "
                     + last.started_at.strftime("%Y-%m-%d %H:%M") if last else _("never")},
                 bool(last and last.ok)),
+        _redaction_control(last),
         Control("audit_retention", _("Audit retention"),
                 _("Audit records are kept at least six months: 'shidian audit purge' refuses "
                   "younger records and leaves an anchor so the rest still verifies."),

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 
 from shidian.cases import definitions, needtoknow
 from shidian.cases import services as case_services
@@ -131,6 +132,24 @@ def test_the_procedure_masks_every_clear_value_and_the_trail_still_verifies(
                           security_admin.username)
     assert code == 0 and "0 records" in again
     assert AuditRedaction.objects.count() == len(redactions)
+
+
+def test_the_audit_administrator_sees_what_was_redacted_by_whom_and_why(
+        patient, security_admin, client):
+    plan = redaction.sealed_text_redact(actor=security_admin, reason=REASON, apply=True)
+    auditor = make_user("shenjiyuan", role=Role.AUDIT_ADMIN)
+    client.force_login(auditor)
+    verified = client.post(reverse("security:audit-verify"), follow=True)
+    text = verified.content.decode()
+    assert f"其中 {plan.records} 条已脱敏" in text  # the verification's message
+    assert f"已脱敏 {plan.records} 条" in text  # the last verification, on the audit page
+    redactions = text.split('data-testid="redactions"')[1].split("</details>")[0]
+    assert security_admin.username in redactions and REASON in redactions
+    assert not any(value in text for value in CLEAR)
+    controls = client.get(reverse("security:controls")).content.decode()
+    row = controls.split('data-control="audit_redaction"')[1].split("</tr>")[0]
+    assert "个人信息保护法" in row and f"已脱敏记录 {plan.records} 条" in row
+    assert security_admin.username in row and "Met" not in row
 
 
 def test_a_redacted_record_changed_again_is_found(patient, security_admin):

@@ -127,9 +127,31 @@ def test_the_controls_page_lists_each_control_with_its_live_status(client, three
     assert saved.status_code == 302, saved.context["form"].errors
     page = client.get(reverse("security:controls"))
     keys = [c.key for c in page.context["controls"]]
-    assert keys == ["audit_chain", "audit_retention", "password", "lockout", "idle", "totp",
+    assert keys == ["audit_chain", "audit_redaction", "audit_retention", "password", "lockout", "idle", "totp",
                     "separation", "headers", "uploads"]
     text = page.content.decode()
     assert "至少 12 位" in text and "20 分钟" in text and "强制" in text
     assert LogEntry.objects.filter(content_type__model="securitypolicy",
                                    actor=three["security"]).exists()
+
+
+def test_the_audit_page_lists_views_of_a_patient_and_many_to_many_changes(client, three):
+    """Records django-auditlog cannot format itself (a null value, a many-to-many change) are
+    shown, not an error: they are never rewritten, so the page must cope."""
+    from shidian.cases import needtoknow
+    from shidian.cases import services as case_services
+    from shidian.packs.psych.testing import make_world, patient_values
+
+    world = make_world()  # the doctors join the health centre: a many-to-many change
+    case = case_services.case_create(user=world.grid, programme=world.patients,
+                                     values=patient_values(registered_on="2020-06-03"))
+    needtoknow.member_add(user=world.grid, case=case, member=world.doctor,
+                          duty="psych_doctor", initial=True)
+    case_services.case_update(user=world.doctor, case_id=case.pk,
+                              values={"guardian_phone": "13700001111"})  # opens the patient
+    client.force_login(three["audit"])
+    page = client.get(reverse("security:audit"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "viewed: record → —" in text
+    assert "agencies: add 玉蟾街道社区卫生服务中心" in text

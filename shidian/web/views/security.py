@@ -199,6 +199,8 @@ def audit(request: HttpRequest) -> HttpResponse:
                                       text=query, action=action, day_from=day_from,
                                       day_to=day_to)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.changes_display = selectors.changes_display(entry)
     from shidian.security.models import AuditVerifyRun
 
     return render(request, "web/security/audit.html", {
@@ -206,7 +208,8 @@ def audit(request: HttpRequest) -> HttpResponse:
         "day_from": request.GET.get("from", ""), "day_to": request.GET.get("to", ""),
         "keep": urlencode({"q": query, "action": action, "from": request.GET.get("from", ""),
                            "to": request.GET.get("to", "")}),
-        "last_run": AuditVerifyRun.objects.first()})
+        "last_run": AuditVerifyRun.objects.first(),
+        "redactions": selectors.redactions_summary()[:20]})
 
 
 @login_required
@@ -215,7 +218,11 @@ def audit(request: HttpRequest) -> HttpResponse:
 def audit_verify(request: HttpRequest) -> HttpResponse:
     access.require_audit_admin(request.user)
     result = chain.audit_verify(source="page")
-    if result.ok:
+    if result.ok and result.redacted:
+        messages.success(request, _("The audit trail verifies: %(n)d records checked, "
+                                    "%(r)d of them redacted.") % {
+            "n": result.checked, "r": result.redacted})
+    elif result.ok:
         messages.success(request, _("The audit trail verifies: %(n)d records checked.") % {
             "n": result.checked})
     else:
