@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext_lazy as _
 
 from shidian.orgs.models import Agency, Division
@@ -419,9 +421,13 @@ class PeriodLeaf(models.Model):
     whole period, for a bulk load and the migration). Disaggregated elements get a row per
     option and their total as option ``""``, as ``leaf_select`` gives them.
 
-    Keyed (period, code, element, option), its only index: one division's rows are one
-    range (the refresh at entry) and a period's rows come in code order (the rebuild's
-    pivot of the villages groups by code).
+    Keyed (period, code, element, option): one division's rows are one range (the refresh
+    at entry) and a period's rows come in code order (the rebuild's pivot of the villages
+    groups by code). Two partial indexes hold the few rows a rebuild reads apart from the
+    villages' plain ones, which would otherwise take a scan of the whole period each: the
+    rows entered above the villages (``length(code) < 12``) and the option rows of
+    disaggregated elements (``opt > ''``). Village rows without an option, nearly all of
+    them, are in neither, so entry maintains only the key for them.
     """
 
     pk = models.CompositePrimaryKey("period", "code", "element_id", "option")
@@ -430,6 +436,18 @@ class PeriodLeaf(models.Model):
     element_id = models.BigIntegerField()
     option = models.CharField(max_length=32, blank=True, default="", db_column="opt")
     v = models.FloatField()
+
+    class Meta:
+        indexes = [
+            # The conditions are written as rollup's statements write them (SQLite uses a
+            # partial index only for a query holding the very same term).
+            models.Index(fields=["period", "code"],
+                         condition=Q(LessThan(Length("code"), 12)),
+                         name="period_leaf_above_villages"),
+            models.Index(fields=["period", "element_id"],
+                         condition=Q(GreaterThan(F("option"), "")),
+                         name="period_leaf_options"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.element_id} {self.code} {self.period}={self.v}"

@@ -260,7 +260,9 @@ def _wide_statements(plain: Sequence[ElementSpec], dialect: str) -> list[str]:
     On SQLite the village table is keyed (township, code) and filled in that order (the
     GROUP BY code returns it): the township GROUP BY then reads it in key order, without a
     sort of its own. The other engines get a plain table (a key would only slow DuckDB's
-    reference down; PostgreSQL hashes either way)."""
+    reference down; PostgreSQL hashes either way), which PostgreSQL does not analyse: the
+    two statements reading it (a hash of the townships, a scan and sort for the villages'
+    indicator values) are planned alike without statistics, which cost 0.05–0.07 s."""
     columns = [_wide_column(e) for e in plain]
     pivot = ", ".join(f"MAX(CASE WHEN element_id = {int(e.id)} THEN v END) AS {c}"
                       for e, c in zip(plain, columns))
@@ -278,8 +280,6 @@ def _wide_statements(plain: Sequence[ElementSpec], dialect: str) -> list[str]:
         ]
     else:
         statements.append(f"CREATE TEMPORARY TABLE {WIDE} AS {select}")
-    if dialect == "postgresql":
-        statements.append(f"ANALYZE {WIDE}")
     grouped = ", ".join(f"SUM({c}) AS t_{c}, COUNT({c}) AS n_{c}, MIN({c}) AS lo_{c}, "
                         f"MAX({c}) AS hi_{c}" for c in columns)
     statements.append(f"CREATE TEMPORARY TABLE {WIDE_TOWNSHIPS} AS SELECT township, "
@@ -333,7 +333,8 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
         # The stored leaf is read where it lies, not copied: the villages' rows through a
         # view (in key order, so that SQLite's pivot by code streams without a sort: CPU
         # time of the whole rebuild at 620 k villages 1.35 s against 1.56 s with a copy),
-        # the few rows entered above them copied to their own table.
+        # the few rows entered above them copied to their own table (through the stored
+        # leaf's partial index of those rows: no scan of the villages').
         statements = [
             f"DROP VIEW IF EXISTS {LEAF}",
             f"DROP TABLE IF EXISTS {OWN}",
@@ -363,8 +364,10 @@ def rebuild_statements(elements: Sequence[ElementSpec], indicators: Sequence[Ind
     townships = PARENT_LENGTH[VILLAGE]
     if plain:
         statements += _wide_statements(plain, dialect)
-        rows = (f"SELECT * FROM {LEAF} WHERE opt <> ''" if not split else
-                f"SELECT * FROM {LEAF} WHERE opt <> '' OR element_id IN ({_ids(split)})")
+        # ``opt > ''`` (every option code sorts after the empty one) as the stored leaf's
+        # partial index of option rows has it: a range of that index, not a scan.
+        rows = (f"SELECT * FROM {LEAF} WHERE opt > ''" if not split else
+                f"SELECT * FROM {LEAF} WHERE opt > '' OR element_id IN ({_ids(split)})")
         below = f"{_from_leaf(rows)} UNION ALL {_wide_townships(plain)}"
     else:
         below = _from_leaf(f"SELECT * FROM {LEAF}")
@@ -493,9 +496,14 @@ def indicator_statements(indicator: IndicatorSpec, elements: dict[str, ElementSp
         present = " OR ".join(f"{_wide_column(e)} IS NOT NULL" for e in used)
         pivoted = ", ".join(f"{_wide_column(elements[r.code])} AS {columns[r]}"
                             for r in known)
+        # A village's parent is its code's first nine digits, so code order is the key's
+        # order: SQLite reads its pivoted table in that order by the table's key (township,
+        # code); the other engines sort, and sort on the one column faster (PostgreSQL, 620 k
+        # villages: 0.10 s against 0.12 s).
         statements.append(insert(
             f"SELECT code, township AS parent, {LEVEL_OF_LENGTH[VILLAGE]} AS level, "
-            f"{pivoted} FROM {WIDE} WHERE {present}", order="parent, code"))
+            f"{pivoted} FROM {WIDE} WHERE {present}",
+            order="parent, code" if dialect == "sqlite" else "code"))
     elif villages is None or villages:
         staged_ids = set(staged)
         in_leaf = [e for e in used if e.id in staged_ids]
