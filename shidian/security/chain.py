@@ -38,7 +38,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone
@@ -541,8 +541,11 @@ def redacting(record: models.Model) -> Iterator[None]:
         yield
     finally:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL shidian.audit_redact = 'off'")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL shidian.audit_redact = 'off'")
+            except DatabaseError:  # the transaction failed: its rollback ends the setting
+                pass
         _redacting.reset(token)
 
 

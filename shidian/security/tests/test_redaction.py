@@ -272,3 +272,16 @@ def test_the_database_refuses_an_update_without_the_redaction_setting(patient,
         cursor.execute("UPDATE cases_caseevent SET reason = 'x' WHERE case_id = %s",
                        [patient.pk])
     assert chain.audit_verify().ok
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_failed_redaction_leaves_the_record_and_reports_the_failure(patient, security_admin):
+    """An UPDATE the database refuses inside a redaction (here: a kind longer than its
+    column) rolls the redaction back and the caller sees that error, not a later one."""
+    event = CaseEvent.objects.filter(case=patient, kind="edited").get()
+    with pytest.raises(DatabaseError, match="too long"):
+        redaction.audit_redact(actor=security_admin, stream="case_events", record_id=event.pk,
+                               replacements={"kind": "edited" * 5}, reason=REASON)
+    assert CaseEvent.objects.get(pk=event.pk).kind == "edited"
+    assert not AuditRedaction.objects.exists()
+    assert chain.audit_verify().ok
