@@ -2,6 +2,9 @@
 import csv
 import datetime as dt
 import io
+import multiprocessing
+import os
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -211,7 +214,8 @@ def test_the_template_has_the_columns_the_import_reads():
 def test_a_large_list_checked_in_worker_processes_gives_the_same_report(setup, monkeypatch):
     """A big file is cleaned, hashed and encrypted in worker processes, a few chunks ahead;
     the bad rows (also an ID number repeated chunks later, a village unknown, a household
-    already registered) and the imported households are the same as checked in one process."""
+    already registered) and the imported households are the same as checked in one process.
+    The workers come from a forkserver, never forked from this process."""
     workers, programme = setup
     registered = services.case_create(user=workers["village"], programme=programme,
                                       values=household())
@@ -238,12 +242,22 @@ def test_a_large_list_checked_in_worker_processes_gives_the_same_report(setup, m
                              batch.row_errors.all()), [line[:5] + line[6:] for line in lines]
 
     one, errors_one, lines_one = report(parallel=False)
-    pools = []
+    pools, parents = [], []
     real_pool = imports._worker_pool
-    monkeypatch.setattr(imports, "_worker_pool", lambda *a: pools.append(real_pool(*a))
-                        or pools[-1])
+
+    def pool(*args):
+        pools.append(real_pool(*args))
+        for worker in multiprocessing.active_children():
+            status = Path(f"/proc/{worker.pid}/status").read_text()
+            parents.append(int(status.split("PPid:")[1].split()[0]))
+        return pools[-1]
+
+    monkeypatch.setattr(imports, "_worker_pool", pool)
     many, errors_many, lines_many = report(parallel=True)
     assert pools and pools[0] is not None  # the workers did check it
+    # Not forked from this process (which may have threads: the job consumer, the embedded
+    # server): started by a single-threaded forkserver.
+    assert parents and os.getpid() not in parents
     assert errors_many == errors_one and len(errors_one) == 4
     assert {code for *_r, code in errors_one} == {"id_checksum", "division", "duplicate",
                                                   "file_duplicate"}
