@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy
 from shidian.core.errors import ErrorCode, ShidianError
 
 from . import access
-from .chain import (STREAMS, Stream, field_digests, link_hash, record_content, redacting,
-                    seal_stream)
+from .chain import (STREAMS, Stream, audit_verify, field_digests, link_hash,
+                    record_content, redacting, seal_stream)
 from .models import AuditRedaction, AuditSeal
 
 REASON_REQUIRED = gettext_lazy("Give the reason for the redaction.")
@@ -41,6 +41,9 @@ RECORD_NOT_SEALED = gettext_lazy("Audit record %(id)s is not sealed yet: run 'sh
 RECORD_TAMPERED = gettext_lazy(
     "Audit record %(id)s does not verify (it was changed outside the application): it is not "
     "redacted, so the change stays visible.")
+CHAIN_BROKEN = gettext_lazy(
+    "The audit chain does not verify (%(count)d problems): nothing is redacted. Run "
+    "'shidian audit verify' to see where.")
 NOTHING_CHANGES = gettext_lazy("The replacement changes nothing in audit record %(id)s.")
 
 MIN_VALUE_LENGTH = 2  # a one-character value would rewrite every text it occurs in
@@ -205,13 +208,14 @@ class RedactPlan:
     records: int = 0
     fields: int = 0
     by_stream: dict[str, int] = field(default_factory=dict)
-    redactions: list[AuditRedaction] = field(default_factory=list)
 
 
 def sealed_text_redact(*, actor: Any, reason: str, apply: bool = False) -> RedactPlan:
     """Mask, in the audit records of every case of a case type that seals text fields, the
     clear values its envelope holds. A dry run (``apply`` false) only counts; applied, each
-    record is one ``audit_redact``. Running it again finds nothing."""
+    record is one ``audit_redact``, and only on a chain that verifies (as the purge: a
+    problem is looked into first, not half redacted around). Running it again finds
+    nothing."""
     from shidian.cases.definitions import case_types
     from shidian.cases.models import Case
 
@@ -219,6 +223,9 @@ def sealed_text_redact(*, actor: Any, reason: str, apply: bool = False) -> Redac
         access.require_security_admin(actor)
         if not (reason or "").strip():
             raise ShidianError(ErrorCode.INVALID, str(REASON_REQUIRED), {"field": "reason"})
+        check = audit_verify(source="redact")
+        if not check.ok:
+            raise ShidianError(ErrorCode.CONFLICT, CHAIN_BROKEN % {"count": len(check.problems)})
     text_fields = {key: _text_fields(STREAMS[key]) for key in STREAMS if STREAMS[key].installed()}
     plan = RedactPlan()
     for key, case_type in case_types().items():
@@ -244,8 +251,7 @@ def sealed_text_redact(*, actor: Any, reason: str, apply: bool = False) -> Redac
                 plan.fields += len(replacements)
                 plan.by_stream[stream] = plan.by_stream.get(stream, 0) + 1
                 if apply:
-                    plan.redactions.append(audit_redact(
-                        actor=actor, stream=stream, record_id=record.pk,
-                        replacements=replacements, reason=reason))
+                    audit_redact(actor=actor, stream=stream, record_id=record.pk,
+                                 replacements=replacements, reason=reason)
             plan.cases += touched
     return plan

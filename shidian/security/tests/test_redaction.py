@@ -234,6 +234,11 @@ def test_a_record_changed_behind_the_applications_back_is_not_redacted(patient,
         redaction.audit_redact(actor=security_admin, stream="auditlog", record_id=entry.pk,
                                replacements={"object_repr": "x"}, reason=REASON)
     assert refused.value.code == ErrorCode.CONFLICT
+    with pytest.raises(CommandError, match="未做任何脱敏"):  # nothing is redacted
+        call_command("audit", "redact-sealed", "--reason", REASON, "--apply", "--user",
+                     security_admin.username, stdout=StringIO())
+    assert not AuditRedaction.objects.exists()
+    assert leaked(patient.pk)  # nothing half done around the problem
     assert [p.record_id for p in chain.audit_verify().problems] == [entry.pk]
 
 
