@@ -630,13 +630,35 @@ def _spec_map(specs: Iterable[rollup.IndicatorSpec]) -> dict[str, rollup.Element
     return {s.code: s for s in element_specs(DataElement.objects.filter(code__in=codes))}
 
 
+# The key of the PostgreSQL advisory lock that roll-up writers take (any 64-bit number that
+# no other advisory lock of the application uses).
+ROLLUP_LOCK = 0x5348_4944_524F_4C4C  # "SHIDROLL"
+
+
+def _rollup_lock() -> None:
+    """Wait until no other transaction is writing roll-ups, then hold that right until this
+    transaction ends (PostgreSQL; SQLite runs one writer at a time anyway).
+
+    Two forms of one township's villages saved at once both recompute the township (and
+    every level above) from the villages' values. Without the lock, each computes it without
+    the other's uncommitted value and the later write wins: the township misses a village
+    until the next rebuild. With it, the second waits here until the first has committed,
+    and its statements, each reading what is committed at its start (READ COMMITTED), then
+    count both. Taken just before the refresh, so only the refresh and the commit are
+    serialised, not the writing and checking of the values."""
+    if connection.vendor == "postgresql":
+        _execute([f"SELECT pg_advisory_xact_lock({ROLLUP_LOCK})"])
+
+
 def aggregates_refresh_chain(*, elements: Sequence[DataElement], code: str,
                              period: Period) -> None:
     """After one division's entry: its aggregates and its ancestors', for the period and
-    every coarser period, then the indicators that use these elements at those divisions."""
+    every coarser period, then the indicators that use these elements at those divisions.
+    Runs in the writer's transaction (``_rollup_lock``)."""
     specs = element_specs(elements)
     if not specs:
         return
+    _rollup_lock()
     indicators = _indicators_using({s.code for s in specs})
     by_code = _spec_map(indicators)
     codes = rollup.chain(code)
@@ -695,6 +717,7 @@ def aggregates_refresh(*, elements: Sequence[DataElement], period: Period) -> No
     indicators = _indicators_using({s.code for s in specs})
     by_code = _spec_map(indicators)
     with transaction.atomic(), _rebuild_settings():
+        _rollup_lock()
         _execute(rollup.rebuild_statements(specs, indicators, by_code, period.id, period.start,
                                            period.end, dialect=connection.vendor,
                                            stored=period.kind in rollup.LEAF_KINDS))

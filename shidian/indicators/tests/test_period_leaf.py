@@ -290,3 +290,65 @@ def test_two_agencies_forms_of_one_division_written_at_once_leave_the_leaf_right
     element = DataElement.objects.get(code="l-sum")
     assert PeriodLeaf.objects.get(period="2021", code=first.division_id,
                                   element_id=element.pk).v == 9.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_villages_of_one_township_saved_at_once_both_count_in_every_roll_up():
+    """PostgreSQL: two clerks of one township's villages press 保存 at the same moment. Each
+    form recomputes the township, county, city, province and country; the second waits for
+    the first to commit and then counts both villages (without the roll-up lock the later
+    write won and the township lost the other village until the next rebuild)."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    office = _setup()
+    data_set = DataSet.objects.get(name="l-month")
+    first_village, second_village = VILLAGES[0], VILLAGES[1]   # both in 510521100
+    refresh = services.aggregates_refresh_chain
+    refreshed = threading.Event()
+    errors = []
+
+    def slow_refresh(**kwargs):
+        refresh(**kwargs)
+        if threading.current_thread().name == "first":
+            refreshed.set()
+            time.sleep(1.0)                # still inside the first form's transaction
+
+    def enter(code, number):
+        try:
+            if threading.current_thread().name == "second":
+                refreshed.wait(10)
+            services.values_save(user=office, data_set=data_set,
+                                 division=Division.objects.get(code=code), period="2021M03",
+                                 values={"l-sum": str(number), "l-last": "1"},
+                                 today=parse_period("2021M03").end)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(services, "aggregates_refresh_chain", slow_refresh):
+        threads = [threading.Thread(target=enter, args=(first_village, 4), name="first"),
+                   threading.Thread(target=enter, args=(second_village, 5), name="second")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    element = DataElement.objects.get(code="l-sum")
+    for code in ("510521100", "510521", "5105", "51", ""):
+        for period in ("2021M03", "2021Q1", "2021"):
+            row = AggregateValue.objects.get(period=period, code=code, element_id=element.pk,
+                                             option="")
+            assert (row.total, row.n) == (9.0, 2), (code, period)
+    # The indicator counts both villages too: (l-sum + l-last) / (l-average + l-split),
+    # missing counted as zero: (9 + 2) / 0 is no value, so compare with a rebuild.
+    stored = {(v.code, v.period): v.value for v in IndicatorValue.objects.all()}
+    for period in ("2021M03", "2021Q1", "2021"):
+        services.aggregates_refresh(elements=list(DataElement.objects.all()),
+                                    period=parse_period(period))
+    assert stored == {(v.code, v.period): v.value for v in IndicatorValue.objects.all()}
