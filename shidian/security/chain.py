@@ -537,17 +537,9 @@ def redacting(record: models.Model) -> Iterator[None]:
     the model-level guard passes its save, the PostgreSQL trigger its UPDATE."""
     token = _redacting.set(_redacting.get() | {(record._meta.label, record.pk)})
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL shidian.audit_redact = 'on'")
-        yield
+        with _trigger_setting("shidian.audit_redact"):
+            yield
     finally:
-        if connection.vendor == "postgresql":
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL shidian.audit_redact = 'off'")
-            except DatabaseError:  # the transaction failed: its rollback ends the setting
-                pass
         _redacting.reset(token)
 
 
@@ -556,15 +548,32 @@ def purging() -> Iterator[None]:
     """Let this transaction delete audit records (the retention purge, nothing else)."""
     token = _purging.set(True)
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL shidian.audit_purge = 'on'")
+        with _trigger_setting("shidian.audit_purge"):
+            yield
+    finally:
+        _purging.reset(token)
+
+
+@contextmanager
+def _trigger_setting(name: str) -> Iterator[None]:
+    """Turn on, for the block, a setting that the PostgreSQL read-only trigger of the audit
+    tables reads (``SET LOCAL``: it ends with the transaction at the latest).
+
+    If a statement of the block failed, the transaction is aborted and turning the setting
+    off fails too; the rollback ends it, and the block's own error is the one raised."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL {name} = 'on'")
+    try:
         yield
     finally:
-        if connection.vendor == "postgresql":
+        try:
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL shidian.audit_purge = 'off'")
-        _purging.reset(token)
+                cursor.execute(f"SET LOCAL {name} = 'off'")
+        except DatabaseError:
+            pass
 
 
 def audit_purge(*, before: dt.datetime, actor: Any = None,
