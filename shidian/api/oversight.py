@@ -416,6 +416,8 @@ def _office_round(request: Request, pk, *, programme: bool):
 
 def _round_advance(request: Request, pk, *, programme: bool):
     evaluation = _office_round(request, pk, programme=programme)
+    if evaluation.status == EvaluationStatus.FINAL:
+        raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
     if evaluation.status != EvaluationStatus.SELF:
         raise ShidianError(ErrorCode.CONFLICT,
                            _("The round is past self-assessment: finalise it instead."))

@@ -348,6 +348,7 @@ def test_the_api_opens_advances_and_finalises_a_round(ow, client):
     assert [m["name"] for m in done.json()["model_sites"]] == ["泸县卫生健康局"]
     assert client.post(f"{base}{pk}/finalise/", {"model_sites": []},
                        content_type="application/json").status_code == 423
+    assert client.post(f"{base}{pk}/advance/").status_code == 423
     listed = client.get(f"{base}?programme={ow.programme.pk}").json()
     assert [r["id"] for r in listed["results"]] == [pk]
     schema = client.get("/api/schema/").content.decode()

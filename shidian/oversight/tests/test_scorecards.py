@@ -467,6 +467,7 @@ def test_the_api_finalises_a_plan_round_with_its_model_sites_then_answers_locked
     again = office.post(f"{url}finalise/", {"model_sites": [ow.civil.pk, ow.health.pk]},
                         format="json")
     assert again.status_code == 423
+    assert office.post(f"{url}advance/").status_code == 423
     entries[2]["score"] = "30"
     assert office.post(f"{url}review/", {"scores": entries[2:]},
                        format="json").status_code == 423
