@@ -385,8 +385,13 @@ class AggregateValue(models.Model):
 
     ``total``/``n``/``vmin``/``vmax`` combine up the tree for every aggregation rule:
     sum and last read ``total``, average ``total / n``, max ``vmax``, min ``vmin``.
+
+    Keyed (period, code, element, option), code before element (an indicator's pivot groups
+    by code in key order), with no ``id``: a rebuild writing 89 k rows maintains two indexes
+    (the key and the children's) instead of three and draws no sequence number per row.
     """
 
+    pk = models.CompositePrimaryKey("period", "code", "element_id", "option")
     element_id = models.BigIntegerField()
     option = models.CharField(max_length=32, blank=True, default="", db_column="opt")
     code = models.CharField(max_length=12)
@@ -399,11 +404,6 @@ class AggregateValue(models.Model):
     vmax = models.FloatField(null=True)
 
     class Meta:
-        constraints = [
-            # Code before element: an indicator's pivot groups by code in index order.
-            models.UniqueConstraint(fields=["period", "code", "element_id", "option"],
-                                    name="aggregate_value_key"),
-        ]
         indexes = [models.Index(fields=["period", "parent"], name="aggregate_value_children")]
 
     def __str__(self) -> str:
