@@ -27,14 +27,14 @@ from shidian.cases import access, followups, needtoknow
 from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
 from shidian.core.crypto import mask_middle, mask_name
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.packs.psych import figures, selectors
 
 PATIENT = figures.PATIENT
 
 
 def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found", {"reason": "not_found"})
+    return not_found(what, reason="not_found")
 
 
 def _patient(request: Request, case_id: Any) -> Case:

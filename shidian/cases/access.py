@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ShidianError, not_found
 from shidian.orgs.models import LEVEL_BY_LENGTH, Role, User
 
 from . import needtoknow
@@ -36,7 +36,7 @@ def prefix_q(field: str, code: str) -> Q:
 
 def _not_found(what: str) -> ShidianError:
     """Missing and forbidden look the same, so ids cannot be probed."""
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found", {"reason": REASON_NOT_FOUND})
+    return not_found(what, reason=REASON_NOT_FOUND)
 
 
 def user_level(user: User) -> int | None:

@@ -31,3 +31,14 @@ class ShidianError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": str(self.code), "message": self.message, "extra": self.extra}
+
+
+def not_found(what: str, **extra: Any) -> ShidianError:
+    """The refusal of a record that does not exist or lies outside the user's scope.
+
+    Both get the same words ("Not found.", in the user's language), so that nobody learns
+    whether a record they may not see exists; the kind of record (``what``, English, for
+    programs and logs) goes in ``extra["object"]`` with anything else given."""
+    from django.utils.translation import gettext
+
+    return ShidianError(ErrorCode.NOT_FOUND, gettext("Not found."), {"object": what, **extra})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import (divisions_visible_to, division_q, sees_subtree,
                                  user_agency_ids)
 from shidian.orgs.models import CODE_LENGTHS, Agency, Division, Role, User
@@ -26,9 +26,6 @@ ENTRY_ROLES = frozenset({Role.OFFICE, Role.ADMIN, Role.PILOT_SITE, Role.CASE_WOR
                          Role.LIAISON})
 MANAGER_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 
-
-def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
 
 
 def can_enter_data(user: User) -> bool:
@@ -68,7 +65,7 @@ def access_data_set_by_id(*, user: User, data_set_id: int | str) -> DataSet:
         return data_sets_visible_to(user=user).select_related("division", "plan").get(
             pk=data_set_id)
     except (DataSet.DoesNotExist, ValueError, TypeError):
-        raise _not_found("data set") from None
+        raise not_found("data set") from None
 
 
 def access_division_for_read(*, user: User, code: str | None) -> Division | None:
@@ -81,12 +78,12 @@ def access_division_for_read(*, user: User, code: str | None) -> Division | None
         if _national(user):
             return None
         if user.division_id is None:
-            raise _not_found("division")
+            raise not_found("division")
         code = user.division_id
     try:
         return divisions_visible_to(user=user).get(code=code)
     except Division.DoesNotExist:
-        raise _not_found("division") from None
+        raise not_found("division") from None
 
 
 def readable_code(*, user: User, code: str) -> bool:
@@ -121,7 +118,7 @@ def access_division_for_entry(*, user: User, data_set: DataSet, code: str) -> Di
     try:
         return divisions_for_entry(user=user, data_set=data_set).get(code=str(code))
     except Division.DoesNotExist:
-        raise _not_found("division") from None
+        raise not_found("division") from None
 
 
 def agencies_for_entry(*, user: User, data_set: DataSet) -> QuerySet[Agency]:
@@ -139,7 +136,7 @@ def access_agency_for_entry(*, user: User, data_set: DataSet, agency_id: int | s
     try:
         return agencies_for_entry(user=user, data_set=data_set).get(pk=agency_id)
     except (Agency.DoesNotExist, ValueError, TypeError):
-        raise _not_found("agency") from None
+        raise not_found("agency") from None
 
 
 def indicators_visible_to(*, user: User) -> QuerySet[Indicator]:
@@ -158,7 +155,7 @@ def access_indicator_by_id(*, user: User, indicator_id: int | str) -> Indicator:
     try:
         return indicators_visible_to(user=user).get(pk=indicator_id)
     except (Indicator.DoesNotExist, ValueError, TypeError):
-        raise _not_found("indicator") from None
+        raise not_found("indicator") from None
 
 
 def targets_visible_to(*, user: User) -> QuerySet[Target]:
@@ -193,4 +190,4 @@ def access_target_by_id(*, user: User, target_id: int | str, for_write: bool = F
     try:
         return targets.select_related("indicator", "division", "plan").get(pk=target_id)
     except (Target.DoesNotExist, ValueError, TypeError):
-        raise _not_found("target") from None
+        raise not_found("target") from None

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.core.periods import Period, PeriodKind, parse_period
 from shidian.orgs.models import Agency, Division, User
 from shidian.plans.models import Plan, Task
@@ -81,7 +81,7 @@ def data_set_create(*, user: User, name: str, period_type: str,
                     plan: Plan | None = None) -> DataSet:
     _require_manager(user)
     if division is not None and not access.readable_code(user=user, code=division.code):
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+        raise not_found("division")
     if period_type not in PeriodType.values:
         raise ShidianError(ErrorCode.INVALID, _("Choose a period type."))
     if level is not None and level not in range(1, 6):
@@ -156,7 +156,7 @@ def target_create(*, user: User, indicator: Indicator, value: float, deadline: d
     """A target; ``task`` makes it a milestone of that task of ``plan``."""
     _require_manager(user)
     if division is not None and not access.readable_code(user=user, code=division.code):
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+        raise not_found("division")
     if level is not None and division is not None and level <= division.level:
         raise ShidianError(ErrorCode.INVALID,
                            _("The divisions of a target lie below its area."))
@@ -177,7 +177,7 @@ def target_allocate(*, user: User, target: Target,
     Returns the shares and warnings (for instance when they do not add up to the whole)."""
     _require_manager(user)
     if not access.readable_code(user=user, code=target.division_id or ""):
-        raise ShidianError(ErrorCode.NOT_FOUND, "target not found")
+        raise not_found("target")
     area = target.division
     child_level = (area.level + 1) if area else 1
     children = {d.code: d for d in Division.objects.filter(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import agencies_visible_to, division_q, sees_subtree, user_agency_ids
 from shidian.orgs.models import Agency, Role, User
 from shidian.plans.access import (access_plan_by_id, can_write_plans, plans_visible_to,
@@ -57,9 +57,6 @@ __all__ = [
 ]
 
 
-def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
-
 
 def is_office(user: User) -> bool:
     """Offices and administrators write oversight objects in their subtree."""
@@ -90,13 +87,13 @@ def access_plan_for_office(*, user: User, plan_id: int | str) -> Plan:
         return (plans_for_office(user=user).select_related("division", "programme", "office")
                 .get(pk=plan_id))
     except (Plan.DoesNotExist, ValueError, TypeError):
-        raise _not_found("plan") from None
+        raise not_found("plan") from None
 
 
 def access_plan_for_reading(*, user: User, plan_id: int | str) -> Plan:
     """A plan whose oversight pages the user reads (office, leader, administrator)."""
     if not sees_oversight(user):
-        raise _not_found("plan")
+        raise not_found("plan")
     return access_plan_by_id(user=user, plan_id=plan_id)
 
 
@@ -121,7 +118,7 @@ def access_programme_for_office(*, user: User, programme_id: int | str) -> Progr
     try:
         return programmes_for_office(user=user).select_related("division").get(pk=programme_id)
     except (Programme.DoesNotExist, ValueError, TypeError):
-        raise _not_found("programme") from None
+        raise not_found("programme") from None
 
 
 def access_programme_for_reading(*, user: User, programme_id: int | str) -> Programme:
@@ -129,7 +126,7 @@ def access_programme_for_reading(*, user: User, programme_id: int | str) -> Prog
         return (programmes_for_reading(user=user).select_related("division")
                 .get(pk=programme_id))
     except (Programme.DoesNotExist, ValueError, TypeError):
-        raise _not_found("programme") from None
+        raise not_found("programme") from None
 
 
 def _office_q(user: User, prefix: str = "") -> Q:
@@ -150,7 +147,7 @@ def access_message_by_id(*, user: User, message_id: int | str) -> Message:
     try:
         return Message.objects.get(pk=message_id, recipient=user)
     except (Message.DoesNotExist, ValueError, TypeError):
-        raise _not_found("message") from None
+        raise not_found("message") from None
 
 
 def access_webhook_for_office(*, user: User, webhook_id: int | str) -> Webhook:
@@ -158,7 +155,7 @@ def access_webhook_for_office(*, user: User, webhook_id: int | str) -> Webhook:
         return Webhook.objects.select_related("plan").get(
             pk=webhook_id, plan__in=plans_for_office(user=user))
     except (Webhook.DoesNotExist, ValueError, TypeError):
-        raise _not_found("robot") from None
+        raise not_found("robot") from None
 
 
 # -- notices --------------------------------------------------------------------------------
@@ -177,23 +174,23 @@ def access_notice_by_id(*, user: User, notice_id: int | str) -> SupervisionNotic
         return (notices_visible_to(user=user).select_related("plan", "plan__division", "agency")
                 .get(pk=notice_id))
     except (SupervisionNotice.DoesNotExist, ValueError, TypeError):
-        raise _not_found("notice") from None
+        raise not_found("notice") from None
 
 
 def access_notice_for_office(*, user: User, notice_id: int | str) -> SupervisionNotice:
     """A notice the user may accept, return or escalate (the office of its plan)."""
     if not is_office(user):
-        raise _not_found("notice")
+        raise not_found("notice")
     notice = access_notice_by_id(user=user, notice_id=notice_id)
     if not plans_writable_by(user=user).filter(pk=notice.plan_id).exists():
-        raise _not_found("notice")
+        raise not_found("notice")
     return notice
 
 
 def access_notice_for_reply(*, user: User, notice_id: int | str) -> SupervisionNotice:
     """A notice addressed to one of the agencies the user answers for."""
     if not is_unit(user):
-        raise _not_found("notice")
+        raise not_found("notice")
     return access_notice_by_id(user=user, notice_id=notice_id)
 
 
@@ -213,7 +210,7 @@ def access_round_by_id(*, user: User, round_id: int | str) -> InspectionRound:
         return rounds_visible_to(user=user).select_related("plan", "plan__division").get(
             pk=round_id)
     except (InspectionRound.DoesNotExist, ValueError, TypeError):
-        raise _not_found("round") from None
+        raise not_found("round") from None
 
 
 def access_round_for_office(*, user: User, round_id: int | str) -> InspectionRound:
@@ -221,7 +218,7 @@ def access_round_for_office(*, user: User, round_id: int | str) -> InspectionRou
         return InspectionRound.objects.select_related("plan").get(
             pk=round_id, plan__in=plans_for_office(user=user))
     except (InspectionRound.DoesNotExist, ValueError, TypeError):
-        raise _not_found("round") from None
+        raise not_found("round") from None
 
 
 def _inspects(user: User) -> Q:
@@ -240,7 +237,7 @@ def access_visit_for_inspector(*, user: User, visit_id: int | str) -> Inspection
         return (InspectionVisit.objects.filter(_inspects(user)).distinct()
                 .select_related("round", "round__plan", "site").get(pk=visit_id))
     except (InspectionVisit.DoesNotExist, ValueError, TypeError):
-        raise _not_found("visit") from None
+        raise not_found("visit") from None
 
 
 def rectifications_visible_to(*, user: User) -> QuerySet[Rectification]:
@@ -263,13 +260,13 @@ def access_rectification_by_id(*, user: User, rectification_id: int | str) -> Re
                                 "finding__visit__round", "finding__visit__round__plan")
                 .get(pk=rectification_id))
     except (Rectification.DoesNotExist, ValueError, TypeError):
-        raise _not_found("rectification") from None
+        raise not_found("rectification") from None
 
 
 def access_rectification_for_owner(*, user: User, rectification_id: int | str
                                    ) -> Rectification:
     if not is_unit(user):
-        raise _not_found("rectification")
+        raise not_found("rectification")
     return access_rectification_by_id(user=user, rectification_id=rectification_id)
 
 
@@ -278,7 +275,7 @@ def access_rectification_for_verifier(*, user: User, rectification_id: int | str
     """A rectification the user may close or return: the team of its round, or the office."""
     item = access_rectification_by_id(user=user, rectification_id=rectification_id)
     if not InspectionVisit.objects.filter(_inspects(user), pk=item.finding.visit_id).exists():
-        raise _not_found("rectification")
+        raise not_found("rectification")
     return item
 
 
@@ -295,7 +292,7 @@ def access_scorecard_by_id(*, user: User, scorecard_id: int | str) -> Scorecard:
         return (scorecards_visible_to(user=user).select_related("plan", "programme")
                 .get(pk=scorecard_id))
     except (Scorecard.DoesNotExist, ValueError, TypeError):
-        raise _not_found("scorecard") from None
+        raise not_found("scorecard") from None
 
 
 def access_scorecard_for_office(*, user: User, scorecard_id: int | str) -> Scorecard:
@@ -303,7 +300,7 @@ def access_scorecard_for_office(*, user: User, scorecard_id: int | str) -> Score
         return Scorecard.objects.select_related("plan", "plan__division", "programme").get(
             _office_q(user), pk=scorecard_id)
     except (Scorecard.DoesNotExist, ValueError, TypeError):
-        raise _not_found("scorecard") from None
+        raise not_found("scorecard") from None
 
 
 def _reviews(user: User) -> Q:
@@ -338,7 +335,7 @@ def access_evaluation_by_id(*, user: User, evaluation_id: int | str) -> Evaluati
                                 "scorecard__programme")
                 .get(pk=evaluation_id))
     except (Evaluation.DoesNotExist, ValueError, TypeError):
-        raise _not_found("evaluation") from None
+        raise not_found("evaluation") from None
 
 
 def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Evaluation:
@@ -347,7 +344,7 @@ def access_evaluation_for_office(*, user: User, evaluation_id: int | str) -> Eva
             "scorecard", "scorecard__plan", "scorecard__plan__division",
             "scorecard__programme").get(_office_q(user, "scorecard__"), pk=evaluation_id)
     except (Evaluation.DoesNotExist, ValueError, TypeError):
-        raise _not_found("evaluation") from None
+        raise not_found("evaluation") from None
 
 
 def reviewer_conflicted(reviewer: User, subject: str) -> bool:
@@ -366,7 +363,7 @@ def access_evaluation_for_review(*, user: User, evaluation_id: int | str) -> Eva
         return evaluation
     if is_office_of_scorecard(user=user, scorecard=evaluation.scorecard):
         return evaluation
-    raise _not_found("evaluation")
+    raise not_found("evaluation")
 
 
 def access_evaluation_evidence(*, user: User, evaluation_id: int | str,
@@ -380,7 +377,7 @@ def access_evaluation_evidence(*, user: User, evaluation_id: int | str,
     try:
         return cited.distinct().get(pk=evidence_id)
     except (Evidence.DoesNotExist, ValueError, TypeError):
-        raise _not_found("evidence") from None
+        raise not_found("evidence") from None
 
 
 def access_visit_by_id(*, user: User, visit_id: int | str) -> InspectionVisit:
@@ -389,7 +386,7 @@ def access_visit_by_id(*, user: User, visit_id: int | str) -> InspectionVisit:
                 .select_related("round", "round__plan", "round__plan__division", "site")
                 .get(pk=visit_id))
     except (InspectionVisit.DoesNotExist, ValueError, TypeError):
-        raise _not_found("visit") from None
+        raise not_found("visit") from None
 
 
 def access_photo_by_id(*, user: User, photo_id: int | str) -> FindingPhoto:
@@ -399,7 +396,7 @@ def access_photo_by_id(*, user: User, photo_id: int | str) -> FindingPhoto:
     try:
         return FindingPhoto.objects.filter(visible).distinct().get(pk=photo_id)
     except (FindingPhoto.DoesNotExist, ValueError, TypeError):
-        raise _not_found("photo") from None
+        raise not_found("photo") from None
 
 
 def sites_visible_to(*, user: User) -> QuerySet[Agency]:
@@ -422,7 +419,7 @@ def access_site_by_id(*, user: User, site_id: int | str) -> Agency:
     try:
         return sites_visible_to(user=user).select_related("division").get(pk=site_id)
     except (Agency.DoesNotExist, ValueError, TypeError):
-        raise _not_found("site") from None
+        raise not_found("site") from None
 
 
 def visits_of_site_visible_to(*, user: User) -> QuerySet[InspectionVisit]:
@@ -451,17 +448,17 @@ def access_bulletin_by_id(*, user: User, bulletin_id: int | str) -> Bulletin:
             "plan", "programme", "evaluation").get(
             pk=bulletin_id)
     except (Bulletin.DoesNotExist, ValueError, TypeError):
-        raise _not_found("bulletin") from None
+        raise not_found("bulletin") from None
 
 
 def access_briefing_by_id(*, user: User, briefing_id: int | str) -> BriefingIssue:
     if not sees_oversight(user):
-        raise _not_found("briefing")
+        raise not_found("briefing")
     try:
         return BriefingIssue.objects.select_related("plan", "plan__office", "plan__division").get(
             pk=briefing_id, plan__in=plans_visible_to(user=user))
     except (BriefingIssue.DoesNotExist, ValueError, TypeError):
-        raise _not_found("briefing") from None
+        raise not_found("briefing") from None
 
 
 def access_score_item_for_office(*, user: User, item_id: int | str) -> ScoreItem:
@@ -469,4 +466,4 @@ def access_score_item_for_office(*, user: User, item_id: int | str) -> ScoreItem
         return ScoreItem.objects.select_related("scorecard").get(
             _office_q(user, "scorecard__"), pk=item_id)
     except (ScoreItem.DoesNotExist, ValueError, TypeError):
-        raise _not_found("item") from None
+        raise not_found("item") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import division_q, sees_subtree, user_agency_ids
 from shidian.orgs.models import Role, User
 
@@ -32,9 +32,6 @@ def can_write_plans(user: User) -> bool:
 def sees_agency_tasks(user: User) -> bool:
     return bool(user.is_active and user.role in AGENCY_ROLES and not sees_subtree(user))
 
-
-def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
 
 
 def _agency_task_q(user: User, prefix: str = "") -> Q:
@@ -87,7 +84,7 @@ def access_plan_by_id(*, user: User, plan_id: int | str, for_write: bool = False
     try:
         return plans.select_related("programme", "division", "parent").get(pk=plan_id)
     except (Plan.DoesNotExist, ValueError, TypeError):
-        raise _not_found("plan") from None
+        raise not_found("plan") from None
 
 
 def tasks_visible_to(*, user: User) -> QuerySet[Task]:
@@ -111,7 +108,7 @@ def access_task_by_id(*, user: User, task_id: int | str, for_write: bool = False
     try:
         return tasks.select_related("plan", "plan__division", "parent", "phase").get(pk=task_id)
     except (Task.DoesNotExist, ValueError, TypeError):
-        raise _not_found("task") from None
+        raise not_found("task") from None
 
 
 def access_task_unit_by_id(*, user: User, unit_id: int | str) -> TaskUnit:
@@ -121,11 +118,11 @@ def access_task_unit_by_id(*, user: User, unit_id: int | str) -> TaskUnit:
         return units.select_related("task", "task__plan", "task__plan__division",
                                     "agency").get(pk=unit_id)
     except (TaskUnit.DoesNotExist, ValueError, TypeError):
-        raise _not_found("unit") from None
+        raise not_found("unit") from None
 
 
 def access_programme_by_id(*, user: User, programme_id: int | str) -> Programme:
     try:
         return programmes_visible_to(user=user).get(pk=programme_id)
     except (Programme.DoesNotExist, ValueError, TypeError):
-        raise _not_found("programme") from None
+        raise not_found("programme") from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import division_q, sees_subtree, user_agency_ids
 from shidian.orgs.models import Agency, Role, User
 from shidian.plans.access import (access_plan_by_id, access_task_by_id, plans_visible_to,
@@ -38,9 +38,6 @@ __all__ = [
     "access_plan_for_review",
 ]
 
-
-def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
 
 
 def is_reporter(user: User) -> bool:
@@ -83,20 +80,20 @@ def access_report_by_id(*, user: User, report_id: int | str) -> ProgressReport:
                 .select_related("task", "task__plan", "agency", "submitted_by")
                 .get(pk=report_id))
     except (ProgressReport.DoesNotExist, ValueError, TypeError):
-        raise _not_found("report") from None
+        raise not_found("report") from None
 
 
 def access_report_for_review(*, user: User, report_id: int | str) -> ProgressReport:
     """A report the user may return or accept (reviewers only, inside their subtree)."""
     if not is_reviewer(user):
-        raise _not_found("report")
+        raise not_found("report")
     return access_report_by_id(user=user, report_id=report_id)
 
 
 def access_plan_for_review(*, user: User, plan_id: int | str) -> Plan:
     """A plan whose cycle the user may set (reviewers only)."""
     if not is_reviewer(user):
-        raise _not_found("plan")
+        raise not_found("plan")
     return access_plan_by_id(user=user, plan_id=plan_id)
 
 
@@ -123,11 +120,11 @@ def access_reporting_agency(*, user: User, task: Task, agency_id: int | str | No
     if agency_id in (None, ""):
         if choices:
             return choices[0]
-        raise _not_found("task")
+        raise not_found("task")
     for agency, role in choices:
         if str(agency.pk) == str(agency_id):
             return agency, role
-    raise _not_found("task")
+    raise not_found("task")
 
 
 def evidence_visible_to(*, user: User) -> QuerySet[Evidence]:
@@ -143,4 +140,4 @@ def access_evidence_by_id(*, user: User, evidence_id: int | str) -> Evidence:
     try:
         return evidence_visible_to(user=user).get(pk=evidence_id)
     except (Evidence.DoesNotExist, ValueError, TypeError):
-        raise _not_found("evidence") from None
+        raise not_found("evidence") from None

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.core.faults import checkpoint
 from shidian.core.periods import Period, parse_period
 from shidian.orgs.access import user_agency_ids
@@ -471,7 +471,7 @@ def evidence_attach(*, user: User, agency_id: int | str, upload: UploadedFile) -
     """
     if not access.is_reporter(user) or str(agency_id) not in {str(a) for a in
                                                               user_agency_ids(user)}:
-        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found")
+        raise not_found("agency")
     checked = _check_upload(upload)
     with _files_removed_on_failure() as written, transaction.atomic():
         return _evidence_keep(user=user, agency_id=int(agency_id), upload=checked,

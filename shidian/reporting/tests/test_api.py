@@ -120,3 +120,18 @@ def test_a_report_sent_with_files_keeps_them_together_or_not_at_all(world):
     report = ProgressReport.objects.get()
     assert report.status == ReportStatus.SUBMITTED
     assert sorted(e.original_name for e in report.evidence.all()) == ["照片.pdf", "纪要.pdf"]
+
+
+def test_a_missing_and_a_foreign_report_get_the_same_chinese_answer(world):
+    """Not found speaks the caller's language, and says the same for a report that does not
+    exist and one outside the caller's scope (ids cannot be probed)."""
+    theirs = create(client_for(world.liaison_other), world.other_task, submit=True).json()
+    liaison = client_for(world.liaison_health)
+    foreign = liaison.get(f"/api/reports/{theirs['id']}/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    missing = liaison.get(f"/api/reports/{theirs['id'] + 1000}/",
+                          HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+    assert foreign.json()["code"] == "not_found" and "未找到" in foreign.json()["message"]
+    english = liaison.get(f"/api/reports/{theirs['id']}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == "Not found."
