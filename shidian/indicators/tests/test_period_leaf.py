@@ -243,50 +243,61 @@ def test_the_migration_fills_the_leaf_of_values_entered_before_it(world):
     assert {row[0] for row in kept} == {"2021", "2022"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_agencies_forms_of_one_division_written_at_once_leave_the_leaf_right():
-    """PostgreSQL: the second form's refresh waits for the first to commit, then counts
-    both agencies' values (without the division's lock it would collide on the key)."""
+def _saved_at_once(step: str, first, second) -> list[Exception]:
+    """Run two saves in two threads, as two clerks pressing 保存 together: the second
+    starts once the first has passed ``services.<step>`` and while the first is still
+    inside its transaction (it waits there a second). Returns what either raised."""
     import threading
     import time
 
     from django.db import connections
 
+    original = getattr(services, step)
+    passed = threading.Event()
+    errors = []
+
+    def slow_step(**kwargs):
+        original(**kwargs)
+        if threading.current_thread().name == "first":
+            passed.set()
+            time.sleep(1.0)
+
+    def run(save):
+        try:
+            if threading.current_thread().name == "second":
+                passed.wait(10)
+            save()
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(services, step, slow_step):
+        threads = [threading.Thread(target=run, args=(first,), name="first"),
+                   threading.Thread(target=run, args=(second,), name="second")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_agencies_forms_of_one_division_written_at_once_leave_the_leaf_right():
+    """PostgreSQL: the second form's refresh waits for the first to commit, then counts
+    both agencies' values (without the division's lock it would collide on the key)."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time")
     office = _setup()
     data_set = DataSet.objects.get(name="l-agency")
     first, second = data_set.agencies.order_by("pk")
-    refresh = services.period_leaf_refresh
-    written = threading.Event()
-    errors = []
-
-    def slow_refresh(**kwargs):
-        refresh(**kwargs)
-        if threading.current_thread().name == "first":
-            written.set()
-            time.sleep(1.0)                # still inside the first form's transaction
 
     def enter(agency, number):
-        try:
-            if threading.current_thread().name == "second":
-                written.wait(10)
-            services.values_save(user=office, data_set=data_set, division=agency.division,
-                                 period="2021M03", values={"l-sum": str(number)},
-                                 agency=agency, today=parse_period("2021M03").end)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        return lambda: services.values_save(
+            user=office, data_set=data_set, division=agency.division, period="2021M03",
+            values={"l-sum": str(number)}, agency=agency, today=parse_period("2021M03").end)
 
-    with mock.patch.object(services, "period_leaf_refresh", slow_refresh):
-        threads = [threading.Thread(target=enter, args=(first, 4), name="first"),
-                   threading.Thread(target=enter, args=(second, 5), name="second")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-    assert errors == []
+    assert _saved_at_once("period_leaf_refresh", enter(first, 4), enter(second, 5)) == []
     element = DataElement.objects.get(code="l-sum")
     assert PeriodLeaf.objects.get(period="2021", code=first.division_id,
                                   element_id=element.pk).v == 9.0
@@ -298,47 +309,19 @@ def test_two_villages_of_one_township_saved_at_once_both_count_in_every_roll_up(
     form recomputes the township, county, city, province and country; the second waits for
     the first to commit and then counts both villages (without the roll-up lock the later
     write won and the township lost the other village until the next rebuild)."""
-    import threading
-    import time
-
-    from django.db import connections
-
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time")
     office = _setup()
     data_set = DataSet.objects.get(name="l-month")
-    first_village, second_village = VILLAGES[0], VILLAGES[1]   # both in 510521100
-    refresh = services.aggregates_refresh_chain
-    refreshed = threading.Event()
-    errors = []
 
-    def slow_refresh(**kwargs):
-        refresh(**kwargs)
-        if threading.current_thread().name == "first":
-            refreshed.set()
-            time.sleep(1.0)                # still inside the first form's transaction
+    def enter(code, number):   # VILLAGES[0] and [1] are both in township 510521100
+        return lambda: services.values_save(
+            user=office, data_set=data_set, division=Division.objects.get(code=code),
+            period="2021M03", values={"l-sum": str(number), "l-last": "1"},
+            today=parse_period("2021M03").end)
 
-    def enter(code, number):
-        try:
-            if threading.current_thread().name == "second":
-                refreshed.wait(10)
-            services.values_save(user=office, data_set=data_set,
-                                 division=Division.objects.get(code=code), period="2021M03",
-                                 values={"l-sum": str(number), "l-last": "1"},
-                                 today=parse_period("2021M03").end)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    with mock.patch.object(services, "aggregates_refresh_chain", slow_refresh):
-        threads = [threading.Thread(target=enter, args=(first_village, 4), name="first"),
-                   threading.Thread(target=enter, args=(second_village, 5), name="second")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-    assert errors == []
+    assert _saved_at_once("aggregates_refresh_chain", enter(VILLAGES[0], 4),
+                          enter(VILLAGES[1], 5)) == []
     element = DataElement.objects.get(code="l-sum")
     for code in ("510521100", "510521", "5105", "51", ""):
         for period in ("2021M03", "2021Q1", "2021"):
