@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import division_q, user_agency_ids
 from shidian.orgs.models import Role, User
 
@@ -29,9 +29,6 @@ APPLICANT_ROLES = frozenset({Role.LIAISON, Role.PILOT_SITE})
 OFFICE_STATUSES = (ApplicationStatus.FORWARDED, ApplicationStatus.APPROVED,
                    ApplicationStatus.REJECTED)
 
-
-def _not_found(what: str) -> ShidianError:
-    return ShidianError(ErrorCode.NOT_FOUND, f"{what} not found")
 
 
 def is_office(user: User) -> bool:
@@ -87,7 +84,7 @@ def access_call_by_id(*, user: User, call_id: int | str) -> Call:
         return (calls_visible_to(user=user).select_related("programme", "plan", "division")
                 .get(pk=call_id))
     except (Call.DoesNotExist, ValueError, TypeError):
-        raise _not_found("call") from None
+        raise not_found("call") from None
 
 
 def access_call_for_office(*, user: User, call_id: int | str) -> Call:
@@ -95,7 +92,7 @@ def access_call_for_office(*, user: User, call_id: int | str) -> Call:
         return (calls_run_by(user=user).select_related("programme", "plan", "division")
                 .get(pk=call_id))
     except (Call.DoesNotExist, ValueError, TypeError):
-        raise _not_found("call") from None
+        raise not_found("call") from None
 
 
 # -- applications ---------------------------------------------------------------------------
@@ -122,30 +119,30 @@ def access_application_by_id(*, user: User, application_id: int | str) -> Applic
                 .select_related("call", "agency", "agency__division", "category", "province")
                 .get(pk=application_id))
     except (Application.DoesNotExist, ValueError, TypeError):
-        raise _not_found("application") from None
+        raise not_found("application") from None
 
 
 def access_application_of_applicant(*, user: User, application_id: int | str) -> Application:
     """An application of one of the user's own agencies (to edit, upload, submit)."""
     if not is_applicant(user):
-        raise _not_found("application")
+        raise not_found("application")
     try:
         return (Application.objects.filter(agency_id__in=user_agency_ids(user))
                 .select_related("call", "agency", "category").get(pk=application_id))
     except (Application.DoesNotExist, ValueError, TypeError):
-        raise _not_found("application") from None
+        raise not_found("application") from None
 
 
 def access_application_for_province(*, user: User, application_id: int | str) -> Application:
     """An application of the provincial office's province (to forward or return)."""
     if not is_provincial_office(user):
-        raise _not_found("application")
+        raise not_found("application")
     try:
         return (Application.objects.filter(province_id=user.division_id)
                 .exclude(status=ApplicationStatus.DRAFT)
                 .select_related("call", "agency").get(pk=application_id))
     except (Application.DoesNotExist, ValueError, TypeError):
-        raise _not_found("application") from None
+        raise not_found("application") from None
 
 
 def access_application_for_office(*, user: User, application_id: int | str) -> Application:
@@ -155,7 +152,7 @@ def access_application_for_office(*, user: User, application_id: int | str) -> A
                                            status__in=OFFICE_STATUSES)
                 .select_related("call", "agency", "category").get(pk=application_id))
     except (Application.DoesNotExist, ValueError, TypeError):
-        raise _not_found("application") from None
+        raise not_found("application") from None
 
 
 def access_document_by_id(*, user: User, document_id: int | str) -> ApplicationDocument:
@@ -164,20 +161,20 @@ def access_document_by_id(*, user: User, document_id: int | str) -> ApplicationD
                 .filter(application__in=applications_visible_to(user=user))
                 .select_related("application").get(pk=document_id))
     except (ApplicationDocument.DoesNotExist, ValueError, TypeError):
-        raise _not_found("document") from None
+        raise not_found("document") from None
 
 
 # -- reviews --------------------------------------------------------------------------------
 def access_review_of_expert(*, user: User, review_id: int | str) -> ReviewAssignment:
     """One of the expert's own review assignments (to declare and to score)."""
     if not is_expert(user):
-        raise _not_found("review")
+        raise not_found("review")
     try:
         return (ReviewAssignment.objects.filter(expert=user)
                 .select_related("application", "application__call", "application__agency",
                                 "application__category").get(pk=review_id))
     except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
-        raise _not_found("review") from None
+        raise not_found("review") from None
 
 
 def sites_visible_to(*, user: User) -> QuerySet[PilotSite]:
@@ -199,4 +196,4 @@ def access_site_by_id(*, user: User, site_id: int | str) -> PilotSite:
                 .select_related("application", "application__category", "call", "agency",
                                 "agency__division", "plan").get(pk=site_id))
     except (PilotSite.DoesNotExist, ValueError, TypeError):
-        raise _not_found("pilot site") from None
+        raise not_found("pilot site") from None
