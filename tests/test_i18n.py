@@ -28,8 +28,15 @@ def catalogs():
             yield path, read_po(handle)
 
 
+def _translated(message) -> bool:
+    """A translation, every form of it for a plural message (babel gives tuples)."""
+    return all(message.string) if isinstance(message.string, tuple) else bool(message.string)
+
+
 def translated_ids() -> set[str]:
-    return {m.id for _, cat in catalogs() for m in cat if m.id and m.string}
+    """Translated msgids; a plural message by its singular."""
+    return {m.id[0] if isinstance(m.id, tuple) else m.id
+            for _, cat in catalogs() for m in cat if m.id and _translated(m)}
 
 
 def used_ids() -> dict[str, str]:
@@ -50,6 +57,7 @@ def used_ids() -> dict[str, str]:
                 msg = " ".join(line.strip() for line in m.group("msg").strip().splitlines())
             else:
                 msg = m.group("msg")
+            msg = re.split(r"\{%\s*plural\s*%\}", msg)[0]  # a plural message by its singular
             msg = VARIABLE.sub(lambda v: "%(" + v.group(1) + ")s", msg)
             used.setdefault(msg, str(path.relative_to(ROOT)))
     return used
@@ -57,7 +65,7 @@ def used_ids() -> dict[str, str]:
 
 def test_every_catalog_entry_is_translated():
     empty = [f"{path.parent.parent.parent.parent.name}: {m.id!r}"
-             for path, cat in catalogs() for m in cat if m.id and (not m.string or m.fuzzy)]
+             for path, cat in catalogs() for m in cat if m.id and (not _translated(m) or m.fuzzy)]
     assert not empty, "untranslated or fuzzy entries:\n" + "\n".join(empty)
 
 
