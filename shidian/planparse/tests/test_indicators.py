@@ -1,6 +1,5 @@
 """Quantified targets: the seed plans' gold indicators, and the phrasings of NOTES.md 2."""
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +9,8 @@ from shidian.planparse import parse_text
 from shidian.planparse.indicators import Sentence, extract_indicators, indicators_in, quantities
 from shidian.planparse.model import Document
 from shidian.planparse.timeexpr import doc_times
+
+from .growth import growth
 
 
 def _sentence(text, part_kind="tasks", headings=()):
@@ -203,30 +204,15 @@ def test_the_steps_never_crash(text):
 
 def test_the_steps_take_linear_time_on_run_on_text():
     unit = "2019年8月底前完成率达到80%以上,每月月底前将进度报送省厅,国有企业30家、5万户、公示期不少于3天、"
-    timings = []
-    for n in (40_000, 160_000):
-        text = unit * (n // len(unit))
-        t0 = time.process_time()
-        _run_steps(text)
-        timings.append(time.process_time() - t0)
-    assert timings[1] < timings[0] * 4 * 1.7  # 4x the text: about 4x the time, not 16x (quadratic)
+    small, large = (unit * (n // len(unit)) for n in (40_000, 160_000))
+    assert growth(_run_steps, small, large) < 4 * 1.7  # 4x the text: about 4x the time, not 16x
 
 
 def test_a_run_on_inline_list_of_targets_takes_linear_time():
     # one sentence of 一是…;二是… items with a target each: every target quotes the sentence, and
     # the inconsistency check compares their names (the whole parse, findings included)
     unit = "一是摸清底数,2022年5月底前完成摸排;二是推进改厕,每年完成改造不少于300户;三是建立台账,覆盖率达到100%;"
-    timings = []
-    for n in (200, 800):
-        text = unit * n
-        best = None
-        for _ in range(2):
-            t0 = time.process_time()
-            parse_text(text, name="t")
-            took = time.process_time() - t0
-            best = took if best is None else min(best, took)
-        timings.append(best)
-    assert timings[1] < timings[0] * 4 * 1.9  # 4x the text: about 4x the time, not 16x
+    assert growth(lambda text: parse_text(text, name="t"), unit * 200, unit * 800) < 4 * 1.9
 
 
 def test_empty_text_gives_nothing():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -10,6 +9,7 @@ from shidian.planparse.model import Document, PlanDraft
 from shidian.planparse.outline import build_outline, is_task, walk
 from shidian.planparse.tasks import extract_tasks
 
+from .growth import growth
 from .seedscore import SEEDS, seeds, task_scores
 
 
@@ -134,12 +134,6 @@ def test_numbering_noise_never_crashes():
         tasks_of("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4000))))
 
 
-def _seconds(text: str) -> float:
-    start = time.perf_counter()
-    tasks_of(text)
-    return time.perf_counter() - start
-
-
 @pytest.mark.parametrize("unit", [
     (SEEDS / "12e-wuzhong-psych.txt").read_text("utf-8"),
     (SEEDS / "09-youth-league.txt").read_text("utf-8").replace("\n", ""),
@@ -148,9 +142,7 @@ def _seconds(text: str) -> float:
     "加强组织领导工作\n" * 500,
 ])
 def test_time_grows_linearly(unit):
-    small = min(_seconds(unit * 2) for _ in range(2))
-    large = min(_seconds(unit * 16) for _ in range(2))
-    assert large < max(small, 0.01) * 8 * 3  # 8x the text, with room for a busy machine
+    assert growth(tasks_of, unit * 2, unit * 16) < 8 * 3  # 8x the text: not 64x
 
 
 # ---------------------------------------------------------------- layouts of other plans
