@@ -26,6 +26,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import os
 import time
 from collections import deque
@@ -49,6 +50,8 @@ from . import access, engine, services
 from .audit import audited
 from .definitions import CaseTypeDef, FieldDef, case_type_get
 from .models import Case, CasePerson, CaseProgramme, ImportBatch, ImportRowError, ImportStatus
+
+log = logging.getLogger(__name__)
 
 COL_HOUSEHOLD = "户编号"
 COL_RELATION = "与户主关系"
@@ -547,11 +550,25 @@ def _scan(batch: ImportBatch, user: User, *, on_chunk: Any) -> tuple[list[RowIss
             pending.append((chunk, pool.apply_async(_worker_prepare, (chunk,))))
             if len(pending) > WORKERS:
                 done, result = pending.popleft()
-                finish(done, result.get(WORKER_TIMEOUT))
+                finish(done, _prepared_by_worker(result))
         while pending:
             done, result = pending.popleft()
-            finish(done, result.get(WORKER_TIMEOUT))
+            finish(done, _prepared_by_worker(result))
     return issues, counts
+
+
+def _prepared_by_worker(result: Any) -> list[_Prepared]:
+    """A chunk's result from its worker; a worker that failed, could not start or did not
+    answer in ``WORKER_TIMEOUT`` stops the check with a message for the user (the batch is
+    marked failed, nothing was imported) and the cause in the log."""
+    try:
+        return result.get(WORKER_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - any failure of a worker ends the check alike
+        log.exception("household import: a checking worker failed")
+        raise ShidianError(ErrorCode.CONFLICT, _(
+            "The check stopped because a checking process failed (%(error)s). Nothing was "
+            "imported; upload the file again, and tell the administrator if it happens "
+            "again.") % {"error": type(exc).__name__}, {"reason": "worker_failed"}) from exc
 
 
 def _chunks(households: Iterator[Household]) -> Iterator[list[Household]]:
@@ -566,12 +583,23 @@ def _chunks(households: Iterator[Household]) -> Iterator[list[Household]]:
 
 
 _worker_checker: _Checker | None = None  # in a worker process: the parent's checker
+_worker_failure = ""  # in a worker process: why it could not start
 
 
 def _worker_init(checker: bytes, language: str, keys: Mapping[str, str]) -> None:
     """A worker starts from the forkserver (``forkserver.py``: Django set up, the check's
     modules imported) with the parent's checker (pickled, read once Django is ready),
     language and field keys."""
+    try:
+        _worker_start(checker, language, keys)
+    except Exception as exc:  # noqa: BLE001 - reported by each task (_worker_prepare)
+        # Raising here would make the pool start another worker, and another, for ever,
+        # while the check waited WORKER_TIMEOUT for each chunk.
+        global _worker_failure  # noqa: PLW0603 - one per worker process
+        _worker_failure = f"{type(exc).__name__}: {exc}"
+
+
+def _worker_start(checker: bytes, language: str, keys: Mapping[str, str]) -> None:
     global _worker_checker  # noqa: PLW0603 - one per worker process
     import pickle
 
@@ -592,7 +620,8 @@ def _worker_init(checker: bytes, language: str, keys: Mapping[str, str]) -> None
 
 
 def _worker_prepare(chunk: list[Household]) -> list[_Prepared]:
-    assert _worker_checker is not None
+    if _worker_checker is None:
+        raise RuntimeError(f"the checking worker could not start: {_worker_failure}")
     return _worker_checker.prepare(chunk)
 
 

@@ -4,13 +4,15 @@ import datetime as dt
 import io
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from shidian.cases import imports, services
-from shidian.cases.models import Case, CasePerson, ImportStatus, Outcome
+from shidian.cases.models import Case, CasePerson, ImportBatch, ImportStatus, Outcome
 from shidian.cases.testing import (
     OTHER_VILLAGE,
     VILLAGE,
@@ -264,3 +266,28 @@ def test_a_large_list_checked_in_worker_processes_gives_the_same_report(setup, m
     assert lines_many == lines_one and len(lines_many) == many.households_valid == 10
     imports.import_run(user=workers["township"], batch_id=many.pk, mode="valid")
     assert Case.objects.filter(import_batch=many).count() == 10
+
+
+def test_a_checking_worker_that_cannot_start_fails_the_check_at_once_with_a_message(
+        setup, monkeypatch):
+    """A worker process that cannot start (here: the checker it is handed cannot be read)
+    fails the check at once, in Chinese, with the batch marked failed and nothing imported,
+    instead of the pool starting workers for ever while the check waits 600 s a chunk."""
+    workers, programme = setup
+    rows = []
+    for i in range(4):
+        rows += rows_of(f"H{i}", household())
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(imports, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(imports, "WORKER_TIMEOUT", 60)
+    # Pickled here, it unpickles in the worker as int("no checker"): a ValueError there.
+    monkeypatch.setattr(imports._Checker, "__reduce__", lambda self: (int, ("no checker",)),
+                        raising=False)
+    started = time.monotonic()
+    with translation.override("zh-hans"), pytest.raises(ShidianError) as caught:
+        upload(workers, programme, csv_bytes(rows))
+    assert time.monotonic() - started < 30
+    assert "校验进程" in caught.value.message
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportStatus.FAILED and "校验进程" in batch.error
+    assert not Case.objects.filter(programme=programme).exists()
