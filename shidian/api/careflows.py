@@ -27,7 +27,7 @@ from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
 from shidian.cases.relation_models import CaseTransfer, Party
 from shidian.core.crypto import mask_middle, mask_name
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 
 PROGRAMME = OpenApiParameter("programme", int, required=True, description="case programme id")
 ROLE = OpenApiParameter("role", str, description="party role key (mentor, teacher …)")
@@ -302,11 +302,11 @@ class CasePartyViewSet(_Described):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         party = Party.objects.filter(pk=int(pk or 0)).select_related("programme").first()
         if party is None:
-            raise ShidianError(ErrorCode.NOT_FOUND, "party not found", {"reason": "not_found"})
+            raise not_found("party", reason="not_found")
         programme = self._programme(request, party.programme_id)
         if not parties.parties_visible_to(user=request.user, programme=programme).filter(
                 pk=party.pk).exists():
-            raise ShidianError(ErrorCode.NOT_FOUND, "party not found", {"reason": "not_found"})
+            raise not_found("party", reason="not_found")
         return Response(party_dict(party, parties.open_load([party.pk]).get(party.pk, 0)))
 
     @extend_schema(request=PartyCreateSerializer, responses={201: OpenApiTypes.OBJECT})

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.core.periods import parse_period
 from shidian.indicators import access, selectors, services
 from shidian.indicators.models import DataSet
@@ -80,7 +80,7 @@ class DataSetViewSet(viewsets.ViewSet):
         division = access.access_division_for_read(user=request.user,
                                                    code=_param(request, "division"))
         if division is None or not access.data_set_assigns(data_set, division):
-            raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+            raise not_found("division")
         period = parse_period(_param(request, "period"))
         form = selectors.entry_form(data_set=data_set, division=division, period=period)
         return Response({

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.oversight import access, ladder, selectors, services
 from shidian.oversight.models import EvaluationStatus, SupervisionNotice
 
@@ -71,7 +71,7 @@ class InboxViewSet(viewsets.ViewSet):
         message = access.access_message_by_id(user=request.user,  # type: ignore[arg-type]
                                               message_id=pk)  # type: ignore[arg-type]
         if message.channel != "inbox":
-            raise ShidianError(ErrorCode.NOT_FOUND, "message not found")
+            raise not_found("message")
         return Response(MessageSerializer(message).data)
 
     @extend_schema(request=None, responses={200: MessageSerializer})
@@ -410,17 +410,16 @@ def _office_round(request: Request, pk, *, programme: bool):
     evaluation = access.access_evaluation_for_office(
         user=request.user, evaluation_id=pk)  # type: ignore[arg-type]
     if (evaluation.scorecard.programme_id is not None) != programme:
-        raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+        raise not_found("round")
     return evaluation
 
 
 def _round_advance(request: Request, pk, *, programme: bool):
     evaluation = _office_round(request, pk, programme=programme)
-    if evaluation.status == EvaluationStatus.FINAL:
-        raise ShidianError(ErrorCode.LOCKED, _("This round is final."))
-    if evaluation.status != EvaluationStatus.SELF:
+    if evaluation.status == EvaluationStatus.REVIEW:
         raise ShidianError(ErrorCode.CONFLICT,
                            _("The round is past self-assessment: finalise it instead."))
+    # A final round is refused by the service (LOCKED: 423), as every write to it is.
     return services.evaluation_advance(user=request.user,  # type: ignore[arg-type]
                                        evaluation_id=evaluation.pk)
 
@@ -567,7 +566,7 @@ class ProgrammeRoundViewSet(viewsets.ViewSet):
         evaluation = access.access_evaluation_by_id(user=request.user,  # type: ignore[arg-type]
                                                     evaluation_id=pk)
         if evaluation.scorecard.programme_id is None:
-            raise ShidianError(ErrorCode.NOT_FOUND, "round not found")
+            raise not_found("round")
         return evaluation
 
     @extend_schema(parameters=[OpenApiParameter("programme", int)])

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.orgs.models import Division
 from shidian.plans import access, selectors, services
 from shidian.plans.models import Plan, Recurrence, Task, TaskUnit
@@ -176,7 +176,7 @@ class PlanViewSet(viewsets.ViewSet):
         plan = self._office_plan(request, pk)
         version = selectors.plan_version_get(plan=plan, number=number)  # type: ignore[arg-type]
         if version is None:
-            raise ShidianError(ErrorCode.NOT_FOUND, "version not found")
+            raise not_found("version")
         if request.method != "GET":
             services.plan_version_refuse_change(version=version)
         return Response(VersionSerializer(version).data)
@@ -184,7 +184,7 @@ class PlanViewSet(viewsets.ViewSet):
     def _office_plan(self, request: Request, pk: str | None) -> Plan:
         plan = access.access_plan_by_id(user=request.user, plan_id=pk)  # type: ignore[arg-type]
         if access.sees_agency_tasks(request.user):  # type: ignore[arg-type]
-            raise ShidianError(ErrorCode.NOT_FOUND, "plan not found")
+            raise not_found("plan")
         return plan
 
 

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.selection import access, selectors, services
 from shidian.selection.models import ReviewStatus
 from shidian.selection.taskbook import taskbook_docx
@@ -246,7 +246,7 @@ class CallViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str | None = None) -> Response:
         if not access.is_applicant(request.user):  # type: ignore[arg-type]
-            raise ShidianError(ErrorCode.NOT_FOUND, "call not found")
+            raise not_found("call")
         access.access_call_by_id(user=request.user, call_id=pk)  # type: ignore[arg-type]
         data = _valid(ApplyInput, request.data)
         application = services.application_create(user=request.user,  # type: ignore[arg-type]

@@ -881,9 +881,9 @@ def case_type_get(key: str) -> CaseTypeDef:
     try:
         return case_types()[key]
     except KeyError:
-        from shidian.core.errors import ErrorCode, ShidianError
+        from shidian.core.errors import not_found
 
-        raise ShidianError(ErrorCode.NOT_FOUND, "case type not found", {"case_type": key}) from None
+        raise not_found("case type", case_type=key) from None
 
 
 def reload_packs() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 from shidian.orgs.access import division_q, sees_subtree
 from shidian.orgs.models import Division, User
 from shidian.plans.access import can_write_plans
@@ -34,13 +34,13 @@ def division_for_create(*, user: User, code: str) -> Division | None:
     if not code:
         if user.is_superuser or user.division_id is None:
             return None
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+        raise not_found("division")
     division = Division.objects.filter(code=str(code)).first()
     if division is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+        raise not_found("division")
     if not (user.is_superuser or user.division_id is None
             or division.code.startswith(user.division_id)):
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found")
+        raise not_found("division")
     return division
 
 
@@ -56,14 +56,14 @@ def access_install_by_programme_id(*, user: User, programme_id: int | str) -> Pa
                                                               "programme__division")
                 .get(programme_id=programme_id))
     except (PackInstall.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "programme not found") from None
+        raise not_found("programme") from None
 
 
 def access_list_for_change(*, user: User, list_id: int | str) -> DutyList:
     if not can_write_plans(user):
-        raise ShidianError(ErrorCode.NOT_FOUND, "list not found")
+        raise not_found("list")
     try:
         return (DutyList.objects.select_related("install__programme")
                 .filter(install__in=installs_visible_to(user=user)).get(pk=list_id))
     except (DutyList.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "list not found") from None
+        raise not_found("list") from None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shidian.cases.definitions import load_pack, pack_dirs
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import not_found
 
 from .models import PackInstall
 from .packs import PackSpec, load_spec, packs_available
@@ -40,7 +40,7 @@ def pack_get(*, key: str) -> PackSpec:
     try:
         return packs_available()[key]
     except KeyError:
-        raise ShidianError(ErrorCode.NOT_FOUND, "pack not found") from None
+        raise not_found("pack") from None
 
 
 def install_counts() -> dict[str, int]:

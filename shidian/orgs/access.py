@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 
 from .models import Agency, Division, Role, User
 
@@ -77,7 +77,7 @@ def access_agency_by_id(*, user: User, agency_id: int) -> Agency:
     try:
         return agencies_visible_to(user=user).get(pk=agency_id)
     except (Agency.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found") from None
+        raise not_found("agency") from None
 
 
 def require_admin(user: User) -> None:
@@ -102,7 +102,7 @@ def access_agency_for_change(*, user: User, agency_id: int) -> Agency:
     try:
         return agencies_manageable_by(user=user).get(pk=agency_id)
     except (Agency.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found") from None
+        raise not_found("agency") from None
 
 
 def access_division_by_code(*, user: User, code: str) -> Division:
@@ -110,7 +110,7 @@ def access_division_by_code(*, user: User, code: str) -> Division:
     try:
         return divisions_visible_to(user=user).get(code=str(code))
     except Division.DoesNotExist:
-        raise ShidianError(ErrorCode.NOT_FOUND, "division not found") from None
+        raise not_found("division") from None
 
 
 def users_visible_to(*, user: User) -> QuerySet[User]:
@@ -130,4 +130,4 @@ def access_user_by_id(*, user: User, user_id: int) -> User:
     try:
         return users_visible_to(user=user).get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "user not found") from None
+        raise not_found("user") from None

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 
 from . import access, names
 from .divisions import DATA_DIR, DivisionDataError, read_level
@@ -228,7 +228,7 @@ def _lock_agency(actor: User, agency: Agency) -> Agency:
     locked = access.agencies_manageable_by(user=actor).select_for_update(of=("self",)).filter(
         pk=agency.pk).first()
     if locked is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "agency not found")
+        raise not_found("agency")
     return locked
 
 
@@ -307,7 +307,7 @@ def agency_alias_remove(*, actor: User, agency: Agency, alias_id: int) -> None:
     agency = _lock_agency(actor, agency)
     alias = agency.aliases.filter(pk=alias_id).first()
     if alias is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "alias not found")
+        raise not_found("alias")
     alias.delete()
 
 
@@ -400,7 +400,7 @@ def user_update(*, actor: User, user: User, role: str | None = None,
     access.require_admin(actor)
     locked = access.users_visible_to(user=actor).select_for_update().filter(pk=user.pk).first()
     if locked is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "user not found")
+        raise not_found("user")
     user = locked
     changes: dict[str, object] = {}
     if role is not None and role != user.role:
@@ -452,7 +452,7 @@ def user_unlock(*, actor: User, user: User) -> int:
 
     access.require_admin(actor)
     if not access.users_visible_to(user=actor).filter(pk=user.pk).exists():
-        raise ShidianError(ErrorCode.NOT_FOUND, "user not found")
+        raise not_found("user")
     removed = reset(username=user.username)
     if removed:  # an unlock is a security event: in the (hash-chained) audit trail
         LogEntry.objects.create(

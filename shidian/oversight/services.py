@@ -22,7 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from shidian.core import crypto
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.core.workdays import DayKind, deadline_after
 from shidian.orgs.access import user_agency_ids
 from shidian.orgs.models import Agency, Role, User
@@ -894,7 +894,7 @@ def programme_round_open(*, user: User, scorecard_id: int | str, year: int | str
     ranked with all the others."""
     scorecard = access.access_scorecard_for_office(user=user, scorecard_id=scorecard_id)
     if scorecard.programme_id is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "scorecard not found")
+        raise not_found("scorecard")
     if not str(year).strip().isdigit() or len(str(year).strip()) != 4:
         raise _invalid(_("Give the year of the round, such as 2026."), field="year")
     return evaluation_open(user=user, scorecard_id=scorecard.pk, period=str(year).strip(),
@@ -993,7 +993,7 @@ def _manual_score(evaluation: Evaluation, item_id, subject: str) -> Score:
                 .get(evaluation=evaluation, item_id=item_id, subject=subject,
                      item__rule=ScoreRule.MANUAL))
     except (Score.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "score not found") from None
+        raise not_found("score") from None
 
 
 def score_self(*, user: User, evaluation_id: int | str, item_id: int | str,
@@ -1003,7 +1003,7 @@ def score_self(*, user: User, evaluation_id: int | str, item_id: int | str,
     evaluation = access.access_evaluation_by_id(user=user, evaluation_id=evaluation_id)
     if not access.is_unit(user) or str(agency_id) not in {str(a) for a in
                                                           user_agency_ids(user)}:
-        raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+        raise not_found("evaluation")
     note = _text(note, label=_("the note"), required=False, limit=MAX_NOTE)
     wanted = sorted({int(pk) for pk in evidence_ids})
     if wanted and set(Evidence.objects.filter(pk__in=wanted, agency_id=agency_id)
@@ -1169,7 +1169,7 @@ def bulletin_create(*, user: User, plan_id: int | str, evaluation_id: int | str 
     if evaluation_id:
         evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
         if evaluation.scorecard.plan_id != plan.pk:
-            raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+            raise not_found("evaluation")
         ranking = selectors.evaluation_ranking(evaluation=evaluation)
         sites = _model_site_names(evaluation)
         measure = ""
@@ -1204,7 +1204,7 @@ def programme_bulletin_create(*, user: User, evaluation_id: int | str, red_count
     evaluation = access.access_evaluation_for_office(user=user, evaluation_id=evaluation_id)
     programme = evaluation.scorecard.programme
     if programme is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "evaluation not found")
+        raise not_found("evaluation")
     if evaluation.status != EvaluationStatus.FINAL:
         raise ShidianError(ErrorCode.CONFLICT,
                            _("A bulletin is written from the round once it is final."))
@@ -1261,7 +1261,7 @@ def _office_bulletin(user: User, bulletin_id: int | str) -> Bulletin:
         return (access.bulletins_for_office(user=user).select_related("plan", "programme")
                 .get(pk=bulletin_id))
     except (Bulletin.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "bulletin not found") from None
+        raise not_found("bulletin") from None
 
 
 def bulletin_issue(*, user: User, bulletin_id: int | str,
@@ -1314,7 +1314,7 @@ def scores_self_many(*, user: User, evaluation_id: int | str, agency_id: int | s
         saved = []
         for item_id, score, note in entries:
             if not str(item_id).isdigit() or not str(agency_id).isdigit():
-                raise ShidianError(ErrorCode.NOT_FOUND, "score not found")
+                raise not_found("score")
             before = Score.objects.filter(evaluation_id=evaluation_id, item_id=item_id,
                                           subject=f"a{agency_id}", evidence__isnull=False)
             cited = [pk for pk in before.values_list("evidence", flat=True)] + [

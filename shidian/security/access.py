@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.orgs.models import Role, User
 
 # Roles whose holders must sign in with a second factor when the policy requires one.
@@ -57,4 +57,4 @@ def access_account_by_id(*, user: Any, user_id: int) -> User:
     try:
         return User.objects.exclude(pk=user.pk).exclude(is_superuser=True).get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise ShidianError(ErrorCode.NOT_FOUND, "user not found") from None
+        raise not_found("user") from None

@@ -24,7 +24,7 @@ from shidian.cases import access, funds, parties, schedules, transfers
 from shidian.cases.definitions import case_type_get
 from shidian.cases.models import Case
 from shidian.cases.relation_models import AttendanceStatus, FundDirection, TransferStatus
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.web.views.cases import (
     _date,
     _error_message,
@@ -337,7 +337,7 @@ def programme_funds(request: HttpRequest, programme_id: int) -> HttpResponse:
     case_type = case_type_get(programme.case_type)
     definition = funds.funds_def(case_type)
     if definition is None:
-        raise ShidianError(ErrorCode.NOT_FOUND, "funds not found", {"reason": "not_found"})
+        raise not_found("funds", reason="not_found")
     year = _year(request, request.GET.get("year"), programme) or programme.year
     division = user.division_id or programme.division_id or ""
     if request.method == "POST":
@@ -390,7 +390,7 @@ def _report_scope(request: HttpRequest, programme_id: int) -> tuple[Any, Any]:
     division = Division.objects.filter(pk=user.division_id or "").first()
     if division is None or funds.report_def(case_type_get(programme.case_type)) is None \
             or not selfcheck.may_write(user, programme, division.code):
-        raise ShidianError(ErrorCode.NOT_FOUND, "report not found", {"reason": "not_found"})
+        raise not_found("report", reason="not_found")
     return programme, division
 
 

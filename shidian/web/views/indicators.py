@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shidian.core.errors import ErrorCode, ShidianError
+from shidian.core.errors import ErrorCode, ShidianError, not_found
 from shidian.core.periods import Period, PeriodKind, parse_period, period_containing
 from shidian.indicators import access, excel, selectors, services
 from shidian.indicators.models import Comparator, PeriodType, Target, TargetStatus
@@ -483,7 +483,7 @@ def define(request: HttpRequest) -> HttpResponse:
                 data_set = access.access_data_set_by_id(user=user,
                                                         data_set_id=post.get("data_set"))
                 if not access.readable_code(user=user, code=data_set.division_id or ""):
-                    raise ShidianError(ErrorCode.NOT_FOUND, "data set not found")
+                    raise not_found("data set")
                 made = services.validation_rule_create(
                     user=user, data_set=data_set, left=post.get("left", ""),
                     operator=post.get("operator", ""), right=post.get("right", ""),
